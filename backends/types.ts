@@ -1,0 +1,110 @@
+import type { Logger } from '../src/log.js';
+import type { Secret } from '../src/secret.js';
+
+/**
+ * The seam every backend plugs into. The scaler never branches on `kind`; it asks `capabilities`.
+ *
+ * Contract, tested for every backend by test/backends/conformance.ts:
+ * - `start` creates exactly one ephemeral runner that runs one job with the JIT config and exits.
+ *   On failure it leaves nothing behind (no container, VM or awake machine) and throws.
+ * - `remove` is idempotent: removing an unknown or already removed runner resolves.
+ * - `listOwned` returns every resource of this backend's owner (instance + scale set) and nothing else,
+ *   including ones created by a previous process with the same owner (adoption after a crash).
+ * - `events` pushes an `exited` event when a runner's process/container/VM ends for any reason.
+ * - `close` stops background work (pools, sweepers, watchers); with `removeAll` it also deletes every
+ *   owned runner. It never hangs: in-flight starts are aborted.
+ */
+export interface RunnerBackend {
+  readonly kind: BackendKind;
+  readonly capabilities: BackendCapabilities;
+  /** One-off preparation before the first start (image pull/ensure, pool fill kick-off). */
+  prepare(signal: AbortSignal): Promise<void>;
+  start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle>;
+  remove(runnerName: string, signal: AbortSignal): Promise<void>;
+  listOwned(signal: AbortSignal): Promise<OwnedRunner[]>;
+  events(signal: AbortSignal): AsyncIterable<RunnerEvent>;
+  /** Pool tiers for status and metrics, e.g. { warm: 2, sleeping: 3 }; empty when the backend has none. */
+  poolStatus(): Record<string, number>;
+  close(opts?: { removeAll?: boolean; signal?: AbortSignal }): Promise<void>;
+}
+
+export type BackendKind = 'docker' | 'tart' | 'dedalus' | 'noop';
+
+export interface BackendCapabilities {
+  /**
+   * Most runners this backend can hold at once for this scale set (host VM cap, plan quota).
+   * The scaler's target never exceeds it. Undefined: no limit beyond max-runners.
+   */
+  readonly maxRunners?: number;
+  /**
+   * How many idle registered runners the backend wants kept ready now (e.g. a warm tier that follows a
+   * schedule). The scaler keeps at least this many idle runners, on top of min-runners semantics.
+   */
+  warmRunners?(): number;
+}
+
+/** Everything a backend needs to start one runner. */
+export interface RunnerSpec {
+  /** Runner name as registered at GitHub; unique per instance. Backends name resources after it. */
+  name: string;
+  /** GitHub runner id from the JIT registration. */
+  runnerId: number;
+  /** The encoded JIT config: a secret; deliver it by env or stdin, never argv. */
+  jitConfig: Secret;
+}
+
+/** Where a started runner came from, for start-latency metrics. */
+export type StartTier = 'cold' | 'warm' | 'woken';
+
+export interface RunnerHandle {
+  name: string;
+  /** Backend resource id (container id, VM name, machine id). */
+  resourceId: string;
+  tier: StartTier;
+}
+
+export type OwnedState = 'starting' | 'running' | 'exited' | 'unknown';
+
+export interface OwnedRunner {
+  name: string;
+  resourceId: string;
+  state: OwnedState;
+  /** Set when the backend knows the GitHub runner id (labels, state file). */
+  runnerId?: number;
+  createdAt?: Date;
+  exitCode?: number;
+}
+
+export interface RunnerExitedEvent {
+  type: 'exited';
+  name: string;
+  resourceId: string;
+  exitCode?: number;
+  /** Free text from the backend: "OOMKilled", "vm stopped", "execution expired"… */
+  reason?: string;
+  at: Date;
+}
+
+export type RunnerEvent = RunnerExitedEvent;
+
+/** Who owns a resource. Backends stamp it (labels, names, state file) and filter listOwned by it. */
+export interface Owner {
+  /** Stable per daemon configuration (persisted in state-dir): restarts adopt, other daemons don't touch. */
+  instanceId: string;
+  /** Scale set name. */
+  scaleSet: string;
+}
+
+/** What every backend factory receives. */
+export interface BackendContext {
+  owner: Owner;
+  logger: Logger;
+  /** Directory for the backend's state files (ownership where resources can't carry labels). */
+  stateDir: string;
+}
+
+/** Thrown by `start` when the backend is at a capacity limit; the scaler retries later. */
+export class BackendCapacityError extends Error {
+  override name = 'BackendCapacityError';
+  readonly code = 'BACKEND_CAPACITY' as const;
+}
