@@ -1,0 +1,80 @@
+import type { RunnerScaleSetStatistic } from '../github/types.js';
+
+/**
+ * What the daemon tells the outside about itself: the health endpoints, `runner status`, the dashboard
+ * and the Prometheus collectors all read this one snapshot (built on demand, never cached).
+ */
+export interface DaemonStatus {
+  version: string;
+  startedAt: string;
+  /** Overall: true while every scale set is healthy. */
+  healthy: boolean;
+  ready: boolean;
+  scaleSets: ScaleSetStatus[];
+}
+
+export type RunnerStateName = 'creating' | 'idle' | 'busy' | 'done' | 'failed' | 'removing';
+
+export interface ScaleSetStatus {
+  name: string;
+  backend: string;
+  /** GitHub scale set id once registered. */
+  scaleSetId?: number;
+  /** Phase of the listener: starting (auth/registration), listening, reconnecting, stopped. */
+  phase: 'starting' | 'listening' | 'reconnecting' | 'draining' | 'stopped';
+  healthy: boolean;
+  /** Why not healthy (last error, or "no successful poll for 95 s"). */
+  reason?: string;
+  /** ISO time of the last long poll that returned 200 or 202. */
+  lastPollAt?: string;
+  minRunners: number;
+  maxRunners: number;
+  desiredRunners: number;
+  statistics?: RunnerScaleSetStatistic;
+  runners: RunnerStatus[];
+  /** Count per state, every state present (0 when none). */
+  runnerCounts: Record<RunnerStateName, number>;
+  /** Backend pool tiers, e.g. { warm: 2, sleeping: 3 }. */
+  pool: Record<string, number>;
+  recentJobs: JobRecord[];
+  counters: {
+    jobsStarted: number;
+    jobsCompleted: number;
+    runnersStarted: number;
+    startFailures: number;
+    reconnects: number;
+    adopted: number;
+    cleanedUp: number;
+  };
+}
+
+export interface RunnerStatus {
+  name: string;
+  state: RunnerStateName;
+  resourceId?: string;
+  tier?: 'cold' | 'warm' | 'woken';
+  since: string;
+  jobRequestId?: number;
+}
+
+/** Per-job telemetry: one record per job, kept for the last N jobs. Times are ISO strings. */
+export interface JobRecord {
+  requestId: number;
+  scaleSet: string;
+  jobDisplayName?: string;
+  repository?: string;
+  workflowRef?: string;
+  runnerName?: string;
+  result?: string;
+  queuedAt?: string;
+  assignedAt?: string;
+  runnerStartedAt?: string;
+  startedAt?: string;
+  completedAt?: string;
+  /** Derived gaps in ms (undefined when an end is missing). */
+  queueToAssignMs?: number;
+  assignToRunnerMs?: number;
+  /** Pickup latency: queued → job started. */
+  pickupMs?: number;
+  executionMs?: number;
+}
