@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { addConfigFlags, flagOverrides } from '../src/config/index.js';
+import { runCommand } from '../src/daemon/run-command.js';
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('Run the autoscaler daemon: register the scale sets, listen for jobs, start a runner per job')
+    .addHelpText(
+      'after',
+      `
+Precedence: flags > environment (RUNNER_*) > config file > defaults.
+
+Examples:
+  $ runner run --config /etc/runner/config.toml
+  $ RUNNER_TOKEN=ghp_… runner run --url https://github.com/my-org --name linux --max-runners 4
+
+Signals: the first SIGTERM/SIGINT drains (idle runners removed, busy ones finish within
+drain-timeout); a second one exits at once and the next start adopts the runners left behind.`,
+    );
+  addConfigFlags(cmd);
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const code = await runCommand({
+      configFile: typeof opts.config === 'string' ? opts.config : undefined,
+      flags: flagOverrides(opts),
+      onConfigError: (err) => {
+        process.stderr.write(`${err.message}\n\nFix the config and run again; \`runner validate\` checks it.\n`);
+      },
+    });
+    process.exitCode = code;
+  });
+}

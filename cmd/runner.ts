@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { VERSION } from '../src/version.js';
+import { registerRun } from './run.js';
+import { registerService } from './service.js';
+import { registerStatus } from './status.js';
+import { registerUpdate } from './update.js';
+import { registerVersion } from './version.js';
+
+/** Each command lives in its own file and registers itself here; commands parse input and call src/. */
+const program = new Command('runner')
+  .description('Autoscale ephemeral GitHub Actions runners on Docker, Tart or Dedalus.')
+  .version(VERSION, '-V, --version-short', 'print the version number')
+  .showHelpAfterError('(add --help for usage)')
+  .configureHelp({ sortSubcommands: false });
+
+registerRun(program);
+registerStatus(program);
+registerService(program);
+registerVersion(program);
+registerUpdate(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { createBackend } from '../../backends/index.js';
+import type { RunnerBackend } from '../../backends/types.js';
+import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
+import { ActionsClient } from '../github/client.js';
+import { JobTelemetry } from '../health/jobs.js';
+import { createMetrics } from '../health/metrics.js';
+import { startHealthServer } from '../health/server.js';
+import type { DaemonStatus } from '../health/status-types.js';
+import type { Logger } from '../log.js';
+import { loadInstanceId } from '../state/instance.js';
+import { VERSION } from '../version.js';
+import { ScaleSetRunner } from './scale-set-runner.js';
+
+export interface DaemonOptions {
+  logger: Logger;
+  /** Tests swap the backend (e.g. an in-process no-op backend for benchmarks). */
+  backendFactory?: (cfg: ScaleSetConfig, ctx: Parameters<typeof createBackend>[1]) => RunnerBackend;
+  /** Tests shorten the retry backoff of scale-set start-up. */
+  retry?: { initial: number; max: number };
+  /** How long without a successful poll before /healthz says 503 (default 95 s). */
+  healthStaleAfterMs?: number;
+}
+
+export interface Daemon {
+  readonly instanceId: string;
+  readonly healthUrl: string | undefined;
+  status(): DaemonStatus;
+  /** Resolves when every scale set has stopped. */
+  readonly done: Promise<void>;
+  /** Graceful: drain, delete sessions, keep the scale sets (unless configured). */
+  shutdown(): Promise<void>;
+  /** Immediate: abort everything, leave runners for the next start to adopt. */
+  abort(): void;
+}
+
+/** Starts every scale set of the config and the health server; returns at once. */
+export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Promise<Daemon> {
+  const log = opts.logger;
+  const instanceId = await loadInstanceId(config.stateDir);
+  const metrics = createMetrics();
+  const telemetry = new JobTelemetry({ logger: log });
+  // Job telemetry listens through the observer only; the recorder carries metrics.
+  const recorder = metrics.recorder;
+  const hard = new AbortController();
+  const startedAt = new Date().toISOString();
+
+  const runners = config.scaleSets.map((cfg) => {
+    const slog = log.child({ scaleSet: cfg.name });
+    const ctx = {
+      owner: { instanceId, scaleSet: cfg.name },
+      logger: slog.child({ component: `backend/${cfg.backend}` }),
+      stateDir: join(config.stateDir, 'backends', cfg.backend),
+    };
+    const backend = (opts.backendFactory ?? createBackend)(cfg, ctx);
+    const client = new ActionsClient({
+      configUrl: cfg.url,
+      auth:
+        cfg.auth.kind === 'pat'
+          ? { kind: 'pat', token: cfg.auth.token }
+          : {
+              kind: 'app',
+              clientId: cfg.auth.clientId,
+              installationId: cfg.auth.installationId,
+              privateKey: cfg.auth.privateKey,
+            },
+      logger: slog.child({ component: 'github' }),
+    });
+    return new ScaleSetRunner(cfg, {
+      instanceId,
+      stateDir: config.stateDir,
+      logger: slog,
+      recorder,
+      client,
+      backend,
+      observer: telemetry.observer(cfg.name),
+      onRunnerStarted: (set, name, at) => telemetry.runnerStarted(set, name, at),
+      recentJobs: (set) => telemetry.recent(set),
+      retry: opts.retry,
+    });
+  });
+
+  const status = (): DaemonStatus => {
+    const scaleSets = runners.map((r) => r.status());
+    return {
+      version: VERSION,
+      startedAt,
+      healthy: scaleSets.every((s) => s.healthy),
+      ready: runners.every((r) => r.listeningOnce),
+      scaleSets,
+    };
+  };
+
+  const health =
+    config.healthPort > 0
+      ? await startHealthServer({
+          host: config.healthHost,
+          port: config.healthPort,
+          token: config.healthToken,
+          status,
+          metrics,
+          logger: log.child({ component: 'health' }),
+          staleAfterMs: opts.healthStaleAfterMs,
+        })
+      : undefined;
+  if (health) log.info({ url: health.url }, 'health server listening');
+
+  const done = Promise.all(runners.map((r) => r.run(hard.signal))).then(async () => {
+    await health?.close();
+  });
+  log.info({ instanceId, scaleSets: runners.length, version: VERSION }, 'runner started');
+
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    instanceId,
+    healthUrl: health?.url,
+    status,
+    done,
+    shutdown() {
+      shuttingDown ??= (async () => {
+        log.info({ drainTimeoutMs: config.drainTimeout }, 'shutting down: draining runners');
+        await Promise.all(
+          runners.map((r) =>
+            r.shutdown({ drainTimeout: config.drainTimeout, deleteScaleSet: config.deleteScaleSetOnExit }),
+          ),
+        );
+        await done;
+        log.info('shutdown complete');
+      })();
+      return shuttingDown;
+    },
+    abort() {
+      hard.abort(new Error('forced exit'));
+    },
+  };
+}

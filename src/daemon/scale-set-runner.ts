@@ -1,0 +1,258 @@
+import { hostname } from 'node:os';
+import type { RunnerBackend } from '../../backends/types.js';
+import type { ScaleSetConfig } from '../config/types.js';
+import type { ActionsClient } from '../github/client.js';
+import { isScaleSetNotFound } from '../github/index.js';
+import type { RunnerScaleSetStatistic } from '../github/types.js';
+import type { Recorder } from '../health/recorder.js';
+import type { JobRecord, RunnerStateName, ScaleSetStatus } from '../health/status-types.js';
+import { Listener } from '../listener/listener.js';
+import { type ClosableSession, superviseListener } from '../listener/supervisor.js';
+import type { JobObserver } from '../listener/types.js';
+import type { Logger } from '../log.js';
+import { RunnerScaler } from '../scaler/scaler.js';
+import { ScaleSetStore } from '../state/scale-set-store.js';
+import { delay } from '../util/abort.js';
+import { Backoff } from '../util/backoff.js';
+import { actionsRegistrar } from './registrar.js';
+import { ensureScaleSet } from './register-scale-set.js';
+
+export interface ScaleSetRunnerDeps {
+  instanceId: string;
+  stateDir: string;
+  logger: Logger;
+  recorder: Recorder;
+  client: ActionsClient;
+  backend: RunnerBackend;
+  observer?: JobObserver;
+  onRunnerStarted?(scaleSet: string, runnerName: string, at: number): void;
+  recentJobs?(scaleSet: string): JobRecord[];
+  /** Backoff between attempts to bring the scale set up (auth, registration, adoption). */
+  retry?: { initial: number; max: number };
+  now?: () => number;
+}
+
+type Phase = ScaleSetStatus['phase'];
+
+/**
+ * Owns one scale set from boot to shutdown. A failure here (bad token, GitHub down at boot) is retried
+ * with backoff and reported in status; it never throws into the daemon, so other scale sets go on.
+ */
+export class ScaleSetRunner {
+  readonly cfg: ScaleSetConfig;
+  readonly #d: ScaleSetRunnerDeps;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  #phase: Phase = 'starting';
+  #reason: string | undefined;
+  #lastPollAt: number | undefined;
+  #listeningOnce = false;
+  #scaleSetId: number | undefined;
+  #scaler: RunnerScaler | undefined;
+  #stats: RunnerScaleSetStatistic | undefined;
+  #desired = 0;
+  #reconnects = 0;
+  readonly #listenAbort = new AbortController();
+  #running: Promise<void> | undefined;
+
+  constructor(cfg: ScaleSetConfig, deps: ScaleSetRunnerDeps) {
+    this.cfg = cfg;
+    this.#d = deps;
+    this.#log = deps.logger;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Runs until `shutdown()` (graceful) or `signal` (hard stop). Never rejects. */
+  run(signal: AbortSignal): Promise<void> {
+    this.#running ??= this.#run(AbortSignal.any([signal, this.#listenAbort.signal])).catch((err: unknown) => {
+      if (!signal.aborted && !this.#listenAbort.signal.aborted) this.#log.error({ err }, 'scale set stopped');
+    });
+    return this.#running;
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    const store = await ScaleSetStore.open(this.#d.stateDir, this.cfg.name, (err) =>
+      this.#log.error({ err }, 'cannot write the state file'),
+    );
+    await this.#untilUp(signal, 'registering the scale set', async () => {
+      const ss = await ensureScaleSet(this.#d.client, this.cfg, this.#log, signal);
+      this.#scaleSetId = ss.id;
+      store.scaleSetId = ss.id;
+      this.#d.client.setSystemInfo({ scaleSetId: ss.id });
+    });
+    await this.#untilUp(signal, 'preparing the backend', () => this.#d.backend.prepare(signal));
+
+    const scaler = new RunnerScaler({
+      scaleSet: this.cfg.name,
+      instanceId: this.#d.instanceId,
+      minRunners: this.cfg.minRunners,
+      maxRunners: this.cfg.maxRunners,
+      idleTimeout: this.cfg.idleTimeout,
+      startConcurrency: this.cfg.startConcurrency,
+      reconcileInterval: this.cfg.reconcileInterval,
+      backend: this.#d.backend,
+      registrar: actionsRegistrar(this.#d.client, () => this.#scaleSetId ?? 0),
+      store,
+      logger: this.#log,
+      recorder: this.#d.recorder,
+      onRunnerStarted: (name, at) => this.#d.onRunnerStarted?.(this.cfg.name, name, at),
+    });
+    this.#scaler = scaler;
+    await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start());
+
+    const recorder = this.#wrapRecorder(this.#d.recorder);
+    await superviseListener({
+      scaleSet: this.cfg.name,
+      signal,
+      logger: this.#log,
+      recorder,
+      openSession: (s) => this.#openSession(s),
+      listen: (session, s) =>
+        new Listener(session, scaler, {
+          scaleSet: this.cfg.name,
+          // Capacity 0 while draining tells GitHub to stop assigning jobs to this scale set.
+          maxCapacity: () => (scaler.draining ? 0 : this.cfg.maxRunners),
+          logger: this.#log,
+          recorder,
+          observer: this.#d.observer,
+        }).run(s),
+      onPhase: (phase, reason) => {
+        if (this.#phase === 'draining' && phase !== 'stopped') return;
+        this.#phase = phase;
+        if (phase === 'listening') {
+          this.#listeningOnce = true;
+          this.#reason = undefined;
+        } else if (reason) this.#reason = reason;
+      },
+    });
+  }
+
+  async #openSession(signal: AbortSignal): Promise<ClosableSession> {
+    const id = this.#scaleSetId;
+    if (id === undefined) throw new Error('scale set not registered');
+    try {
+      const owner = `${hostname()}-${this.cfg.name}`;
+      return await this.#d.client.createMessageSession(id, owner, signal);
+    } catch (err) {
+      if (isScaleSetNotFound(err)) {
+        // Deleted at GitHub behind our back: register it again, then let the supervisor retry.
+        this.#log.warn('scale set no longer exists at GitHub; registering it again');
+        const ss = await ensureScaleSet(this.#d.client, this.cfg, this.#log, signal);
+        this.#scaleSetId = ss.id;
+      }
+      throw err;
+    }
+  }
+
+  /** Retries `fn` with backoff until it succeeds or `signal` aborts, keeping the reason in status. */
+  async #untilUp(signal: AbortSignal, what: string, fn: () => Promise<void>): Promise<void> {
+    const backoff = new Backoff({
+      initial: this.#d.retry?.initial ?? 2000,
+      max: this.#d.retry?.max ?? 120_000,
+      jitter: 0.2,
+    });
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const wait = backoff.next();
+        this.#reason = `${what} failed: ${err instanceof Error ? err.message : String(err)}`;
+        this.#log.error({ err, retryInMs: wait }, `${what} failed; retrying`);
+        await delay(wait, signal);
+      }
+    }
+  }
+
+  #wrapRecorder(inner: Recorder): Recorder {
+    return {
+      ...inner,
+      statistics: (set, stats) => {
+        this.#stats = stats;
+        inner.statistics(set, stats);
+      },
+      desiredRunners: (set, n) => {
+        this.#desired = n;
+        inner.desiredRunners(set, n);
+      },
+      pollSucceeded: (set) => {
+        this.#lastPollAt = this.#now();
+        inner.pollSucceeded(set);
+      },
+      reconnect: (set, reason) => {
+        this.#reconnects++;
+        inner.reconnect(set, reason);
+      },
+    };
+  }
+
+  /** Graceful stop: drain (idle runners removed, busy ones finish within `timeoutMs`), then close. */
+  async shutdown(opts: { drainTimeout: number; deleteScaleSet: boolean }): Promise<void> {
+    const scaler = this.#scaler;
+    if (scaler) {
+      this.#phase = 'draining';
+      const left = await scaler.drain(opts.drainTimeout);
+      if (left > 0) {
+        this.#log.warn(
+          { busy: left },
+          'drain timeout reached; busy runners keep running and are adopted by the next start (or removed by `runner doctor --fix`)',
+        );
+      }
+    }
+    this.#listenAbort.abort(new Error('shutdown'));
+    await this.#running;
+    await scaler?.stop();
+    await this.#d.backend.close({ removeAll: false }).catch((err: unknown) => {
+      this.#log.warn({ err }, 'backend close failed');
+    });
+    if (opts.deleteScaleSet && this.#scaleSetId !== undefined) {
+      await this.#d.client
+        .deleteRunnerScaleSet(this.#scaleSetId, AbortSignal.timeout(15_000))
+        .then(() => this.#log.info('scale set deleted'))
+        .catch((err: unknown) => this.#log.warn({ err }, 'failed to delete the scale set'));
+    }
+    this.#phase = 'stopped';
+  }
+
+  get listeningOnce(): boolean {
+    return this.#listeningOnce;
+  }
+
+  status(): ScaleSetStatus {
+    const scaler = this.#scaler;
+    const states: RunnerStateName[] = ['creating', 'idle', 'busy', 'done', 'failed', 'removing'];
+    const runnerCounts = Object.fromEntries(states.map((s) => [s, scaler?.count(s) ?? 0])) as Record<
+      RunnerStateName,
+      number
+    >;
+    const c = scaler?.counters;
+    return {
+      name: this.cfg.name,
+      backend: this.cfg.backend,
+      scaleSetId: this.#scaleSetId,
+      phase: this.#phase,
+      healthy: this.#phase === 'listening' || this.#phase === 'draining',
+      reason: this.#reason,
+      lastPollAt: this.#lastPollAt ? new Date(this.#lastPollAt).toISOString() : undefined,
+      minRunners: this.cfg.minRunners,
+      maxRunners: this.cfg.maxRunners,
+      desiredRunners: scaler?.target ?? this.#desired,
+      statistics: this.#stats,
+      runners: scaler?.runners() ?? [],
+      runnerCounts,
+      pool: this.#d.backend.poolStatus(),
+      recentJobs: this.#d.recentJobs?.(this.cfg.name) ?? [],
+      counters: {
+        jobsStarted: c?.jobsStarted ?? 0,
+        jobsCompleted: c?.jobsCompleted ?? 0,
+        runnersStarted: c?.runnersStarted ?? 0,
+        startFailures: c?.startFailures ?? 0,
+        reconnects: this.#reconnects,
+        adopted: c?.adopted ?? 0,
+        cleanedUp: c?.cleanedUp ?? 0,
+      },
+    };
+  }
+}

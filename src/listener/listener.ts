@@ -1,0 +1,131 @@
+import type { RunnerScaleSetMessage, RunnerScaleSetStatistic } from '../github/types.js';
+import type { Recorder } from '../health/recorder.js';
+import { nullRecorder } from '../health/recorder.js';
+import { type Logger, silentLogger } from '../log.js';
+import type { JobObserver, ListenerClient, Scaler } from './types.js';
+
+export interface ListenerOptions {
+  scaleSet: string;
+  /** Advertised as X-ScaleSetMaxCapacity; read before every poll so changes apply to the next one. */
+  maxCapacity: () => number;
+  logger?: Logger;
+  recorder?: Recorder;
+  observer?: JobObserver;
+}
+
+export class ListenerError extends Error {
+  override name = 'ListenerError';
+  readonly code = 'LISTENER_INVALID_SESSION' as const;
+}
+
+/**
+ * One message session's long-poll loop, in the order of scaleset-protocol.md §8.2.
+ *
+ * Where we differ from actions/scaleset on purpose: an error from the scaler is per event — logged,
+ * counted and survived — because the message is already acknowledged and returning would drop the rest
+ * of the batch (runscaler weak point 3). Errors from the session client (poll, ack, acquire) end `run()`
+ * so the supervisor can reconnect.
+ */
+export class Listener {
+  readonly #client: ListenerClient;
+  readonly #scaler: Scaler;
+  readonly #opts: ListenerOptions;
+  readonly #log: Logger;
+  readonly #rec: Recorder;
+  #latest: RunnerScaleSetStatistic | undefined;
+  #lastMessageId = 0;
+  /** Scaler errors survived since start; exposed for tests and status. */
+  handlerErrors = 0;
+
+  constructor(client: ListenerClient, scaler: Scaler, opts: ListenerOptions) {
+    this.#client = client;
+    this.#scaler = scaler;
+    this.#opts = opts;
+    this.#log = opts.logger ?? silentLogger;
+    this.#rec = opts.recorder ?? nullRecorder;
+  }
+
+  get lastMessageId(): number {
+    return this.#lastMessageId;
+  }
+
+  /**
+   * Polls until `signal` aborts (rejects with its reason) or the client fails (rejects with that error).
+   * A message already received is always handled to the end, even after abort.
+   */
+  async run(signal: AbortSignal): Promise<never> {
+    const session = this.#client.session;
+    if (!session.sessionId) throw new ListenerError('initial session is nil');
+    if (!session.statistics) throw new ListenerError('session statistics is nil');
+    this.#latest = session.statistics;
+    this.#rec.statistics(this.#opts.scaleSet, this.#latest);
+    await this.#desired(this.#latest.totalAssignedJobs, true);
+
+    for (;;) {
+      signal.throwIfAborted();
+      const msg = await this.#client.getMessage(this.#lastMessageId, this.#opts.maxCapacity(), signal);
+      this.#rec.pollSucceeded(this.#opts.scaleSet);
+      if (msg === null) {
+        await this.#desired(this.#latest.totalAssignedJobs, false);
+        continue;
+      }
+      this.#lastMessageId = msg.messageId;
+      // Deliberately not passed `signal`: shutdown must not cut a batch in half.
+      await this.#handle(msg);
+    }
+  }
+
+  async #handle(msg: RunnerScaleSetMessage): Promise<void> {
+    const set = this.#opts.scaleSet;
+    this.#latest = msg.statistics;
+    this.#rec.statistics(set, msg.statistics);
+    await this.#client.deleteMessage(msg.messageId);
+    this.#log.debug(
+      {
+        messageId: msg.messageId,
+        available: msg.jobAvailable.length,
+        assigned: msg.jobAssigned.length,
+        started: msg.jobStarted.length,
+        completed: msg.jobCompleted.length,
+        assignedJobs: msg.statistics.totalAssignedJobs,
+      },
+      'message',
+    );
+
+    const obs = this.#opts.observer;
+    for (const job of msg.jobAvailable) obs?.jobAvailable?.(job);
+    for (const job of msg.jobAssigned) obs?.jobAssigned?.(job);
+    if (msg.jobAvailable.length > 0) {
+      const ids = msg.jobAvailable.map((j) => j.runnerRequestId);
+      const acquired = await this.#client.acquireJobs(ids);
+      this.#log.debug({ requested: ids.length, acquired: acquired.length }, 'acquired jobs');
+    }
+    for (const job of msg.jobStarted) {
+      obs?.jobStarted?.(job);
+      this.#rec.jobStarted(set, job);
+      await this.#survive('job started', job.runnerName, () => this.#scaler.handleJobStarted(job));
+    }
+    for (const job of msg.jobCompleted) {
+      obs?.jobCompleted?.(job);
+      this.#rec.jobCompleted(set, job);
+      await this.#survive('job completed', job.runnerName, () => this.#scaler.handleJobCompleted(job));
+    }
+    await this.#desired(msg.statistics.totalAssignedJobs, true);
+  }
+
+  async #desired(count: number, record: boolean): Promise<void> {
+    await this.#survive('desired runner count', undefined, async () => {
+      const target = await this.#scaler.handleDesiredRunnerCount(count);
+      if (record) this.#rec.desiredRunners(this.#opts.scaleSet, target);
+    });
+  }
+
+  async #survive(what: string, runner: string | undefined, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.handlerErrors++;
+      this.#log.error({ err, runner }, `scaler failed to handle ${what}; continuing with the rest of the batch`);
+    }
+  }
+}

@@ -1,0 +1,439 @@
+import { BackendCapacityError, type OwnedRunner, type RunnerBackend } from '../../backends/types.js';
+import type { JobCompleted, JobStarted } from '../github/types.js';
+import type { Recorder } from '../health/recorder.js';
+import { nullRecorder } from '../health/recorder.js';
+import type { RunnerStateName, RunnerStatus } from '../health/status-types.js';
+import { makeRunnerName } from '../labels.js';
+import type { Scaler } from '../listener/types.js';
+import { type Logger, silentLogger } from '../log.js';
+import type { ScaleSetStore } from '../state/scale-set-store.js';
+import { isAbortError } from '../util/abort.js';
+import { Backoff } from '../util/backoff.js';
+import { every } from '../util/every.js';
+import type { Registrar, RunnerRecord } from './types.js';
+
+export interface ScalerOptions {
+  scaleSet: string;
+  instanceId: string;
+  minRunners: number;
+  maxRunners: number;
+  /** Idle runners older than this are recycled; 0 = never. */
+  idleTimeout: number;
+  startConcurrency: number;
+  reconcileInterval: number;
+  backend: RunnerBackend;
+  registrar: Registrar;
+  store: ScaleSetStore;
+  logger?: Logger;
+  recorder?: Recorder;
+  /** Telemetry: a runner's resource is up (for the queued → runner-started gap). */
+  onRunnerStarted?(name: string, at: number): void;
+  startBackoff?: { initial: number; max: number };
+  now?: () => number;
+}
+
+const LIVE: ReadonlySet<RunnerStateName> = new Set(['creating', 'idle', 'busy']);
+
+/**
+ * Keeps the runners of one scale set at target = min(max, min + assigned jobs), against reality.
+ *
+ * Every listener hook returns at once: starts and removals run in the background, bounded by
+ * `startConcurrency`, so a slow backend never blocks the message loop. Reconciliation (timer and
+ * backend exit events) repairs whatever the messages did not tell us: dead runners, idle TTLs,
+ * leftovers of a previous process, registrations without a resource.
+ */
+export class RunnerScaler implements Scaler {
+  readonly #o: ScalerOptions;
+  readonly #log: Logger;
+  readonly #rec: Recorder;
+  readonly #now: () => number;
+  readonly #runners = new Map<string, RunnerRecord>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #startBackoff: Backoff;
+  #assigned = 0;
+  /** Until the listener reports the first assigned count, the target is unknown: adopted runners stay. */
+  #targetKnown = false;
+  #draining = false;
+  #notBefore = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #converging = false;
+  #convergeAgain = false;
+  #reconcileKick: (() => void) | undefined;
+  readonly #abort = new AbortController();
+  counters = { runnersStarted: 0, startFailures: 0, adopted: 0, cleanedUp: 0, jobsStarted: 0, jobsCompleted: 0 };
+
+  constructor(opts: ScalerOptions) {
+    this.#o = opts;
+    this.#log = opts.logger ?? silentLogger;
+    this.#rec = opts.recorder ?? nullRecorder;
+    this.#now = opts.now ?? Date.now;
+    this.#startBackoff = new Backoff({
+      initial: opts.startBackoff?.initial ?? 1000,
+      max: opts.startBackoff?.max ?? 60_000,
+      jitter: 0.2,
+    });
+  }
+
+  /** Adopts what a previous process left, then starts the reconcile loop and the exit-event watcher. */
+  async start(): Promise<void> {
+    await this.reconcile({ adopting: true });
+    const signal = this.#abort.signal;
+    const loop = every(this.#o.reconcileInterval, () => this.reconcile(), {
+      signal,
+      runNow: false,
+      onError: (err) => this.#log.warn({ err }, 'reconcile failed; retrying at the next interval'),
+    });
+    this.#reconcileKick = loop.kick;
+    this.#track(loop.done);
+    this.#track(this.#watchEvents(signal));
+  }
+
+  // ---- listener hooks -------------------------------------------------------------------------
+
+  async handleDesiredRunnerCount(count: number): Promise<number> {
+    this.#assigned = count;
+    this.#targetKnown = true;
+    this.#converge();
+    return this.target;
+  }
+
+  async handleJobStarted(job: JobStarted): Promise<void> {
+    this.counters.jobsStarted++;
+    const r = this.#runners.get(job.runnerName);
+    if (!r) {
+      this.#log.debug({ runner: job.runnerName }, 'job started on a runner this daemon does not track');
+      return;
+    }
+    if (r.state === 'creating' || r.state === 'idle') this.#setState(r, 'busy');
+    r.jobRequestId = job.runnerRequestId;
+  }
+
+  async handleJobCompleted(job: JobCompleted): Promise<void> {
+    this.counters.jobsCompleted++;
+    const r = this.#runners.get(job.runnerName);
+    if (!r) {
+      // Canceled reassignments name runners we never made (protocol §7.2); nothing to clean.
+      this.#log.debug({ runner: job.runnerName, result: job.result }, 'job completed on an untracked runner');
+      return;
+    }
+    if (r.state === 'creating') {
+      r.exitedEarly = true;
+      return;
+    }
+    if (LIVE.has(r.state)) this.#setState(r, 'done');
+    this.#retire(r, `job ${job.result || 'completed'}`);
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  get target(): number {
+    if (this.#draining) return 0;
+    const warm = this.#o.backend.capabilities.warmRunners?.() ?? 0;
+    const cap = Math.min(this.#o.maxRunners, this.#o.backend.capabilities.maxRunners ?? Number.POSITIVE_INFINITY);
+    return Math.max(0, Math.min(cap, Math.max(this.#o.minRunners, warm) + this.#assigned));
+  }
+
+  get assignedJobs(): number {
+    return this.#assigned;
+  }
+
+  runners(): RunnerStatus[] {
+    return [...this.#runners.values()].map((r) => ({
+      name: r.name,
+      state: r.state,
+      resourceId: r.resourceId,
+      tier: r.tier,
+      since: new Date(r.since).toISOString(),
+      jobRequestId: r.jobRequestId,
+    }));
+  }
+
+  count(state: RunnerStateName): number {
+    let n = 0;
+    for (const r of this.#runners.values()) if (r.state === state) n++;
+    return n;
+  }
+
+  // ---- convergence ---------------------------------------------------------------------------
+
+  /** Single-flight: a call while running makes it run once more, never twice in parallel. */
+  #converge(): void {
+    if (this.#converging) {
+      this.#convergeAgain = true;
+      return;
+    }
+    this.#converging = true;
+    try {
+      do {
+        this.#convergeAgain = false;
+        this.#convergeOnce();
+      } while (this.#convergeAgain);
+    } finally {
+      this.#converging = false;
+    }
+  }
+
+  #convergeOnce(): void {
+    if (this.#abort.signal.aborted || !(this.#targetKnown || this.#draining)) return;
+    let live = 0;
+    let removing = 0;
+    let creating = 0;
+    const idle: RunnerRecord[] = [];
+    for (const r of this.#runners.values()) {
+      if (LIVE.has(r.state)) live++;
+      if (r.state === 'removing') removing++;
+      if (r.state === 'creating') creating++;
+      if (r.state === 'idle') idle.push(r);
+    }
+    const target = this.target;
+    if (live < target) {
+      // Runners being removed still hold a container/VM: counting them keeps max-runners a hard cap.
+      const room = this.#o.maxRunners - live - removing;
+      const slots = this.#o.startConcurrency - creating;
+      const n = Math.min(target - live, room, slots);
+      if (n > 0 && this.#now() >= this.#notBefore) {
+        for (let i = 0; i < n; i++) this.#startOne();
+      }
+    } else if (live > target && idle.length > 0) {
+      idle.sort((a, b) => a.since - b.since);
+      for (const r of idle.slice(0, live - target)) this.#retire(r, 'scale down');
+    }
+  }
+
+  #startOne(): void {
+    const name = makeRunnerName(this.#o.scaleSet, this.#o.instanceId);
+    const now = this.#now();
+    const r: RunnerRecord = { name, state: 'creating', since: now, createdAt: now };
+    this.#runners.set(name, r);
+    this.#track(this.#create(r));
+  }
+
+  async #create(r: RunnerRecord): Promise<void> {
+    const started = this.#now();
+    const signal = this.#abort.signal;
+    const log = this.#log.child({ runner: r.name });
+    try {
+      // Recorded before the registration exists so a crash in between still finds it (by name).
+      this.#o.store.put(r.name, { createdAt: new Date(r.createdAt).toISOString() });
+      const { runnerId, jitConfig } = await this.#o.registrar.register(r.name, signal);
+      r.runnerId = runnerId;
+      this.#o.store.put(r.name, { runnerId, createdAt: new Date(r.createdAt).toISOString() });
+      const handle = await this.#o.backend.start({ name: r.name, runnerId, jitConfig }, signal);
+      r.resourceId = handle.resourceId;
+      r.tier = handle.tier;
+      const took = this.#now() - started;
+      this.counters.runnersStarted++;
+      this.#rec.runnerStarted(this.#o.scaleSet, this.#o.backend.kind, handle.tier, took);
+      this.#o.onRunnerStarted?.(r.name, this.#now());
+      this.#startBackoff.reset();
+      log.info({ tier: handle.tier, ms: took }, 'runner started');
+      if (r.state === 'creating') this.#setState(r, 'idle');
+      if (r.exitedEarly) this.#retire(r, 'exited during start');
+    } catch (err) {
+      if (signal.aborted) {
+        // Shutdown mid-start: the record stays so drain/close removes whatever was made.
+        this.#setState(r, 'failed');
+        this.#retire(r, 'start aborted');
+        return;
+      }
+      const capacity = err instanceof BackendCapacityError;
+      const reason = capacity ? 'capacity' : errorCode(err);
+      this.counters.startFailures++;
+      this.#rec.runnerStartFailed(this.#o.scaleSet, this.#o.backend.kind, reason);
+      const wait = this.#startBackoff.next();
+      this.#notBefore = this.#now() + wait;
+      this.#scheduleRetry(wait);
+      if (capacity) log.info({ retryInMs: wait }, 'backend at capacity; will retry');
+      else log.warn({ err, retryInMs: wait }, 'runner start failed; its registration is removed and the start retried');
+      this.#setState(r, 'failed');
+      this.#retire(r, 'start failed');
+    } finally {
+      this.#converge();
+    }
+  }
+
+  #scheduleRetry(ms: number): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#converge(), ms);
+    this.#retryTimer.unref();
+  }
+
+  /**
+   * Removes a runner: registration first (GitHub refuses while a job runs, which tells us the runner
+   * is in fact busy), then the resource, then our records. Errors leave the runner for reconcile.
+   */
+  #retire(r: RunnerRecord, reason: string): void {
+    if (r.state === 'removing') return;
+    const wasIdle = r.state === 'idle';
+    this.#setState(r, 'removing');
+    this.#track(
+      (async () => {
+        const log = this.#log.child({ runner: r.name });
+        try {
+          if (r.runnerId !== undefined) {
+            const res = await this.#o.registrar.unregister(r.runnerId);
+            if (res === 'busy' && wasIdle) {
+              log.info('runner picked up a job while being scaled down; keeping it');
+              this.#setState(r, 'busy');
+              return;
+            }
+          }
+          await this.#o.backend.remove(r.name, AbortSignal.timeout(60_000));
+          this.#runners.delete(r.name);
+          this.#o.store.delete(r.name);
+          this.counters.cleanedUp++;
+          log.debug({ reason }, 'runner removed');
+        } catch (err) {
+          log.warn({ err, reason }, 'runner removal failed; reconcile retries it');
+          this.#setState(r, 'failed');
+        } finally {
+          this.#converge();
+        }
+      })(),
+    );
+  }
+
+  #setState(r: RunnerRecord, state: RunnerStateName): void {
+    r.state = state;
+    r.since = this.#now();
+  }
+
+  // ---- reality ---------------------------------------------------------------------------------
+
+  async #watchEvents(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        for await (const ev of this.#o.backend.events(signal)) {
+          const r = this.#runners.get(ev.name);
+          if (!r) {
+            this.#reconcileKick?.();
+            continue;
+          }
+          this.#log.debug({ runner: ev.name, exitCode: ev.exitCode, reason: ev.reason }, 'runner exited');
+          if (r.state === 'creating') r.exitedEarly = true;
+          else if (r.state === 'busy') {
+            this.#setState(r, 'done');
+            this.#retire(r, 'exited after job');
+          } else if (r.state === 'idle' || r.state === 'failed') {
+            this.#setState(r, 'failed');
+            this.#retire(r, 'exited before taking a job');
+          }
+        }
+      } catch (err) {
+        if (signal.aborted || isAbortError(err)) return;
+        this.#log.warn({ err }, 'backend event stream failed; reconcile covers the gap');
+        this.#reconcileKick?.();
+      }
+    }
+  }
+
+  /** Compares our records with the backend and the state file, and repairs every difference. */
+  async reconcile(opts: { adopting?: boolean } = {}): Promise<void> {
+    const owned = await this.#o.backend.listOwned(AbortSignal.timeout(60_000));
+    const byName = new Map<string, OwnedRunner>(owned.map((o) => [o.name, o]));
+    const stored = this.#o.store.runners();
+    const now = this.#now();
+
+    for (const r of [...this.#runners.values()]) {
+      const o = byName.get(r.name);
+      if (r.state === 'failed') this.#retire(r, 'retry removal');
+      else if ((r.state === 'idle' || r.state === 'busy') && (!o || o.state === 'exited')) {
+        this.#setState(r, r.state === 'busy' ? 'done' : 'failed');
+        this.#retire(r, o ? 'resource exited' : 'resource gone');
+      } else if (r.state === 'idle' && this.#o.idleTimeout > 0 && now - r.since > this.#o.idleTimeout) {
+        this.#retire(r, 'idle timeout');
+      }
+    }
+
+    let adopted = 0;
+    for (const o of owned) {
+      if (this.#runners.has(o.name)) continue;
+      const runnerId = o.runnerId ?? stored.get(o.name)?.runnerId;
+      const r: RunnerRecord = {
+        name: o.name,
+        state: 'idle',
+        runnerId,
+        resourceId: o.resourceId,
+        since: now,
+        createdAt: o.createdAt?.getTime() ?? now,
+        adopted: true,
+      };
+      this.#runners.set(o.name, r);
+      if (o.state === 'exited') {
+        this.#setState(r, 'failed');
+        this.#retire(r, 'left exited by a previous run');
+      } else {
+        // Busy or idle is unknown after a restart: scale-down asks GitHub first, which refuses if busy.
+        adopted++;
+        this.#o.store.put(o.name, { runnerId, createdAt: new Date(r.createdAt).toISOString() });
+      }
+    }
+    if (adopted > 0) {
+      this.counters.adopted += adopted;
+      this.#rec.adopted(this.#o.scaleSet, adopted);
+      this.#log.info({ adopted }, opts.adopting ? 'adopted runners of a previous run' : 'adopted untracked runners');
+    }
+
+    // Registrations we made whose resource never came up (crash between JIT and start).
+    for (const [name, s] of stored) {
+      if (this.#runners.has(name) || byName.has(name)) continue;
+      const runnerId = s.runnerId ?? (await this.#o.registrar.findByName?.(name));
+      if (runnerId !== undefined) {
+        const res = await this.#o.registrar.unregister(runnerId).catch((err: unknown) => {
+          this.#log.warn({ err, runner: name }, 'cannot remove orphaned registration yet');
+          return 'error' as const;
+        });
+        if (res === 'error' || res === 'busy') continue;
+        this.#rec.cleanedUp(this.#o.scaleSet, 'registration', 1);
+      }
+      this.#o.store.delete(name);
+    }
+    this.#converge();
+  }
+
+  // ---- shutdown ------------------------------------------------------------------------------
+
+  /**
+   * Stops taking work: target 0, idle runners removed, busy ones left to finish. Resolves when only
+   * nothing is left or `timeoutMs` passed; returns how many runners are still busy.
+   */
+  async drain(timeoutMs: number, signal?: AbortSignal): Promise<number> {
+    this.#draining = true;
+    this.#converge();
+    const deadline = this.#now() + timeoutMs;
+    while (this.#now() < deadline && !signal?.aborted) {
+      const active = [...this.#runners.values()].filter((r) => r.state !== 'failed').length;
+      if (active === 0) break;
+      await Promise.race([...this.#tasks, sleepUnref(500)]);
+      this.#converge();
+    }
+    return this.count('busy') + this.count('idle') + this.count('creating');
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Stops loops and waits for in-flight work (bounded by the caller). */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error('scaler stopped'));
+    clearTimeout(this.#retryTimer);
+    await Promise.allSettled([...this.#tasks]);
+    await this.#o.store.flush();
+  }
+
+  #track(p: Promise<void>): void {
+    const tracked = p.catch((err: unknown) => this.#log.error({ err }, 'background task failed'));
+    this.#tasks.add(tracked);
+    void tracked.finally(() => this.#tasks.delete(tracked));
+  }
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code.toLowerCase() : 'error';
+}
+
+function sleepUnref(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

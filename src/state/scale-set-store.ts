@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { slug } from '../labels.js';
+import { CoalescingWriter, readJsonFile } from './atomic-file.js';
+
+const StoredRunner = z.object({ runnerId: z.number().int().optional(), createdAt: z.string() });
+const StoredScaleSet = z.object({
+  version: z.literal(1),
+  scaleSetId: z.number().int().optional(),
+  runners: z.record(z.string(), StoredRunner),
+});
+export type StoredRunner = z.infer<typeof StoredRunner>;
+
+/**
+ * Registrations this daemon made at GitHub, per scale set. Written before a runner's resource exists,
+ * so after a crash a registration whose container/VM never came up is still found and removed.
+ */
+export class ScaleSetStore {
+  readonly path: string;
+  #scaleSetId: number | undefined;
+  readonly #runners = new Map<string, StoredRunner>();
+  readonly #writer: CoalescingWriter;
+
+  private constructor(path: string, onError: (err: unknown) => void) {
+    this.path = path;
+    this.#writer = new CoalescingWriter(path, onError);
+  }
+
+  static async open(stateDir: string, scaleSet: string, onError: (err: unknown) => void): Promise<ScaleSetStore> {
+    const store = new ScaleSetStore(join(stateDir, 'scalesets', `${slug(scaleSet, 64)}.json`), onError);
+    const raw = await readJsonFile(store.path);
+    if (raw !== undefined) {
+      const parsed = StoredScaleSet.safeParse(raw);
+      if (!parsed.success) {
+        throw new Error(`${store.path}: unreadable state file (${parsed.error.issues[0]?.message}); move it away to start fresh`);
+      }
+      store.#scaleSetId = parsed.data.scaleSetId;
+      for (const [name, r] of Object.entries(parsed.data.runners)) store.#runners.set(name, r);
+    }
+    return store;
+  }
+
+  get scaleSetId(): number | undefined {
+    return this.#scaleSetId;
+  }
+
+  set scaleSetId(id: number | undefined) {
+    this.#scaleSetId = id;
+    this.#save();
+  }
+
+  runners(): ReadonlyMap<string, StoredRunner> {
+    return this.#runners;
+  }
+
+  put(name: string, runner: StoredRunner): void {
+    this.#runners.set(name, runner);
+    this.#save();
+  }
+
+  delete(name: string): void {
+    if (this.#runners.delete(name)) this.#save();
+  }
+
+  flush(): Promise<void> {
+    return this.#writer.flush();
+  }
+
+  #save(): void {
+    this.#writer.schedule(() =>
+      JSON.stringify(
+        { version: 1, scaleSetId: this.#scaleSetId, runners: Object.fromEntries(this.#runners) },
+        null,
+        2,
+      ),
+    );
+  }
+}

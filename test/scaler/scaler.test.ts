@@ -1,0 +1,231 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobCompleted, JobStarted } from '../../src/github/types.js';
+import { RunnerScaler } from '../../src/scaler/scaler.js';
+import type { Registrar } from '../../src/scaler/types.js';
+import { Secret } from '../../src/secret.js';
+import { ScaleSetStore } from '../../src/state/scale-set-store.js';
+import { pollUntil } from '../../src/util/poll-until.js';
+import { MemoryBackend } from './memory-backend.js';
+
+class MemoryRegistrar implements Registrar {
+  nextId = 1;
+  readonly registered = new Map<number, string>();
+  readonly busy = new Set<number>();
+  readonly calls: string[] = [];
+  async register(name: string) {
+    const id = this.nextId++;
+    this.registered.set(id, name);
+    this.calls.push(`register ${name}`);
+    return { runnerId: id, jitConfig: new Secret(`jit-secret-${id}-xxxxxxxx`) };
+  }
+  async unregister(id: number) {
+    this.calls.push(`unregister ${id}`);
+    if (this.busy.has(id)) return 'busy' as const;
+    return this.registered.delete(id) ? ('removed' as const) : ('not-found' as const);
+  }
+}
+
+function job(kind: 'JobStarted', runnerName: string, requestId?: number): JobStarted;
+function job(kind: 'JobCompleted', runnerName: string, requestId?: number): JobCompleted;
+function job(kind: 'JobStarted' | 'JobCompleted', runnerName: string, requestId = 1): JobStarted | JobCompleted {
+  const base = {
+    runnerRequestId: requestId,
+    repositoryName: 'r',
+    ownerName: 'o',
+    jobId: 'j',
+    jobWorkflowRef: 'w',
+    jobDisplayName: 'd',
+    workflowRunId: 1,
+    eventName: 'push',
+    requestLabels: [],
+    queueTime: null,
+    scaleSetAssignTime: null,
+    runnerAssignTime: null,
+    finishTime: null,
+    runnerId: 1,
+    runnerName,
+  };
+  return kind === 'JobStarted'
+    ? ({ ...base, messageType: 'JobStarted' } as JobStarted)
+    : ({ ...base, messageType: 'JobCompleted', result: 'succeeded' } as JobCompleted);
+}
+
+describe('RunnerScaler', () => {
+  let dir: string;
+  let backend: MemoryBackend;
+  let registrar: MemoryRegistrar;
+  const scalers: RunnerScaler[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scaler-'));
+    backend = new MemoryBackend();
+    registrar = new MemoryRegistrar();
+  });
+  afterEach(async () => {
+    for (const s of scalers.splice(0)) await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function make(over: Partial<ConstructorParameters<typeof RunnerScaler>[0]> = {}) {
+    const store = await ScaleSetStore.open(dir, 'linux', () => {});
+    const s = new RunnerScaler({
+      scaleSet: 'linux',
+      instanceId: 'inst-abcdef',
+      minRunners: 0,
+      maxRunners: 5,
+      idleTimeout: 0,
+      startConcurrency: 4,
+      reconcileInterval: 60_000,
+      backend,
+      registrar,
+      store,
+      startBackoff: { initial: 10, max: 50 },
+      ...over,
+    });
+    scalers.push(s);
+    await s.start();
+    return { s, store };
+  }
+
+  const live = () => [...backend.resources.values()].filter((r) => r.state === 'running').length;
+
+  it('targets min(max, min + assigned) and starts that many runners', async () => {
+    const { s } = await make({ minRunners: 1, maxRunners: 3 });
+    expect(await s.handleDesiredRunnerCount(0)).toBe(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'one idle runner' });
+    expect(await s.handleDesiredRunnerCount(10)).toBe(3);
+    await pollUntil(() => s.count('idle') === 3, { timeout: 2000, what: 'three idle runners' });
+    expect(live()).toBe(3);
+  });
+
+  it('bounds concurrent starts by start-concurrency', async () => {
+    const { s } = await make({ maxRunners: 10, startConcurrency: 2 });
+    backend.hold();
+    await s.handleDesiredRunnerCount(6);
+    await pollUntil(() => s.count('creating') === 2, { timeout: 2000, what: 'two creating' });
+    expect(s.count('creating')).toBe(2);
+    backend.release();
+    await pollUntil(() => s.count('idle') === 6, { timeout: 2000, what: 'six idle' });
+    expect(backend.maxConcurrentStarts).toBeLessThanOrEqual(2);
+  });
+
+  it('removes the registration of a failed start and retries with backoff', async () => {
+    const { s } = await make();
+    backend.failStarts = 2;
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 3000, what: 'a runner after retries' });
+    expect(s.counters.startFailures).toBe(2);
+    // Two failed registrations were removed again; the live one stays.
+    expect(registrar.calls.filter((c) => c.startsWith('unregister'))).toEqual(['unregister 1', 'unregister 2']);
+    expect([...registrar.registered.keys()]).toEqual([3]);
+  });
+
+  it('marks busy on JobStarted and removes the runner on JobCompleted', async () => {
+    const { s, store } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const name = s.runners()[0]!.name;
+    await s.handleJobStarted(job('JobStarted', name));
+    expect(s.runners()[0]!.state).toBe('busy');
+    await s.handleDesiredRunnerCount(0);
+    expect(s.count('busy')).toBe(1); // busy runners are never scaled down
+    await s.handleJobCompleted(job('JobCompleted', name));
+    await pollUntil(() => s.runners().length === 0, { timeout: 2000, what: 'runner removed' });
+    expect(backend.resources.has(name)).toBe(false);
+    await store.flush();
+    expect(store.runners().size).toBe(0);
+  });
+
+  it('scales surplus idle runners down but keeps one GitHub says is busy', async () => {
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(2);
+    await pollUntil(() => s.count('idle') === 2, { timeout: 2000 });
+    registrar.busy.add(1);
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => s.runners().length === 1 && s.count('busy') === 1, { timeout: 2000 });
+    expect(s.runners()[0]!.name).toBe(registrar.registered.get(1));
+  });
+
+  it('replaces a runner that died before taking a job', async () => {
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const first = s.runners()[0]!.name;
+    backend.exit(first, 137);
+    await pollUntil(() => s.count('idle') === 1 && s.runners()[0]!.name !== first, {
+      timeout: 2000,
+      what: 'replacement runner',
+    });
+    expect(backend.resources.has(first)).toBe(false);
+  });
+
+  it('never exceeds max-runners, counting runners still being removed', async () => {
+    const { s } = await make({ maxRunners: 2 });
+    let peak = 0;
+    const watch = setInterval(() => {
+      peak = Math.max(peak, backend.resources.size);
+    }, 1);
+    await s.handleDesiredRunnerCount(50);
+    for (let round = 0; round < 5; round++) {
+      await pollUntil(() => s.count('idle') === 2, { timeout: 2000 });
+      for (const r of s.runners()) {
+        await s.handleJobStarted(job('JobStarted', r.name));
+        await s.handleJobCompleted(job('JobCompleted', r.name));
+      }
+    }
+    clearInterval(watch);
+    expect(peak).toBeLessThanOrEqual(2);
+  });
+
+  it('adopts running resources of a previous process and cleans exited ones', async () => {
+    const first = await make();
+    await first.s.handleDesiredRunnerCount(2);
+    await pollUntil(() => first.s.count('idle') === 2, { timeout: 2000 });
+    await first.s.stop(); // "crash": nothing removed
+    const [a, b] = [...backend.resources.keys()];
+    backend.exit(a!, 0);
+    const second = await make();
+    expect(second.s.counters.adopted).toBe(1);
+    await pollUntil(() => !backend.resources.has(a!), { timeout: 2000, what: 'exited runner cleaned' });
+    expect(second.s.runners().map((r) => r.name)).toEqual([b]);
+  });
+
+  it('removes a stored registration whose resource never came up', async () => {
+    const { s, store } = await make();
+    const { runnerId } = await registrar.register('linux-ghost-00000000');
+    store.put('linux-ghost-00000000', { runnerId, createdAt: new Date().toISOString() });
+    await s.reconcile();
+    expect(registrar.registered.has(runnerId)).toBe(false);
+    expect(store.runners().has('linux-ghost-00000000')).toBe(false);
+  });
+
+  it('recycles idle runners past the idle timeout', async () => {
+    let now = 1_000_000;
+    const { s } = await make({ idleTimeout: 60_000, now: () => now });
+    await s.handleDesiredRunnerCount(0);
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const first = s.runners()[0]!.name;
+    now += 61_000;
+    await s.reconcile();
+    await pollUntil(() => s.count('idle') === 1 && s.runners()[0]!.name !== first, { timeout: 2000 });
+    expect(backend.resources.has(first)).toBe(false);
+  });
+
+  it('drains: idle removed, busy allowed to finish', async () => {
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(2);
+    await pollUntil(() => s.count('idle') === 2, { timeout: 2000 });
+    const busy = s.runners()[0]!.name;
+    await s.handleJobStarted(job('JobStarted', busy));
+    const draining = s.drain(5000);
+    await pollUntil(() => s.runners().length === 1, { timeout: 2000, what: 'idle runner removed' });
+    expect(s.runners()[0]!.name).toBe(busy);
+    backend.exit(busy, 0);
+    expect(await draining).toBe(0);
+    expect(backend.resources.size).toBe(0);
+  });
+});
