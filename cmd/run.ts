@@ -5,7 +5,9 @@ import { runCommand } from '../src/daemon/run-command.js';
 export function registerRun(program: Command): void {
   const cmd = program
     .command('run')
-    .description('Run the autoscaler daemon: register the scale sets, listen for jobs, start a runner per job')
+    .description(
+      'Run the autoscaler daemon: register the scale sets, listen for jobs, start a runner per job',
+    )
     .addHelpText(
       'after',
       `
@@ -24,7 +26,9 @@ drain-timeout); a second one exits at once and the next start adopts the runners
       configFile: typeof opts.config === 'string' ? opts.config : undefined,
       flags: flagOverrides(opts),
       onConfigError: (err) => {
-        process.stderr.write(`${err.message}\n\nFix the config and run again; \`runner validate\` checks it.\n`);
+        process.stderr.write(
+          `${err.message}\n\nFix the config and run again; \`runner validate\` checks it.\n`,
+        );
       },
     });
     process.exitCode = code;

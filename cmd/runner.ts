@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../src/version.js';
+import { registerInit } from './init.js';
 import { registerRun } from './run.js';
 import { registerService } from './service.js';
 import { registerStatus } from './status.js';
@@ -14,6 +15,7 @@ const program = new Command('runner')
   .showHelpAfterError('(add --help for usage)')
   .configureHelp({ sortSubcommands: false });
 
+registerInit(program);
 registerRun(program);
 registerStatus(program);
 registerService(program);

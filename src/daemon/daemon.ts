@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createBackend } from '../../backends/index.js';
 import type { RunnerBackend } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
-import { ActionsClient } from '../github/client.js';
+import { ActionsClient, type ActionsClientOptions } from '../github/client.js';
 import { JobTelemetry } from '../health/jobs.js';
 import { createMetrics } from '../health/metrics.js';
 import { startHealthServer } from '../health/server.js';
@@ -20,6 +20,8 @@ export interface DaemonOptions {
   retry?: { initial: number; max: number };
   /** How long without a successful poll before /healthz says 503 (default 95 s). */
   healthStaleAfterMs?: number;
+  /** Protocol client tuning (tests shorten retry waits). */
+  clientOptions?: Pick<ActionsClientOptions, 'retryMax' | 'retryWaitMin' | 'retryWaitMax' | 'timeoutMs'>;
 }
 
 export interface Daemon {
@@ -65,6 +67,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
               privateKey: cfg.auth.privateKey,
             },
       logger: slog.child({ component: 'github' }),
+      ...opts.clientOptions,
     });
     return new ScaleSetRunner(cfg, {
       instanceId,

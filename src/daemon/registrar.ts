@@ -1,7 +1,7 @@
 import type { ActionsClient } from '../github/client.js';
 import { isJobStillRunning, isRunnerNotFound } from '../github/index.js';
-import { Secret } from '../secret.js';
 import type { Registrar } from '../scaler/types.js';
+import { Secret } from '../secret.js';
 
 /** The scaler's view of GitHub, over the protocol client. */
 export function actionsRegistrar(client: ActionsClient, scaleSetId: () => number): Registrar {

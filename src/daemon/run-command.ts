@@ -50,7 +50,10 @@ function installSignalHandlers(daemon: Daemon, logger: Logger): () => void {
   const onSignal = (sig: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      logger.info({ signal: sig }, 'draining; send the signal again to exit now (runners are adopted by the next start)');
+      logger.info(
+        { signal: sig },
+        'draining; send the signal again to exit now (runners are adopted by the next start)',
+      );
       void daemon.shutdown();
       return;
     }

@@ -14,8 +14,8 @@ import { RunnerScaler } from '../scaler/scaler.js';
 import { ScaleSetStore } from '../state/scale-set-store.js';
 import { delay } from '../util/abort.js';
 import { Backoff } from '../util/backoff.js';
-import { actionsRegistrar } from './registrar.js';
 import { ensureScaleSet } from './register-scale-set.js';
+import { actionsRegistrar } from './registrar.js';
 
 export interface ScaleSetRunnerDeps {
   instanceId: string;
@@ -64,9 +64,15 @@ export class ScaleSetRunner {
 
   /** Runs until `shutdown()` (graceful) or `signal` (hard stop). Never rejects. */
   run(signal: AbortSignal): Promise<void> {
-    this.#running ??= this.#run(AbortSignal.any([signal, this.#listenAbort.signal])).catch((err: unknown) => {
-      if (!signal.aborted && !this.#listenAbort.signal.aborted) this.#log.error({ err }, 'scale set stopped');
-    });
+    this.#running ??= this.#run(AbortSignal.any([signal, this.#listenAbort.signal]))
+      .catch((err: unknown) => {
+        if (!signal.aborted && !this.#listenAbort.signal.aborted)
+          this.#log.error({ err }, 'scale set stopped');
+      })
+      .finally(async () => {
+        // A hard stop leaves runners as they are (the next start adopts them) but stops all our loops.
+        if (signal.aborted) await this.#scaler?.stop();
+      });
     return this.#running;
   }
 

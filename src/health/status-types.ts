@@ -74,6 +74,8 @@ export interface JobRecord {
   /** Derived gaps in ms (undefined when an end is missing). */
   queueToAssignMs?: number;
   assignToRunnerMs?: number;
+  /** Runner up → job started on it. */
+  runnerToStartMs?: number;
   /** Pickup latency: queued → job started. */
   pickupMs?: number;
   executionMs?: number;

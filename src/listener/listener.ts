@@ -125,7 +125,10 @@ export class Listener {
       await fn();
     } catch (err) {
       this.handlerErrors++;
-      this.#log.error({ err, runner }, `scaler failed to handle ${what}; continuing with the rest of the batch`);
+      this.#log.error(
+        { err, runner },
+        `scaler failed to handle ${what}; continuing with the rest of the batch`,
+      );
     }
   }
 }

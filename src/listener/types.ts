@@ -10,7 +10,11 @@ import type {
 /** What the listener needs from a message session (implemented by github/MessageSession). */
 export interface ListenerClient {
   readonly session: RunnerScaleSetSession;
-  getMessage(lastMessageId: number, maxCapacity: number, signal?: AbortSignal): Promise<RunnerScaleSetMessage | null>;
+  getMessage(
+    lastMessageId: number,
+    maxCapacity: number,
+    signal?: AbortSignal,
+  ): Promise<RunnerScaleSetMessage | null>;
   deleteMessage(messageId: number, signal?: AbortSignal): Promise<void>;
   acquireJobs(requestIds: number[], signal?: AbortSignal): Promise<number[]>;
 }

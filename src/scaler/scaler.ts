@@ -60,7 +60,14 @@ export class RunnerScaler implements Scaler {
   #convergeAgain = false;
   #reconcileKick: (() => void) | undefined;
   readonly #abort = new AbortController();
-  counters = { runnersStarted: 0, startFailures: 0, adopted: 0, cleanedUp: 0, jobsStarted: 0, jobsCompleted: 0 };
+  counters = {
+    runnersStarted: 0,
+    startFailures: 0,
+    adopted: 0,
+    cleanedUp: 0,
+    jobsStarted: 0,
+    jobsCompleted: 0,
+  };
 
   constructor(opts: ScalerOptions) {
     this.#o = opts;
@@ -129,7 +136,10 @@ export class RunnerScaler implements Scaler {
   get target(): number {
     if (this.#draining) return 0;
     const warm = this.#o.backend.capabilities.warmRunners?.() ?? 0;
-    const cap = Math.min(this.#o.maxRunners, this.#o.backend.capabilities.maxRunners ?? Number.POSITIVE_INFINITY);
+    const cap = Math.min(
+      this.#o.maxRunners,
+      this.#o.backend.capabilities.maxRunners ?? Number.POSITIVE_INFINITY,
+    );
     return Math.max(0, Math.min(cap, Math.max(this.#o.minRunners, warm) + this.#assigned));
   }
 
@@ -244,7 +254,11 @@ export class RunnerScaler implements Scaler {
       this.#notBefore = this.#now() + wait;
       this.#scheduleRetry(wait);
       if (capacity) log.info({ retryInMs: wait }, 'backend at capacity; will retry');
-      else log.warn({ err, retryInMs: wait }, 'runner start failed; its registration is removed and the start retried');
+      else
+        log.warn(
+          { err, retryInMs: wait },
+          'runner start failed; its registration is removed and the start retried',
+        );
       this.#setState(r, 'failed');
       this.#retire(r, 'start failed');
     } finally {
@@ -371,7 +385,10 @@ export class RunnerScaler implements Scaler {
     if (adopted > 0) {
       this.counters.adopted += adopted;
       this.#rec.adopted(this.#o.scaleSet, adopted);
-      this.#log.info({ adopted }, opts.adopting ? 'adopted runners of a previous run' : 'adopted untracked runners');
+      this.#log.info(
+        { adopted },
+        opts.adopting ? 'adopted runners of a previous run' : 'adopted untracked runners',
+      );
     }
 
     // Registrations we made whose resource never came up (crash between JIT and start).

@@ -12,7 +12,9 @@ export async function loadInstanceId(stateDir: string): Promise<string> {
   try {
     const id = (await readFile(path, 'utf8')).trim();
     if (/^[a-z0-9-]{6,64}$/.test(id)) return id;
-    throw new Error(`${path}: not a valid instance id (${JSON.stringify(id.slice(0, 80))}); delete it to get a new one`);
+    throw new Error(
+      `${path}: not a valid instance id (${JSON.stringify(id.slice(0, 80))}); delete it to get a new one`,
+    );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

@@ -26,13 +26,19 @@ export class ScaleSetStore {
     this.#writer = new CoalescingWriter(path, onError);
   }
 
-  static async open(stateDir: string, scaleSet: string, onError: (err: unknown) => void): Promise<ScaleSetStore> {
+  static async open(
+    stateDir: string,
+    scaleSet: string,
+    onError: (err: unknown) => void,
+  ): Promise<ScaleSetStore> {
     const store = new ScaleSetStore(join(stateDir, 'scalesets', `${slug(scaleSet, 64)}.json`), onError);
     const raw = await readJsonFile(store.path);
     if (raw !== undefined) {
       const parsed = StoredScaleSet.safeParse(raw);
       if (!parsed.success) {
-        throw new Error(`${store.path}: unreadable state file (${parsed.error.issues[0]?.message}); move it away to start fresh`);
+        throw new Error(
+          `${store.path}: unreadable state file (${parsed.error.issues[0]?.message}); move it away to start fresh`,
+        );
       }
       store.#scaleSetId = parsed.data.scaleSetId;
       for (const [name, r] of Object.entries(parsed.data.runners)) store.#runners.set(name, r);

@@ -61,13 +61,14 @@ export class InProcessBackend implements RunnerBackend {
       const script = body.split('\n').slice(1).join('\n');
       const lease = fetch(`${url}/lease`, { method: 'POST', signal }).catch(() => undefined);
       const secs = /^\s*sleep\s+([0-9.]+)/.exec(script)?.[1];
-      if (secs) await new Promise((r, j) => {
-        const t = setTimeout(r, Number(secs) * 1000);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          j(signal.reason);
+      if (secs)
+        await new Promise((r, j) => {
+          const t = setTimeout(r, Number(secs) * 1000);
+          signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            j(signal.reason);
+          });
         });
-      });
       const exit = /exit\s+(\d+)/.exec(script)?.[1] ?? '0';
       const done = await fetch(`${url}/complete?exit=${exit}`, { method: 'POST', signal });
       await done.text();
@@ -112,15 +113,24 @@ export class InProcessBackend implements RunnerBackend {
         continue;
       }
       const ev = await new Promise<RunnerEvent | undefined>((resolve) => {
-        const onAbort = () => resolve(undefined);
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#waiters.push((e) => {
+        const waiter = (e: RunnerEvent) => {
           signal.removeEventListener('abort', onAbort);
           resolve(e);
-        });
+        };
+        // An aborted subscriber must not swallow the next event.
+        const onAbort = () => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          resolve(undefined);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#waiters.push(waiter);
       });
       if (ev) yield ev;
     }
+  }
+
+  listOwnedSync(): { name: string; state: string }[] {
+    return [...this.#runners.entries()].map(([name, r]) => ({ name, state: r.state }));
   }
 
   poolStatus(): Record<string, number> {

@@ -62,7 +62,8 @@ export class MemoryBackend implements RunnerBackend {
     if (!r) return;
     r.state = 'exited';
     r.exitCode = exitCode;
-    for (const l of this.#listeners) l({ type: 'exited', name, resourceId: r.resourceId, exitCode, at: new Date() });
+    for (const l of this.#listeners)
+      l({ type: 'exited', name, resourceId: r.resourceId, exitCode, at: new Date() });
   }
 
   async remove(name: string): Promise<void> {

@@ -30,7 +30,11 @@ class MemoryRegistrar implements Registrar {
 
 function job(kind: 'JobStarted', runnerName: string, requestId?: number): JobStarted;
 function job(kind: 'JobCompleted', runnerName: string, requestId?: number): JobCompleted;
-function job(kind: 'JobStarted' | 'JobCompleted', runnerName: string, requestId = 1): JobStarted | JobCompleted {
+function job(
+  kind: 'JobStarted' | 'JobCompleted',
+  runnerName: string,
+  requestId = 1,
+): JobStarted | JobCompleted {
   const base = {
     runnerRequestId: requestId,
     repositoryName: 'r',
@@ -119,7 +123,10 @@ describe('RunnerScaler', () => {
     await pollUntil(() => s.count('idle') === 1, { timeout: 3000, what: 'a runner after retries' });
     expect(s.counters.startFailures).toBe(2);
     // Two failed registrations were removed again; the live one stays.
-    expect(registrar.calls.filter((c) => c.startsWith('unregister'))).toEqual(['unregister 1', 'unregister 2']);
+    expect(registrar.calls.filter((c) => c.startsWith('unregister'))).toEqual([
+      'unregister 1',
+      'unregister 2',
+    ]);
     expect([...registrar.registered.keys()]).toEqual([3]);
   });
 

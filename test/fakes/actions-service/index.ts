@@ -136,7 +136,10 @@ export class FakeActionsService {
     return this.#state.queueJob(ss.id, opts.labels ?? [ss.name], script);
   }
 
-  /** Resolves when `fn` returns a value, re-checking on every state change (no sleeping). */
+  /**
+   * Resolves when `fn` returns a value: re-checked on every state change, and every 20 ms for
+   * conditions on things outside the fake (a scaler's records, a container's state).
+   */
   waitFor<T>(fn: () => T | undefined | false, opts: { timeout?: number; what?: string } = {}): Promise<T> {
     const check = () => {
       const v = fn();
@@ -156,6 +159,7 @@ export class FakeActionsService {
           resolve(v);
         }
       };
+      const ticker = setInterval(onChange, 20);
       const timer = setTimeout(() => {
         cleanup();
         // One last look, then a message that says what was awaited.
@@ -163,6 +167,7 @@ export class FakeActionsService {
       }, timeout);
       const cleanup = () => {
         clearTimeout(timer);
+        clearInterval(ticker);
         this.#state.off('change', onChange);
       };
       this.#state.on('change', onChange);
@@ -189,6 +194,7 @@ export class FakeActionsService {
       at: Date.now(),
       route: found?.route.name ?? 'unknown',
     });
+    this.#state.changed();
     if (this.faults.isDown) {
       req.socket.destroy();
       return;

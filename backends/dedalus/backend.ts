@@ -1,0 +1,307 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../../src/log.js';
+import { anySignal } from '../../src/util/abort.js';
+import type {
+  BackendCapabilities,
+  BackendContext,
+  OwnedRunner,
+  RunnerBackend,
+  RunnerEvent,
+  RunnerHandle,
+  RunnerSpec,
+} from '../types.js';
+import { adopt } from './adopt.js';
+import { createDedalusClient, type DedalusClient } from './api/index.js';
+import { type DedalusContext, type DedalusCounters, newCounters } from './context.js';
+import { DedalusBackendError } from './errors.js';
+import { EventHub } from './event-hub.js';
+import { FiguresLog, type JobFigures } from './figures.js';
+import { Fleet, type PoolCounts } from './fleet.js';
+import { MachineOps } from './machine-ops.js';
+import {
+  checkConfig,
+  DEFAULT_TIMING,
+  type DedalusBackendOptions,
+  type DedalusTiming,
+  resolveApiKey,
+} from './options.js';
+import { PoolKeeper } from './pool.js';
+import { Provisioner } from './provision.js';
+import { Releaser } from './release.js';
+import { RunnerHost } from './runner-host.js';
+import { TierSchedule } from './schedule.js';
+import { DEFAULT_PROVISION_SCRIPT } from './scripts.js';
+import { type MachineRecord, MachineStateFile } from './state.js';
+
+/** What the observability side can read without a metrics library here (see figures.ts). */
+export interface DedalusMetrics {
+  /** Per-job wake time, time to runner online, awake seconds and cost, newest last (at most 100). */
+  lastJobFigures: readonly JobFigures[];
+  counters: Readonly<DedalusCounters>;
+  pool: PoolCounts | undefined;
+}
+
+interface Parts {
+  c: DedalusContext;
+  provisioner: Provisioner;
+  releaser: Releaser;
+  host: RunnerHost;
+  pool: PoolKeeper;
+}
+
+/**
+ * Runners on Dedalus machines from a pool per scale set: sleeping machines (provisioned, caches hot,
+ * free while asleep), warm ones (awake for idle runners) and at most `max` in all. See README for
+ * the model and its cost arithmetic. Ownership lives in the state file (state.ts); listOwned reads
+ * only that file, and nothing here ever acts on a machine the file does not list.
+ */
+export class DedalusBackend implements RunnerBackend {
+  readonly kind = 'dedalus' as const;
+  readonly capabilities: BackendCapabilities;
+  readonly #ctx: BackendContext;
+  readonly #opts: DedalusBackendOptions;
+  readonly #timing: DedalusTiming;
+  readonly #schedule: TierSchedule;
+  readonly #client: DedalusClient;
+  readonly #log: Logger;
+  readonly #events = new EventHub();
+  readonly #figures = new FiguresLog();
+  readonly #counters = newCounters();
+  readonly #closing = new AbortController();
+  readonly #tasks = new Set<Promise<unknown>>();
+  #parts: Promise<Parts> | undefined;
+  #control: Promise<Parts> | undefined;
+  #closed: Promise<void> | undefined;
+  #script: Promise<string> | undefined;
+
+  constructor(ctx: BackendContext, opts: DedalusBackendOptions) {
+    checkConfig(opts.dedalus);
+    this.#ctx = ctx;
+    this.#opts = opts;
+    this.#timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.#schedule = new TierSchedule(opts.dedalus);
+    this.#log = ctx.logger.child({ backend: 'dedalus' });
+    this.#client =
+      opts.client ??
+      createDedalusClient({
+        baseUrl: opts.dedalus.baseUrl,
+        apiKey: resolveApiKey(opts.dedalus, opts.env ?? process.env),
+        dispatcher: opts.dispatcher,
+        retry: opts.retry,
+        timeoutMs: this.#timing.requestTimeoutMs,
+        logger: this.#log,
+      });
+    const now = opts.now ?? (() => new Date());
+    this.capabilities = { maxRunners: opts.dedalus.max, warmRunners: () => this.#schedule.at(now()).warm };
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    const p = await this.#takeControl(signal);
+    await p.c.provisionScript();
+    p.pool.kick();
+  }
+
+  async start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
+    this.#ensureOpen();
+    const p = await this.#takeControl(signal);
+    this.#ensureOpen();
+    return p.host.start(spec, signal);
+  }
+
+  /** Idempotent: an unknown or already removed runner resolves. Cancels a live runner and returns its machine. */
+  async remove(runnerName: string, signal: AbortSignal): Promise<void> {
+    const p = await this.#takeControl(signal);
+    const { fleet } = p.c;
+    let s = fleet.byRunner(runnerName);
+    if (s?.use === 'claimed') {
+      await s.starting?.catch(() => {});
+      s = fleet.byRunner(runnerName);
+    }
+    if (s?.use === 'hosting') await p.releaser.release(s, 'removed');
+    else if (s?.releasing) await s.releasing;
+    if (fleet.state.removeExited(runnerName)) await fleet.state.save();
+  }
+
+  /** From the state file only: exited runners not yet removed, then live ones. */
+  async listOwned(_signal: AbortSignal): Promise<OwnedRunner[]> {
+    const { fleet } = (await this.#load()).c;
+    const out: OwnedRunner[] = fleet.state.exitedRunners().map((r) => ({
+      name: r.name,
+      resourceId: r.machineId,
+      state: 'exited' as const,
+      runnerId: r.runnerId,
+      createdAt: new Date(r.startedAt),
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+    }));
+    for (const rec of fleet.state.records()) {
+      const r = rec.currentRunner;
+      // An exit already recorded wins over the live record its release has not cleared yet.
+      if (!r || out.some((o) => o.name === r.name)) continue;
+      const live = rec.executionId !== undefined && fleet.slots.get(rec.machineId)?.use !== 'claimed';
+      out.push({
+        name: r.name,
+        resourceId: rec.machineId,
+        state: live ? 'running' : 'starting',
+        runnerId: r.runnerId,
+        createdAt: new Date(r.startedAt),
+      });
+    }
+    return out;
+  }
+
+  events(signal: AbortSignal): AsyncIterable<RunnerEvent> {
+    return this.#events.subscribe(signal);
+  }
+
+  poolStatus(): Record<string, number> {
+    return { ...(this.#fleetNow()?.counts() ?? {}) };
+  }
+
+  metrics(): DedalusMetrics {
+    return {
+      lastJobFigures: this.#figures.list(),
+      counters: this.#counters,
+      pool: this.#fleetNow()?.counts(),
+    };
+  }
+
+  /** Our machines as the state file lists them (for doctor and status). */
+  async ownedMachines(): Promise<MachineRecord[]> {
+    return (await this.#load()).c.fleet.state.records();
+  }
+
+  /**
+   * Leaves no machine awake and no execution running: live runners are cancelled (recorded as exited,
+   * so the next start lists them), their machines scrubbed and put to sleep with the rest of the pool.
+   * With `removeAll` every machine of ours is deleted. Bounded by `signal`.
+   */
+  close(opts: { removeAll?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    this.#closed ??= this.#shutdown(opts);
+    return this.#closed;
+  }
+
+  async #shutdown(opts: { removeAll?: boolean; signal?: AbortSignal }): Promise<void> {
+    this.#closing.abort(new DedalusBackendError('DEDALUS_CLOSED', 'dedalus backend closed'));
+    const bound = opts.signal ?? AbortSignal.timeout(5 * 60_000);
+    const controlled = this.#control !== undefined;
+    const p = await (this.#control ?? (opts.removeAll ? this.#load() : undefined))?.catch(() => this.#load());
+    if (!p) return;
+    const { fleet, ops } = p.c;
+    if (controlled) {
+      await p.pool.stopped();
+      await this.#settle(bound);
+      const ends = [...fleet.slots.values()].map((s) =>
+        s.use === 'hosting'
+          ? p.releaser.end(s, { exitCode: undefined, reason: 'backend closed', cancel: true })
+          : s.use === 'idle' && s.awake
+            ? s.lock(() =>
+                ops.sleep(s.id, anySignal(bound, AbortSignal.timeout(this.#timing.sleepTimeoutMs))),
+              )
+            : s.releasing,
+      );
+      await Promise.allSettled(ends);
+      await this.#settle(bound);
+    }
+    if (opts.removeAll) {
+      await Promise.allSettled(
+        [...fleet.slots.values()].map((s) => p.provisioner.discard(s, 'close removeAll')),
+      );
+      fleet.state.clearExited();
+      await this.#settle(bound);
+    }
+    await fleet.state.save();
+  }
+
+  /** Waits for background work, at most until `bound` aborts. */
+  async #settle(bound: AbortSignal): Promise<void> {
+    while (this.#tasks.size > 0 && !bound.aborted) {
+      await Promise.race([
+        Promise.allSettled([...this.#tasks]),
+        new Promise((resolve) => bound.addEventListener('abort', resolve, { once: true })),
+      ]);
+    }
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new DedalusBackendError('DEDALUS_CLOSED', 'dedalus backend is closed');
+  }
+
+  #fleetNow(): Fleet | undefined {
+    return this.#loaded;
+  }
+
+  #loaded: Fleet | undefined;
+
+  /** Reads the state file once; no machine is touched. */
+  #load(): Promise<Parts> {
+    this.#parts ??= MachineStateFile.load(this.#ctx.stateDir, this.#ctx.owner).then((state) =>
+      this.#build(state),
+    );
+    return this.#parts;
+  }
+
+  /** Load, adopt what a previous process left, start pool maintenance: once, on the first mutating call. */
+  #takeControl(signal: AbortSignal): Promise<Parts> {
+    this.#control ??= (async () => {
+      const p = await this.#load();
+      await adopt(p.c, p, anySignal(signal, this.#closing.signal));
+      p.pool.start();
+      return p;
+    })();
+    // A failed adoption (API down) is retried by the next call rather than cached.
+    this.#control.catch(() => {
+      this.#control = undefined;
+    });
+    return this.#control;
+  }
+
+  #build(state: MachineStateFile): Parts {
+    const fleet = new Fleet(state);
+    // Known but not yet adopted: close({removeAll}) and counts work before anything is taken over.
+    for (const rec of state.records()) fleet.add(rec, 'idle');
+    this.#loaded = fleet;
+    const ops = new MachineOps(this.#client, this.#timing, this.#log);
+    let pool: PoolKeeper | undefined;
+    const c: DedalusContext = {
+      cfg: this.#opts.dedalus,
+      owner: this.#ctx.owner,
+      timing: this.#timing,
+      client: this.#client,
+      ops,
+      fleet,
+      log: this.#log,
+      events: this.#events,
+      figures: this.#figures,
+      counters: this.#counters,
+      now: this.#opts.now ?? (() => new Date()),
+      closing: this.#closing.signal,
+      kick: () => pool?.kick(),
+      track: (t) => {
+        const tracked = t.catch((err: unknown) => this.#log.error({ err }, 'dedalus background task failed'));
+        this.#tasks.add(tracked);
+        void tracked.finally(() => this.#tasks.delete(tracked));
+      },
+      takePoolCreation: () => pool?.takeCreation(),
+      provisionScript: () => this.#provisionScript(),
+    };
+    const provisioner = new Provisioner(c);
+    const releaser = new Releaser(c, provisioner);
+    const host = new RunnerHost(c, provisioner, releaser);
+    pool = new PoolKeeper(c, provisioner, this.#schedule, () => host.inFlight);
+    return { c, provisioner, releaser, host, pool };
+  }
+
+  #provisionScript(): Promise<string> {
+    const path = this.#opts.dedalus.provisionScript;
+    if (path === '') return Promise.resolve(DEFAULT_PROVISION_SCRIPT);
+    this.#script ??= readFile(path, 'utf8').catch((err: unknown) => {
+      this.#script = undefined;
+      throw new DedalusBackendError(
+        'DEDALUS_CONFIG',
+        `dedalus.provision-script: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    });
+    return this.#script;
+  }
+}

@@ -1,0 +1,65 @@
+import type { DedalusConfig } from '../../src/config/types.js';
+import type { Logger } from '../../src/log.js';
+import type { Owner } from '../types.js';
+import type { DedalusClient } from './api/index.js';
+import type { EventHub } from './event-hub.js';
+import type { FiguresLog } from './figures.js';
+import type { Fleet } from './fleet.js';
+import type { MachineOps } from './machine-ops.js';
+import type { DedalusTiming } from './options.js';
+import type { Slot } from './slot.js';
+
+/** Running totals since the backend was made, for metrics and tests. */
+export interface DedalusCounters {
+  created: number;
+  provisioned: number;
+  provisionFailures: number;
+  woken: number;
+  slept: number;
+  deleted: number;
+  recycled: number;
+  /** Machines deleted because the platform reported them failed. */
+  replaced: number;
+  runnersStarted: number;
+  runnersExited: number;
+}
+
+/** What the parts of the backend share; built once by DedalusBackend. */
+export interface DedalusContext {
+  cfg: DedalusConfig;
+  owner: Owner;
+  timing: DedalusTiming;
+  client: DedalusClient;
+  ops: MachineOps;
+  fleet: Fleet;
+  log: Logger;
+  events: EventHub;
+  figures: FiguresLog;
+  counters: DedalusCounters;
+  now: () => Date;
+  /** Aborted by close(): in-flight starts, watchers and pool work stop. Cleanup paths do not use it. */
+  closing: AbortSignal;
+  /** Runs pool maintenance soon (coalesced). */
+  kick(): void;
+  /** Background work that close() waits for. */
+  track(p: Promise<unknown>): void;
+  /** A pool machine being made that no start has taken yet, handed to the caller. */
+  takePoolCreation(): Promise<Slot> | undefined;
+  /** The provision script's text (read once from dedalus.provision-script, or the built-in default). */
+  provisionScript(): Promise<string>;
+}
+
+export function newCounters(): DedalusCounters {
+  return {
+    created: 0,
+    provisioned: 0,
+    provisionFailures: 0,
+    woken: 0,
+    slept: 0,
+    deleted: 0,
+    recycled: 0,
+    replaced: 0,
+    runnersStarted: 0,
+    runnersExited: 0,
+  };
+}

@@ -1,0 +1,74 @@
+import type { StartTier } from '../types.js';
+import type { ComputeUsageRow } from './api/schemas.js';
+
+/**
+ * What one runner cost and how fast it came up, for logs now and metrics later. The observability
+ * side reads `DedalusBackend.metrics().lastJobFigures` (newest last); nothing here imports prom-client.
+ */
+export interface JobFigures {
+  runner: string;
+  machineId: string;
+  tier: StartTier;
+  /** start() called. */
+  claimedAt: string;
+  /** Sleeping → running, for 'woken' starts. */
+  wakeMs?: number;
+  /** Create + provision, for 'cold' starts. */
+  createMs?: number;
+  /** start() called → runner execution running ("runner online"). */
+  onlineMs?: number;
+  endedAt?: string;
+  exitCode?: number;
+  reason?: string;
+  /** Our own measure: machine awake from claim until asleep again after the runner. */
+  awakeSeconds?: number;
+  /** awakeSeconds at list prices (spec §A.7, third-party figures): an estimate, not a bill. */
+  estimatedCostUsd?: number;
+  /**
+   * The usage API's view of the machine for the hour buckets the job touched, when it answers. It may
+   * lag and includes anything else the machine did in those hours.
+   */
+  usage?: { awakeSeconds: number; costUsd: number; rows: number };
+}
+
+/** List prices, USD (spec §A.7: per vCPU-hour and per GiB-hour of memory, billed per second). */
+export const PRICE_PER_VCPU_HOUR = 0.04536;
+export const PRICE_PER_GIB_HOUR = 0.01458;
+
+export function estimateCost(awakeSeconds: number, vcpu: number, memoryMib: number): number {
+  const hours = awakeSeconds / 3600;
+  return round6(hours * (vcpu * PRICE_PER_VCPU_HOUR + (memoryMib / 1024) * PRICE_PER_GIB_HOUR));
+}
+
+/** Sums usage rows (CPU millicore-seconds and memory MiB-seconds) into awake seconds and dollars. */
+export function usageCost(
+  rows: readonly Pick<ComputeUsageRow, 'awake_seconds' | 'cpu_millicore_seconds' | 'memory_mib_seconds'>[],
+): { awakeSeconds: number; costUsd: number; rows: number } {
+  let awake = 0;
+  let cost = 0;
+  for (const r of rows) {
+    awake += r.awake_seconds;
+    cost += ((r.cpu_millicore_seconds ?? 0) / 1000 / 3600) * PRICE_PER_VCPU_HOUR;
+    cost += ((r.memory_mib_seconds ?? 0) / 1024 / 3600) * PRICE_PER_GIB_HOUR;
+  }
+  return { awakeSeconds: awake, costUsd: round6(cost), rows: rows.length };
+}
+
+/** The last `size` jobs' figures, oldest first. */
+export class FiguresLog {
+  readonly #items: JobFigures[] = [];
+  constructor(private readonly size = 100) {}
+
+  add(f: JobFigures): void {
+    this.#items.push(f);
+    if (this.#items.length > this.size) this.#items.shift();
+  }
+
+  list(): readonly JobFigures[] {
+    return this.#items;
+  }
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}

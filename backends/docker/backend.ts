@@ -1,0 +1,202 @@
+import type Docker from 'dockerode';
+import type { DockerConfig } from '../../src/config/types.js';
+import type { Logger } from '../../src/log.js';
+import { anySignal } from '../../src/util/abort.js';
+import type { BackoffOptions } from '../../src/util/backoff.js';
+import type {
+  BackendCapabilities,
+  BackendContext,
+  OwnedRunner,
+  Owner,
+  RunnerBackend,
+  RunnerEvent,
+  RunnerHandle,
+  RunnerSpec,
+} from '../types.js';
+import { removeOwnedBuilders } from './buildx.js';
+import { callSignal } from './call.js';
+import { buildCreateRequest } from './container-spec.js';
+import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
+import { watchExits } from './exit-watch.js';
+import { dockerClientFor, engineSocket } from './host.js';
+import { ensureImage } from './image.js';
+import { hasOwnerLabels, isOwnedRunner, ownerLabelFilters, toOwnedRunner } from './ownership.js';
+import { startContainer } from './start-container.js';
+import { ensureVolume, sharedVolumeName } from './volume.js';
+
+export interface DockerBackendOptions {
+  image: string;
+  docker: DockerConfig;
+  /** Reconnect backoff of the event stream (tests shorten it). */
+  eventBackoff?: BackoffOptions;
+}
+
+/** Bound on close() when the caller gives no signal: shutdown must never hang on the engine. */
+const CLOSE_TIMEOUT_MS = 60_000;
+
+/** Ephemeral runners as containers on one Docker engine; see RunnerBackend for the contract. */
+export class DockerBackend implements RunnerBackend {
+  readonly kind = 'docker' as const;
+  readonly capabilities: BackendCapabilities = {};
+  readonly #docker: Docker;
+  readonly #owner: Owner;
+  readonly #logger: Logger;
+  readonly #opts: DockerBackendOptions;
+  readonly #volume: string | undefined;
+  readonly #closing = new AbortController();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #prepared: Promise<void> | undefined;
+  #socket: { path: string; gid?: number | undefined } | undefined;
+
+  constructor(ctx: BackendContext, opts: DockerBackendOptions) {
+    this.#docker = dockerClientFor(opts.docker.host);
+    this.#owner = ctx.owner;
+    this.#opts = opts;
+    this.#logger = ctx.logger.child({ scaleSet: ctx.owner.scaleSet, backend: 'docker' });
+    this.#volume = sharedVolumeName(ctx.owner, opts.docker);
+  }
+
+  prepare(signal: AbortSignal): Promise<void> {
+    return this.#ensurePrepared(anySignal(signal, this.#closing.signal));
+  }
+
+  async start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
+    if (this.#closing.signal.aborted)
+      throw new DockerBackendError('DOCKER_CLOSED', 'docker backend is closed');
+    const p = this.#start(spec, anySignal(signal, this.#closing.signal));
+    this.#inflight.add(p);
+    p.finally(() => this.#inflight.delete(p)).catch(() => {});
+    return p;
+  }
+
+  async remove(runnerName: string, signal: AbortSignal): Promise<void> {
+    let info: Docker.ContainerInspectInfo | undefined;
+    try {
+      info = await this.#docker.getContainer(runnerName).inspect({ abortSignal: callSignal(signal) });
+    } catch (err) {
+      if (!isNotFound(err)) throw wrap('DOCKER_API', `inspecting runner container "${runnerName}"`, err);
+    }
+    if (info) {
+      if (!hasOwnerLabels(info.Config.Labels, this.#owner)) {
+        throw new DockerBackendError(
+          'DOCKER_NOT_OWNED',
+          `container "${runnerName}" is not owned by instance ${this.#owner.instanceId} / scale set ${this.#owner.scaleSet}; left alone`,
+        );
+      }
+      try {
+        await this.#docker
+          .getContainer(info.Id)
+          .remove({ force: true, v: true, abortSignal: callSignal(signal) });
+      } catch (err) {
+        if (!isNotFound(err)) throw wrap('DOCKER_API', `removing runner container "${runnerName}"`, err);
+      }
+    }
+    if (this.#opts.docker.buildxCleanup) await this.#cleanBuilders(signal, runnerName);
+  }
+
+  async listOwned(signal: AbortSignal): Promise<OwnedRunner[]> {
+    let found: Docker.ContainerInfo[];
+    try {
+      found = await this.#docker.listContainers({
+        all: true,
+        filters: { label: ownerLabelFilters(this.#owner) },
+        abortSignal: callSignal(signal),
+      });
+    } catch (err) {
+      throw wrap('DOCKER_API', 'listing runner containers', err);
+    }
+    return found.filter((c) => isOwnedRunner(c, this.#owner)).map(toOwnedRunner);
+  }
+
+  events(signal: AbortSignal): AsyncIterable<RunnerEvent> {
+    const deps = {
+      docker: this.#docker,
+      owner: this.#owner,
+      logger: this.#logger,
+      listOwned: (s: AbortSignal) => this.listOwned(s),
+      ...(this.#opts.eventBackoff ? { backoff: this.#opts.eventBackoff } : {}),
+    };
+    return watchExits(deps, anySignal(signal, this.#closing.signal));
+  }
+
+  poolStatus(): Record<string, number> {
+    return {};
+  }
+
+  async close(opts: { removeAll?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const signal = opts.signal ?? AbortSignal.timeout(CLOSE_TIMEOUT_MS);
+    this.#closing.abort(new DockerBackendError('DOCKER_CLOSED', 'docker backend is closed'));
+    // Aborted starts remove what they created; waiting for them means nothing appears after the sweep.
+    await Promise.race([
+      Promise.allSettled([...this.#inflight]),
+      new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
+    ]);
+    if (!opts.removeAll) return;
+    const owned = await this.listOwned(signal);
+    const results = await Promise.allSettled(owned.map((r) => this.remove(r.name, signal)));
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (this.#opts.docker.buildxCleanup) await this.#cleanBuilders(signal);
+    if (failed > 0) {
+      throw new DockerBackendError(
+        'DOCKER_API',
+        `close: ${failed} of ${owned.length} runner containers not removed`,
+      );
+    }
+  }
+
+  async #start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
+    await this.#ensurePrepared(signal);
+    const req = buildCreateRequest({
+      spec,
+      owner: this.#owner,
+      image: this.#opts.image,
+      docker: this.#opts.docker,
+      sharedVolume: this.#volume,
+      socket: this.#socket,
+    });
+    const t0 = performance.now();
+    const id = await startContainer(this.#docker, req, spec, this.#owner, this.#logger, signal);
+    this.#logger.debug(
+      { runner: spec.name, container: id, ms: Math.round(performance.now() - t0) },
+      'runner container started',
+    );
+    return { name: spec.name, resourceId: id, tier: 'cold' };
+  }
+
+  #ensurePrepared(signal: AbortSignal): Promise<void> {
+    if (!this.#prepared) {
+      const p = this.#prepare(signal);
+      this.#prepared = p;
+      p.catch(() => {
+        if (this.#prepared === p) this.#prepared = undefined;
+      });
+    }
+    return this.#prepared;
+  }
+
+  async #prepare(signal: AbortSignal): Promise<void> {
+    const { docker } = this.#opts;
+    await ensureImage(
+      this.#docker,
+      {
+        host: docker.host,
+        image: this.#opts.image,
+        platform: docker.platform,
+        pullPolicy: docker.pullPolicy,
+        registryAuth: docker.registryAuth,
+      },
+      this.#logger,
+      signal,
+    );
+    if (this.#volume) await ensureVolume(this.#docker, this.#volume, this.#owner, signal);
+    if (docker.dind) this.#socket = await engineSocket(docker.host);
+  }
+
+  async #cleanBuilders(signal: AbortSignal, runnerName?: string): Promise<void> {
+    try {
+      await removeOwnedBuilders(this.#docker, this.#owner, this.#logger, signal, runnerName);
+    } catch (err) {
+      this.#logger.warn({ err: describe(err) }, 'buildx cleanup failed');
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { scrub } from '../../src/secret.js';
+
+export type DockerBackendErrorCode =
+  /** The engine could not be reached or answered an unexpected error. */
+  | 'DOCKER_API'
+  /** pull-policy "never" (or a failed pull) and the image is not on the host. */
+  | 'DOCKER_IMAGE_MISSING'
+  /** A pull failed and there is no local copy to fall back on. */
+  | 'DOCKER_PULL_FAILED'
+  /** create or start of a runner container failed; the container was removed. */
+  | 'DOCKER_START_FAILED'
+  /** A container with the runner's name exists but carries another owner's labels. */
+  | 'DOCKER_NOT_OWNED'
+  /** `[docker] host` is not a unix://, tcp:// or ssh:// address. */
+  | 'DOCKER_INVALID_HOST'
+  /** The backend was closed. */
+  | 'DOCKER_CLOSED';
+
+/**
+ * Every error the Docker backend throws on purpose. Callers switch on `code`. The message never holds a
+ * secret: text that came from the engine passes through `scrub()`, because the engine may echo parts of
+ * a request back.
+ */
+export class DockerBackendError extends Error {
+  override name = 'DockerBackendError';
+  /** HTTP status from the engine, when the failure was an engine answer. */
+  readonly statusCode: number | undefined;
+
+  constructor(
+    readonly code: DockerBackendErrorCode,
+    message: string,
+    opts: { cause?: unknown; statusCode?: number | undefined } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.statusCode = opts.statusCode;
+  }
+}
+
+/** The HTTP status docker-modem attached to an engine error, if any. */
+export function statusOf(err: unknown): number | undefined {
+  const s = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return statusOf(err) === 404;
+}
+
+/**
+ * A one-line, secret-free description of an engine error. Every Secret registers its value for
+ * `scrub()` when it is made, so a JIT config or registry password echoed by the engine is removed
+ * without this module having to hold the values.
+ */
+export function describe(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return scrub(text).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Wraps an engine error. The original error is not kept as `cause`: a cause is logged with all its
+ * enumerable fields, and those are not ours to vouch for. Its sanitised message stands in for it.
+ */
+export function wrap(code: DockerBackendErrorCode, what: string, err: unknown): DockerBackendError {
+  const detail = describe(err);
+  return new DockerBackendError(code, `${what}: ${detail}`, {
+    cause: new Error(detail),
+    statusCode: statusOf(err),
+  });
+}

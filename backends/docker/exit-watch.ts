@@ -1,0 +1,72 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Logger } from '../../src/log.js';
+import { delay } from '../../src/util/abort.js';
+import { Backoff, type BackoffOptions } from '../../src/util/backoff.js';
+import type { OwnedRunner, Owner, RunnerExitedEvent } from '../types.js';
+import { describe } from './errors.js';
+import { ExitTracker } from './exit-tracker.js';
+import { jsonLines } from './json-lines.js';
+import { ownerLabelFilters } from './ownership.js';
+
+export interface ExitWatchDeps {
+  docker: Docker;
+  owner: Owner;
+  logger: Logger;
+  listOwned(signal: AbortSignal): Promise<OwnedRunner[]>;
+  backoff?: BackoffOptions;
+}
+
+/** A connection that lived this long was healthy: the next break starts the backoff from scratch. */
+const HEALTHY_MS = 10_000;
+
+/**
+ * Exits of this owner's runners, pushed by the engine, until `signal` aborts.
+ *
+ * The stream is opened before the listing is taken, so an exit falls into the listing, the stream, or
+ * both (the tracker drops the duplicate), never into a gap. When the stream breaks (engine restart,
+ * proxy timeout) it is reopened with backoff and the listing is taken again: exits that happened while
+ * disconnected, including runners removed meanwhile, are reported then. Exited runners that already
+ * exist when the watch starts are reported too, so a subscriber never has to list first.
+ */
+export async function* watchExits(
+  deps: ExitWatchDeps,
+  signal: AbortSignal,
+): AsyncGenerator<RunnerExitedEvent> {
+  const tracker = new ExitTracker(deps.owner);
+  const backoff = new Backoff(deps.backoff ?? { initial: 250, max: 10_000, jitter: 0.2 });
+  while (!signal.aborted) {
+    let stream: Readable | undefined;
+    let connectedAt: number | undefined;
+    try {
+      stream = await openEvents(deps.docker, deps.owner, signal);
+      connectedAt = Date.now();
+      for (const e of tracker.reconcile(await deps.listOwned(signal))) yield e;
+      for await (const msg of jsonLines(stream)) {
+        const e = tracker.onEvent(msg);
+        if (e) yield e;
+      }
+      if (signal.aborted) return;
+      deps.logger.warn('docker event stream ended; reconnecting');
+    } catch (err) {
+      if (signal.aborted) return;
+      deps.logger.warn({ err: describe(err) }, 'docker event stream failed; reconnecting');
+    } finally {
+      stream?.destroy();
+    }
+    if (connectedAt !== undefined && Date.now() - connectedAt >= HEALTHY_MS) backoff.reset();
+    try {
+      await delay(backoff.next(), signal);
+    } catch {
+      return;
+    }
+  }
+}
+
+async function openEvents(docker: Docker, owner: Owner, signal: AbortSignal): Promise<Readable> {
+  const stream = await docker.getEvents({
+    filters: { type: ['container'], event: ['start', 'die', 'destroy'], label: ownerLabelFilters(owner) },
+    abortSignal: signal,
+  });
+  return stream as Readable;
+}

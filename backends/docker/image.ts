@@ -1,0 +1,123 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { DockerConfig } from '../../src/config/types.js';
+import type { Logger } from '../../src/log.js';
+import { callSignal, PULL_TIMEOUT_MS, raceSignal } from './call.js';
+import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
+import { jsonLines } from './json-lines.js';
+
+export interface ImageRequest {
+  /** Key of the engine in the client registry: pulls are shared per (host, image, platform). */
+  host: string;
+  image: string;
+  platform: string;
+  pullPolicy: DockerConfig['pullPolicy'];
+  registryAuth?: DockerConfig['registryAuth'];
+}
+
+/** Pulls in flight or done, for the whole process: scale sets that share an image pull it once. */
+const pulls = new Map<string, Promise<void>>();
+
+/**
+ * Makes sure the image is on the engine as the pull policy says.
+ * - never: only checks; a missing image is an error naming it.
+ * - if-not-present: pulls only when missing (or present for another platform).
+ * - always: pulls once per process; when that fails but a local copy exists, the local copy is used
+ *   with a warning, so a registry outage does not stop a daemon that can run (offline start).
+ */
+export async function ensureImage(
+  docker: Docker,
+  req: ImageRequest,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const local = await isPresent(docker, req, signal);
+  if (req.pullPolicy === 'never') {
+    if (local) return;
+    throw new DockerBackendError(
+      'DOCKER_IMAGE_MISSING',
+      `image "${req.image}"${forPlatform(req)} is not on the Docker engine and pull-policy is "never"; ` +
+        `load it first (docker pull / docker load) or set [docker] pull-policy = "if-not-present"`,
+    );
+  }
+  if (local && req.pullPolicy === 'if-not-present') return;
+  try {
+    await pullOnce(docker, req, signal);
+  } catch (err) {
+    if (!local || signal.aborted) throw err;
+    logger.warn(
+      { image: req.image, err: describe(err) },
+      'image pull failed; using the copy already on the engine',
+    );
+  }
+}
+
+function pullOnce(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<void> {
+  const key = `${req.host}\0${req.image}\0${req.platform}`;
+  let p = pulls.get(key);
+  if (!p) {
+    p = pull(docker, req, signal);
+    pulls.set(key, p);
+    // A failed pull is forgotten so the next start tries again.
+    p.catch(() => pulls.delete(key));
+  }
+  return p;
+}
+
+async function pull(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<void> {
+  const auth = req.registryAuth;
+  const what = `pulling image "${req.image}"${forPlatform(req)}`;
+  const opts: Record<string, unknown> = { abortSignal: callSignal(signal, PULL_TIMEOUT_MS) };
+  if (req.platform) opts.platform = req.platform;
+  // docker-modem sends `authconfig` as the X-Registry-Auth header and strips it from the query.
+  if (auth) {
+    opts.authconfig = {
+      username: auth.username,
+      password: auth.password.reveal(),
+      serveraddress: auth.serverAddress,
+    };
+  }
+  let stream: Readable;
+  try {
+    stream = (await docker.pull(req.image, opts)) as Readable;
+  } catch (err) {
+    throw wrap('DOCKER_PULL_FAILED', what, err);
+  }
+  try {
+    // The engine answers 200 at once and reports a failed pull inside the progress stream.
+    for await (const msg of jsonLines(stream)) {
+      if (msg.error !== undefined) throw new Error(String(msg.error));
+    }
+  } catch (err) {
+    throw wrap('DOCKER_PULL_FAILED', what, err);
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function isPresent(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<boolean> {
+  let info: Docker.ImageInspectInfo;
+  try {
+    info = await raceSignal(docker.getImage(req.image).inspect(), callSignal(signal));
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw wrap('DOCKER_API', `inspecting image "${req.image}"`, err);
+  }
+  return !req.platform || matchesPlatform(info, req.platform);
+}
+
+/** "linux/arm64/v8" against the image's os/architecture/variant; parts the config leaves out match. */
+export function matchesPlatform(
+  info: Pick<Docker.ImageInspectInfo, 'Os' | 'Architecture' | 'Variant'>,
+  platform: string,
+): boolean {
+  const [os, arch, variant] = platform.toLowerCase().split('/');
+  if (os && info.Os?.toLowerCase() !== os) return false;
+  if (arch && info.Architecture?.toLowerCase() !== arch) return false;
+  if (variant && info.Variant && info.Variant.toLowerCase() !== variant) return false;
+  return true;
+}
+
+function forPlatform(req: ImageRequest): string {
+  return req.platform ? ` (platform ${req.platform})` : '';
+}

@@ -1,0 +1,234 @@
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { TartConfig } from '../../src/config/types.js';
+import type { Logger } from '../../src/log.js';
+import { anySignal } from '../../src/util/abort.js';
+import {
+  type BackendCapabilities,
+  BackendCapacityError,
+  type BackendContext,
+  type OwnedRunner,
+  type Owner,
+  type RunnerBackend,
+  type RunnerEvent,
+  type RunnerHandle,
+  type RunnerSpec,
+} from '../types.js';
+import { adoptVms, listOwnedVms } from './adopt.js';
+import { TartCli } from './cli.js';
+import { TartError } from './errors.js';
+import { EventHub } from './event-hub.js';
+import { startRunner } from './guest.js';
+import { MAX_SLOTS, tartHost } from './host.js';
+import { ensureImage } from './image.js';
+import { Journal } from './journal.js';
+import { journalPath, runnerVmName } from './names.js';
+import { WarmPool } from './pool.js';
+import { schedulePrune } from './prune.js';
+import { RunnerTable } from './runners.js';
+import { type BootedVm, bootVm, destroyVm, type VmEnv } from './vm.js';
+
+export interface TartBackendOptions {
+  /** `runner-image`: the VM (local name or OCI reference) every runner VM is cloned from. */
+  image: string;
+  tart: TartConfig;
+  /** The tart executable (default `tart` on PATH). */
+  tartBin?: string;
+}
+
+export function createTartBackend(ctx: BackendContext, opts: TartBackendOptions): RunnerBackend {
+  return new TartBackend(ctx, opts);
+}
+
+/** The config layer validates too; this guards direct callers (tests, doctor) and names the key. */
+function checkOptions({ image, tart: t }: TartBackendOptions): void {
+  if (!image) throw new TypeError('runner-image is required for backend = "tart"');
+  if (!Number.isInteger(t.maxVms) || t.maxVms < 1 || t.maxVms > MAX_SLOTS) {
+    throw new RangeError(`[tart] max-vms: expected an integer 1..${MAX_SLOTS}, got ${t.maxVms}`);
+  }
+  if (!Number.isInteger(t.poolSize) || t.poolSize < 0) {
+    throw new RangeError(`[tart] pool-size: expected an integer ≥ 0, got ${t.poolSize}`);
+  }
+}
+
+/** Runner VMs on this Mac through the tart CLI; see the module files for each part's reasoning. */
+class TartBackend implements RunnerBackend {
+  readonly kind = 'tart' as const;
+  readonly capabilities: BackendCapabilities;
+  readonly #env: VmEnv;
+  readonly #owner: Owner;
+  readonly #logger: Logger;
+  readonly #tart: TartConfig;
+  readonly #events = new EventHub<RunnerEvent>();
+  readonly #closing = new AbortController();
+  readonly #runners: RunnerTable;
+  readonly #unregister: () => void;
+  #pool: WarmPool | undefined;
+  #releasePrune: (() => void) | undefined;
+  #adoption: Promise<void> | undefined;
+  #prepared: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(ctx: BackendContext, opts: TartBackendOptions) {
+    const t = opts.tart;
+    checkOptions(opts);
+    this.#owner = ctx.owner;
+    this.#tart = t;
+    this.#logger = ctx.logger.child({ backend: 'tart' });
+    this.#env = {
+      cli: new TartCli(opts.tartBin ?? 'tart', t.home || process.env.TART_HOME || join(homedir(), '.tart')),
+      journal: new Journal(journalPath(ctx.stateDir, ctx.owner)),
+      host: tartHost,
+      logger: this.#logger,
+      image: opts.image,
+      tart: t,
+      instanceId: ctx.owner.instanceId,
+      logDir: join(ctx.stateDir, 'tart-logs'),
+    };
+    this.#runners = new RunnerTable(this.#env, this.#events, this.#logger);
+    this.#unregister = tartHost.register(t.maxVms);
+    this.capabilities = { maxRunners: t.maxVms };
+    if (t.poolSize > t.maxVms) {
+      this.#logger.warn(
+        { poolSize: t.poolSize, maxVms: t.maxVms },
+        '[tart] pool-size exceeds max-vms; the pool can never fill',
+      );
+    }
+  }
+
+  prepare(signal: AbortSignal): Promise<void> {
+    this.#prepared ??= this.#prepare(anySignal(signal, this.#closing.signal)).catch((err: unknown) => {
+      this.#prepared = undefined;
+      throw err;
+    });
+    return this.#prepared;
+  }
+
+  async #prepare(signal: AbortSignal): Promise<void> {
+    await ensureImage(this.#env.cli, this.#env.image, this.#tart.pullPolicy, this.#logger, signal);
+    await this.#adopt(signal);
+    signal.throwIfAborted();
+    this.#releasePrune ??= schedulePrune(this.#env.cli, this.#tart, this.#logger);
+    if (this.#tart.poolSize > 0 && !this.#pool) {
+      this.#pool = new WarmPool(this.#env, this.#owner, this.#tart.poolSize);
+      this.#pool.start();
+    }
+  }
+
+  /** Once per backend, before the first start: take over what a crashed predecessor left. */
+  #adopt(signal: AbortSignal): Promise<void> {
+    this.#adoption ??= (async () => {
+      await mkdir(this.#env.logDir, { recursive: true });
+      for (const r of await adoptVms(this.#env, this.#owner, signal)) this.#runners.adopt(r);
+    })().catch((err: unknown) => {
+      this.#adoption = undefined;
+      throw err;
+    });
+    return this.#adoption;
+  }
+
+  async start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
+    if (this.#closing.signal.aborted) throw new Error('Tart backend is closed');
+    const sig = anySignal(signal, this.#closing.signal);
+    await this.#adopt(sig);
+    sig.throwIfAborted();
+    if (this.#runners.has(spec.name)) throw new Error(`runner ${spec.name} is already starting or running`);
+    const warm = this.#pool?.take();
+    const vm = warm?.name ?? runnerVmName(this.#owner, spec.name);
+    const entry = this.#runners.begin(spec, vm, sig);
+    let booted: BootedVm | undefined = warm;
+    try {
+      if (booted) {
+        await this.#env.journal.patch(vm, { kind: 'runner', runner: spec.name, runnerId: spec.runnerId });
+      } else {
+        booted = await this.#coldBoot(spec, vm, entry.signal);
+      }
+      await startRunner(this.#env.cli, vm, this.#tart.runnerDir, spec.jitConfig, entry.signal);
+      await this.#env.journal.patch(vm, { phase: 'started' });
+      entry.signal.throwIfAborted();
+      this.#runners.started(entry, booted.run);
+      return { name: spec.name, resourceId: vm, tier: warm ? 'warm' : 'cold' };
+    } catch (err) {
+      this.#runners.forget(entry);
+      // bootVm deletes its own VM on failure; a VM that booted (or came warm) is ours to delete.
+      if (booted) {
+        await destroyVm(this.#env, vm).catch((e: unknown) =>
+          this.#logger.error({ err: e, vm }, 'could not delete VM'),
+        );
+      }
+      throw err;
+    } finally {
+      entry.settle();
+    }
+  }
+
+  async #coldBoot(spec: RunnerSpec, vm: string, signal: AbortSignal): Promise<BootedVm> {
+    // `tart clone` replaces an existing VM of the same name: never clone over one we already have.
+    if ((await this.#env.journal.read())[vm])
+      throw new Error(`VM ${vm} already exists for runner ${spec.name}`);
+    const slot = tartHost.acquire(vm);
+    if (slot === undefined) {
+      throw new BackendCapacityError(
+        `host VM cap reached (${tartHost.used}/${tartHost.cap} Tart VMs); retry later`,
+      );
+    }
+    const record = { kind: 'runner' as const, runner: spec.name, runnerId: spec.runnerId };
+    try {
+      return await bootVm(this.#env, vm, slot, record, signal);
+    } catch (err) {
+      // max-vms set above what macOS allows: the kernel's answer is a capacity limit, retried later.
+      if (err instanceof TartError && /exceeds the system limit/.test(err.message)) {
+        throw new BackendCapacityError(`macOS refused another VM: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  remove(runnerName: string, signal: AbortSignal): Promise<void> {
+    return this.#runners.remove(runnerName, signal);
+  }
+
+  listOwned(signal: AbortSignal): Promise<OwnedRunner[]> {
+    return listOwnedVms(this.#env, this.#owner, signal);
+  }
+
+  events(signal: AbortSignal): AsyncIterable<RunnerEvent> {
+    return this.#events.subscribe(signal);
+  }
+
+  poolStatus(): Record<string, number> {
+    if (this.#tart.poolSize === 0) return {};
+    return this.#pool?.status() ?? { warm: 0, booting: 0 };
+  }
+
+  /** Every VM with a record of this owner, adopted ones and leftovers included. */
+  async #removeAll(signal: AbortSignal | undefined): Promise<void> {
+    const records = await this.#env.journal.read();
+    await Promise.allSettled(
+      Object.keys(records).map((vm) =>
+        destroyVm(this.#env, vm, signal).catch((err: unknown) =>
+          this.#logger.error({ err, vm }, 'could not delete VM on close'),
+        ),
+      ),
+    );
+  }
+
+  close(opts: { removeAll?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#closing.abort(new Error('Tart backend closed'));
+      this.#releasePrune?.();
+      // Aborted boots delete their own clones; waiting for them is bounded by destroyVm's timeout.
+      await Promise.allSettled([this.#pool?.close(), this.#runners.settled()]);
+      this.#runners.stopWatching();
+      try {
+        if (opts.removeAll) await this.#removeAll(opts.signal);
+        await this.#runners.detach();
+      } finally {
+        this.#events.close();
+        this.#unregister();
+      }
+    })();
+    return this.#closed;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Logger } from '../../src/log.js';
+import { type TartCli, TIMEOUTS } from './cli.js';
+import { TartError } from './errors.js';
+import { listVms } from './list.js';
+
+export type PullPolicy = 'always' | 'if-not-present' | 'never';
+
+/** tart lists an untagged remote image as `…:latest`; compare like with like. */
+export function normalizeImage(image: string): string {
+  if (!image.includes('/')) return image;
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  return last.includes(':') || last.includes('@') ? image : `${image}:latest`;
+}
+
+/**
+ * Makes sure the runner image is in TART_HOME according to the pull policy. Presence is an exact name
+ * match in `tart list` (never a substring: `macos:14` is not `macos:14.1`). A local VM used as the
+ * image (no `/` in the name) can't be pulled, only checked.
+ */
+export async function ensureImage(
+  cli: TartCli,
+  image: string,
+  policy: PullPolicy,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const remote = image.includes('/');
+  if (policy === 'always' && remote) return pull(cli, image, logger, signal);
+  const wanted = normalizeImage(image);
+  const present = (await listVms(cli, signal)).some((v) => v.name === wanted);
+  if (present) return;
+  if (!remote) {
+    throw new TartError(
+      'TART_IMAGE_UNAVAILABLE',
+      `runner-image "${image}" is not a VM in ${cli.home} (tart list)`,
+    );
+  }
+  if (policy === 'never') {
+    throw new TartError(
+      'TART_IMAGE_UNAVAILABLE',
+      `runner-image "${image}" is not in ${cli.home} and [tart] pull-policy is "never"; run \`tart pull ${image}\``,
+    );
+  }
+  await pull(cli, image, logger, signal);
+}
+
+async function pull(cli: TartCli, image: string, logger: Logger, signal: AbortSignal): Promise<void> {
+  logger.info({ image }, 'pulling Tart image');
+  const started = Date.now();
+  await cli.call(['pull', image], { signal, timeout: TIMEOUTS.pull, vm: image });
+  logger.info({ image, ms: Date.now() - started }, 'pulled Tart image');
+}

@@ -1,0 +1,84 @@
+import { confirm } from '@inquirer/prompts';
+import { type Command, InvalidArgumentError } from 'commander';
+import { isSingleExecutable } from '../src/release/build-info.js';
+import { RELEASE_BASE_URL_ENV, resolveBaseUrl } from '../src/release/layout.js';
+import { UpdateError } from '../src/update/errors.js';
+import type { UpdateDecision } from '../src/update/plan.js';
+import { describeOutcome, runUpdate } from '../src/update/update.js';
+import { VERSION } from '../src/version.js';
+import { reportError } from './report-error.js';
+
+interface UpdateFlags {
+  check?: boolean;
+  version?: string;
+  yes?: boolean;
+  allowDowngrade?: boolean;
+  baseUrl?: string;
+  timeout: number;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0');
+  return n;
+}
+
+/** --yes skips the question; without a terminal to ask on, not answering means no. */
+async function ask(flags: UpdateFlags, decision: UpdateDecision): Promise<boolean> {
+  if (flags.yes) return true;
+  if (!process.stdin.isTTY) {
+    throw new UpdateError(
+      'UPDATE_NOT_CONFIRMED',
+      'not a terminal, so nobody can confirm: pass --yes to update without asking',
+    );
+  }
+  return confirm({ message: `Replace runner ${decision.current} with ${decision.target}?`, default: true });
+}
+
+export function registerUpdate(program: Command): void {
+  program
+    .command('update')
+    .description('Replace this runner binary with the latest release (or the one given), checksum verified')
+    .option('--check', 'only say whether a newer release exists')
+    .option('--version <version>', 'install this release instead of the latest, e.g. 1.4.2')
+    .option('--allow-downgrade', 'with --version: allow installing an older release')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option(
+      '--base-url <url>',
+      `where releases are published (default: $${RELEASE_BASE_URL_ENV}, else GitHub Releases)`,
+    )
+    .option('--timeout <seconds>', 'timeout for each download', seconds, 300)
+    .addHelpText(
+      'after',
+      `
+The archive runner-<os>-<arch>.tar.gz is checked against the release's checksums.txt (SHA-256)
+before anything is written; the binary is then replaced atomically. Versions are compared as semver
+and an older release is never installed unless pinned with --version and --allow-downgrade.
+An npm install is updated with npm instead.
+
+Examples:
+  runner update --check
+  sudo runner update --yes
+  runner update --version 1.4.2 --allow-downgrade --yes
+  RUNNER_RELEASE_BASE_URL=https://mirror.example.com/runner/releases runner update`,
+    )
+    .action(async (flags: UpdateFlags) => {
+      try {
+        const outcome = await runUpdate({
+          baseUrl: resolveBaseUrl(flags.baseUrl),
+          current: VERSION,
+          ...(flags.version ? { pin: flags.version } : {}),
+          allowDowngrade: Boolean(flags.allowDowngrade),
+          timeoutMs: flags.timeout * 1000,
+          check: Boolean(flags.check),
+          sea: isSingleExecutable(),
+          executable: process.execPath,
+          confirm: (decision) => ask(flags, decision),
+          say: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(`${describeOutcome(outcome)}\n`);
+      } catch (err) {
+        reportError(err);
+      }
+    });
+}

@@ -1,0 +1,89 @@
+import { Checker } from './checker.js';
+import { checkAcrossSets } from './cross-checks.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import type { ConfigFlags } from './flags.js';
+import { type Layer, parseLayer } from './layer.js';
+import { hasGitHubApp, mergeSettings } from './merge.js';
+import { envOverrides, keyedOverrides } from './overrides.js';
+import { isTable, showValue } from './paths.js';
+import { inEnv, inFile, inFlag, Provenance } from './provenance.js';
+import { type Identity, resolveDaemon } from './resolve-daemon.js';
+import { resolveScaleSet } from './resolve-set.js';
+import {
+  daemonShape,
+  type GlobalSettings,
+  globalTable,
+  type ScaleSetSettings,
+  scaleSetTable,
+} from './schema.js';
+import type { RunnerConfig } from './types.js';
+
+export interface AssembleOptions {
+  /** The config file's name for messages ('' when there is none). */
+  file: string;
+  env: NodeJS.ProcessEnv;
+  flags: ConfigFlags;
+  readFile(path: string): Promise<string>;
+  cwd: string;
+  identity: Identity;
+}
+
+/**
+ * Parsed TOML + environment + flags → RunnerConfig. Precedence, lowest first: defaults, the file's
+ * top level, RUNNER_* variables, flags; each `[[scaleset]]` then overrides that result for itself.
+ * Every problem is collected before anything is thrown.
+ */
+export async function assemble(raw: Record<string, unknown>, o: AssembleOptions): Promise<RunnerConfig> {
+  const problems: ConfigProblem[] = [];
+  const { scaleset: rawSets, ...rawTop } = raw;
+  const topLevel = { locate: inFile(o.file), inScaleSet: false };
+  const fileTop = parseLayer(globalTable, rawTop, topLevel, problems);
+  const envValues = envOverrides(o.env);
+  // RUNNER_TOKEN is the fallback credential: it beats a token in the file, never an App the file chose.
+  if (hasGitHubApp(fileTop.value)) delete envValues.token;
+  const env = parseLayer(globalTable, envValues, { locate: inEnv, inScaleSet: false }, problems);
+  const flags = parseLayer(
+    globalTable,
+    keyedOverrides(o.flags),
+    { locate: inFlag, inScaleSet: false },
+    problems,
+  );
+  const sets = scaleSetLayers(rawSets, o.file, problems);
+
+  let top = globalTable.parse({}) as GlobalSettings;
+  for (const layer of [fileTop, env, flags]) top = mergeSettings(top, layer.value);
+
+  const checker = new Checker(new Provenance({ file: o.file, fileTop, env, flags, sets }), {
+    env: o.env,
+    readFile: o.readFile,
+    cwd: o.cwd,
+    home: o.identity.home,
+  });
+  const daemon = resolveDaemon(top, o.file, checker, o.identity);
+  const settings: ScaleSetSettings[] =
+    sets.length === 0 ? [top] : sets.map((layer) => mergeSettings(scaleSetPart(top), layer.value));
+  const resolved = await Promise.all(settings.map((s, i) => resolveScaleSet(s, i, checker)));
+  const scaleSets = resolved.filter((s) => s !== undefined);
+  if (sets.length > 0) checkAcrossSets(settings, checker);
+
+  const all = [...problems, ...checker.problems];
+  if (all.length > 0) throw new ConfigError(all);
+  return { ...daemon, scaleSets };
+}
+
+/** `[[scaleset]]` entries, each validated as a layer of its own; without any, the top level is the one scale set. */
+function scaleSetLayers(raw: unknown, file: string, problems: ConfigProblem[]): Layer[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || !raw.every(isTable)) {
+    const message = `expected an array of tables ([[scaleset]]), got ${showValue(raw)}`;
+    problems.push({ ...inFile(file)(['scaleset']), message });
+    return [];
+  }
+  const entry = (i: number) => ({ locate: inFile(file, ['scaleset', i]), inScaleSet: true });
+  return raw.map((table, i) => parseLayer(scaleSetTable, table, entry(i), problems));
+}
+
+/** The inherited part of the top level: every key but the daemon-wide ones. */
+function scaleSetPart(top: GlobalSettings): ScaleSetSettings {
+  return Object.fromEntries(Object.entries(top).filter(([key]) => !(key in daemonShape))) as ScaleSetSettings;
+}

@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { isValidSecretText, SecretRef } from './secret-ref.js';
+import { formatDuration, parseDuration, parseSize } from './units.js';
+
+/**
+ * Building blocks for the schema. Every key is declared once, with its type, default and
+ * description, through the wrappers at the bottom; the key list for docs, env variables and flags
+ * is read back from `keyMeta`. Each field's zod error is the "expected …" half of a message, and the
+ * loader adds where and "got …" (see problems.ts).
+ */
+
+export type KeyKind =
+  | 'string'
+  | 'integer'
+  | 'number'
+  | 'boolean'
+  | 'list'
+  | 'duration'
+  | 'size'
+  | 'secret'
+  | 'table'
+  | 'map'
+  | 'tables';
+
+/** A default as a user would write it in TOML. */
+export type TomlDefault = string | number | boolean | string[];
+
+export interface KeyMeta {
+  kind: KeyKind;
+  /** One line: what the key is for. */
+  description: string;
+  /** The constant default, in TOML form. */
+  default?: TomlDefault;
+  /** A default that depends on other values (documentation only). */
+  defaultNote?: string;
+}
+
+export const keyMeta = z.registry<KeyMeta>();
+
+export interface Spec<T extends z.ZodType> {
+  schema: T;
+  kind: KeyKind;
+}
+
+/** 24 days: setTimeout fires at once above 2^31-1 ms (~24.8 d), with only a warning, so timers stay below. */
+export const TIMER_MAX_MS = 24 * 86_400_000;
+
+export function int(min: number, max?: number) {
+  const expected = max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+  const base = z.int({ error: expected }).min(min);
+  return { schema: max === undefined ? base : base.max(max), kind: 'integer' } satisfies Spec<z.ZodType>;
+}
+
+export function num(opts: { min: number; exclusiveMin?: boolean; step?: number; expected: string }) {
+  let schema = z.number({ error: opts.expected });
+  schema = opts.exclusiveMin ? schema.gt(opts.min) : schema.gte(opts.min);
+  if (opts.step !== undefined) schema = schema.multipleOf(opts.step);
+  return { schema, kind: 'number' } satisfies Spec<z.ZodType>;
+}
+
+export function str(opts: { expected?: string; check?: (s: string) => boolean } = {}) {
+  const expected = opts.expected ?? 'a string';
+  const check = opts.check;
+  const schema = z.string({ error: expected });
+  return { schema: check ? schema.refine(check) : schema, kind: 'string' } satisfies Spec<z.ZodType>;
+}
+
+export function text(expected = 'a non-empty string') {
+  return str({ expected, check: (s) => s.trim().length > 0 });
+}
+
+export function bool() {
+  return { schema: z.boolean({ error: 'true or false' }), kind: 'boolean' } satisfies Spec<z.ZodType>;
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const expected = `one of ${values.map((v) => `"${v}"`).join(', ')}`;
+  return { schema: z.enum(values, { error: expected }), kind: 'string' } satisfies Spec<z.ZodType>;
+}
+
+export function list(expected = 'an array of non-empty strings', minItems = 0) {
+  const item = z.string({ error: 'a non-empty string' }).refine((s) => s.trim().length > 0);
+  const schema = z.array(item, { error: expected }).min(minItems);
+  return { schema, kind: 'list' } satisfies Spec<z.ZodType>;
+}
+
+export function duration(opts: { min?: number; max?: number } = {}) {
+  const min = opts.min ?? 0;
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  const range =
+    opts.max === undefined
+      ? min > 0
+        ? ` of at least ${formatDuration(min)}`
+        : ''
+      : ` from ${formatDuration(min)} to ${formatDuration(max)}`;
+  const expected = `a duration like "30s", "5m", "1h30m" or "7d", or a number of seconds${range}`;
+  const schema = z.union([z.string(), z.number()], { error: expected }).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: expected });
+      return z.NEVER;
+    }
+    return ms;
+  });
+  return { schema, kind: 'duration' } satisfies Spec<z.ZodType>;
+}
+
+export function size(unit: 'bytes' | 'MiB', opts: { minBytes?: number; hint?: string } = {}) {
+  const minBytes = opts.minBytes ?? 0;
+  const expected = `a size like "512m", "8g" or "4GiB", or a number of ${unit}${opts.hint ?? ''}`;
+  const schema = z.union([z.string(), z.number()], { error: expected }).transform((v, ctx) => {
+    const value = parseSize(v, unit);
+    const bytes = (value ?? 0) * (unit === 'MiB' ? 1024 ** 2 : 1);
+    // 0 always means "no limit"; a small non-zero value is almost always a unit mistake.
+    if (value === undefined || (bytes !== 0 && bytes < minBytes)) {
+      ctx.addIssue({ code: 'custom', message: expected });
+      return z.NEVER;
+    }
+    return value;
+  });
+  return { schema, kind: 'size' } satisfies Spec<z.ZodType>;
+}
+
+export function secret() {
+  const expected = 'a non-empty string, or "env:VAR" to read it from the environment';
+  const schema = z
+    .string({ error: expected })
+    .refine(isValidSecretText)
+    .transform((t) => new SecretRef(t));
+  return { schema, kind: 'secret' } satisfies Spec<z.ZodType>;
+}
+
+function tag<T extends z.ZodType>(schema: T, meta: KeyMeta): T {
+  keyMeta.add(schema as z.ZodType, meta);
+  return schema;
+}
+
+/** A key without a constant default: absent unless some layer sets it. */
+export function optional<T extends z.ZodType>(spec: Spec<T>, description: string, defaultNote?: string) {
+  const meta: KeyMeta = { kind: spec.kind, description };
+  if (defaultNote !== undefined) meta.defaultNote = defaultNote;
+  return tag(spec.schema.optional(), meta);
+}
+
+/** A key with a constant default, written as the user would write it. */
+export function defaulted<T extends z.ZodType>(
+  spec: Spec<T>,
+  value: z.input<T> & TomlDefault,
+  description: string,
+) {
+  const schema = spec.schema.prefault(value as z.util.NoUndefined<z.input<T>>);
+  return tag(schema, { kind: spec.kind, description, default: value });
+}
+
+/** A key that must be present, for the entries of arrays of tables (`[[docker.mounts]]`). */
+export function required<T extends z.ZodType>(spec: Spec<T>, description: string) {
+  return tag(spec.schema, { kind: spec.kind, description });
+}
+
+export function table<S extends z.core.$ZodLooseShape>(header: string, shape: S) {
+  return z.strictObject(shape, { error: `a table (${header})` });
+}
+
+/** A nested table every scale set has, filled with defaults when absent (`[docker]`). */
+export function subTable<T extends z.ZodObject>(schema: T, description: string) {
+  return tag(schema.prefault({} as z.util.NoUndefined<z.input<T>>), { kind: 'table', description });
+}
+
+/** A nested table that only exists when written (`[github-app]`). */
+export function optionalTable<T extends z.ZodObject>(schema: T, description: string) {
+  return tag(schema.optional(), { kind: 'table', description });
+}
+
+/** An array of tables (`[[docker.mounts]]`), empty by default. */
+export function tables<T extends z.ZodObject>(header: string, schema: T, description: string) {
+  const array = z.array(schema, { error: `an array of tables (${header})` }).prefault([]);
+  return tag(array, { kind: 'tables', description });
+}
+
+/** A table of string values with free-form keys (`[docker.env]`). */
+export function stringMap(keyCheck: (k: string) => boolean, expectedKey: string, description: string) {
+  const value = z.string({ error: 'a string' });
+  const schema = z
+    .record(z.string().refine(keyCheck, { error: expectedKey }), value, { error: 'a table of strings' })
+    .prefault({});
+  return tag(schema, { kind: 'map', description });
+}

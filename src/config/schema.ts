@@ -1,0 +1,141 @@
+import type { z } from 'zod';
+import {
+  bool,
+  defaulted,
+  duration,
+  int,
+  list,
+  oneOf,
+  optional,
+  optionalTable,
+  secret,
+  str,
+  subTable,
+  TIMER_MAX_MS,
+  table,
+  tables,
+  text,
+} from './fields.js';
+import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
+import { dedalusTable, dockerTable, tartTable } from './schema-backends.js';
+
+/**
+ * The single source of config keys. A key written anywhere else (flags, env, docs) is derived from
+ * these shapes through `keyMeta`, so adding a key here is the whole job.
+ */
+
+export const githubAppTable = table('[github-app]', {
+  'client-id': optional(text(), "The GitHub App's client ID (Iv…); preferred over app-id."),
+  'app-id': optional(int(1), 'The numeric App ID, accepted instead of client-id.'),
+  'installation-id': optional(int(1), 'Installation of the App on the org, repo or enterprise of url.'),
+  'private-key-path': optional(
+    str({ expected: 'a path to the PEM private key', check: (s) => s.trim().length > 0 }),
+    'PEM private key of the App, read at start-up (relative to the config file).',
+  ),
+  'private-key': optional(secret(), 'The PEM key itself, usually "env:VAR"; instead of private-key-path.'),
+});
+
+export const DOCKER_DEFAULT_IMAGE = 'ghcr.io/actions/actions-runner:latest';
+
+/** Keys that describe one scale set: allowed at the top level (inherited) and in `[[scaleset]]`. */
+export const scaleSetShape = {
+  url: optional(
+    str({ expected: URL_EXPECTED, check: (s) => normalizeConfigUrl(s) !== undefined }),
+    'Where runners register: an org, repo or enterprise URL on github.com or GHES.',
+    'required',
+  ),
+  name: optional(text(), 'Scale set name at GitHub; jobs target it with runs-on.', 'required'),
+  token: optional(
+    secret(),
+    'Personal access token, or "env:VAR"; without it and without [github-app], RUNNER_TOKEN is used.',
+    'RUNNER_TOKEN',
+  ),
+  'github-app': optionalTable(githubAppTable, 'Authenticate as a GitHub App instead of with a token.'),
+  'runner-group': defaulted(text(), 'default', 'Runner group the scale set joins.'),
+  labels: optional(list(), 'Labels of the scale set at GitHub, which jobs target with runs-on.', '[name]'),
+  'min-runners': defaulted(int(0), 0, 'Idle runners kept ready even with no jobs queued.'),
+  'max-runners': defaulted(int(1), 10, 'Runners at once for this scale set, busy and idle together.'),
+  backend: defaulted(
+    oneOf(['docker', 'tart', 'dedalus']),
+    'docker',
+    'Where runners run: docker, tart (macOS VMs) or dedalus (cloud machines).',
+  ),
+  'runner-image': optional(
+    text(),
+    'Container image (docker) or VM image to clone (tart); required for tart.',
+    `"${DOCKER_DEFAULT_IMAGE}" for docker, none for tart`,
+  ),
+  'idle-timeout': defaulted(
+    duration(),
+    '1h',
+    'Idle runners older than this are replaced, so a stuck or stale runner cannot hold a slot; 0 never.',
+  ),
+  'reconcile-interval': defaulted(
+    duration({ min: 1_000, max: TIMER_MAX_MS }),
+    '30s',
+    'How often runners are compared with the backend and GitHub, to replace dead ones.',
+  ),
+  'start-concurrency': defaulted(
+    int(1),
+    8,
+    'Runners started in parallel, to bound the load a burst puts on the host.',
+  ),
+  docker: subTable(dockerTable, 'Docker backend settings.'),
+  tart: subTable(tartTable, 'Tart backend settings (macOS VMs).'),
+  dedalus: subTable(dedalusTable, 'Dedalus backend settings (cloud machines).'),
+};
+
+/** Keys of the daemon as a whole: top level only, an error inside `[[scaleset]]`. */
+export const daemonShape = {
+  'log-level': defaulted(
+    oneOf(['trace', 'debug', 'info', 'warn', 'error']),
+    'info',
+    'Least severe log level written: trace, debug, info, warn or error.',
+  ),
+  'log-format': defaulted(oneOf(['text', 'json']), 'text', 'json for log collectors, text for people.'),
+  'health-host': defaulted(
+    text(),
+    '127.0.0.1',
+    'Address of the health, metrics and dashboard server; loopback keeps it private.',
+  ),
+  'health-port': defaulted(int(0, 65535), 8080, 'Port of the health server; 0 disables it.'),
+  'health-token': optional(
+    secret(),
+    'Bearer token required by the health server; set it when health-host is public.',
+  ),
+  'state-dir': optional(
+    str({ expected: 'a directory path', check: (s) => s.trim().length > 0 }),
+    'Where runner keeps its state (instance id, owned machines).',
+    '$XDG_STATE_HOME/runner or ~/.local/state/runner; /var/lib/runner as root',
+  ),
+  'drain-timeout': defaulted(
+    duration({ max: TIMER_MAX_MS }),
+    '30m',
+    'On SIGTERM, how long busy runners get to finish their jobs.',
+  ),
+  'delete-scale-set-on-exit': defaulted(
+    bool(),
+    false,
+    'Delete the scale sets at GitHub on shutdown; off keeps queued jobs across restarts.',
+  ),
+};
+
+export const scaleSetTable = table('[[scaleset]]', scaleSetShape);
+
+/** The top level of the file without `[[scaleset]]`, which the loader reads entry by entry. */
+export const globalTable = table('top level', { ...daemonShape, ...scaleSetShape });
+
+/** The whole file, for rendering and documentation. */
+export const fileSchema = table('top level', {
+  ...daemonShape,
+  ...scaleSetShape,
+  scaleset: tables(
+    '[[scaleset]]',
+    scaleSetTable,
+    'Several scale sets: each entry inherits every top-level value and may override any of them.',
+  ),
+});
+
+export type GlobalSettings = z.output<typeof globalTable>;
+export type ScaleSetSettings = z.output<typeof scaleSetTable>;
+export type ConfigFileInput = z.input<typeof fileSchema>;

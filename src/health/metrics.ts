@@ -1,0 +1,132 @@
+import { Registry } from 'prom-client';
+import type { JobCompleted, JobMessageBase, JobStarted } from '../github/types.js';
+import { defineMetrics, type MetricSet } from './metric-defs.js';
+import type { Recorder } from './recorder.js';
+import type { DaemonStatus } from './status-types.js';
+
+export interface Metrics {
+  /** Our own registry: the process-global one would mix in whatever else the process registers. */
+  readonly registry: Registry;
+  /** Feeds the counters and histograms; pass it (fanned out) to the listener and scaler. */
+  readonly recorder: Recorder;
+  /** Rebuilds the snapshot gauges from `status`. */
+  collect(status: DaemonStatus): void;
+  /** `collect(status)`, then the exposition text; what GET /metrics serves. */
+  scrape(status: DaemonStatus): Promise<string>;
+  readonly contentType: string;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const m = defineMetrics(registry);
+  return {
+    registry,
+    recorder: metricsRecorder(m),
+    collect: (status) => collectSnapshot(m, status),
+    async scrape(status) {
+      // collect() is synchronous, so a concurrent scrape can never see a half-rebuilt set of gauges.
+      collectSnapshot(m, status);
+      return registry.metrics();
+    },
+    contentType: registry.contentType,
+  };
+}
+
+/** A label value from free text (error codes, reasons): bounded so a stray message cannot blow up series. */
+function label(value: string): string {
+  return value.length > 64 ? value.slice(0, 64) : value;
+}
+
+function jobLabels(scaleSet: string, job: JobMessageBase) {
+  return {
+    name: scaleSet,
+    repository: job.repositoryName ?? '',
+    organization: job.ownerName ?? '',
+    job_name: job.jobDisplayName ?? '',
+    event_name: job.eventName ?? '',
+  };
+}
+
+/** Seconds between two wire times, or undefined when either is unset (null) or unparsable. */
+function secondsBetween(from: string | null, to: string | null): number | undefined {
+  if (!from || !to) return undefined;
+  const d = (Date.parse(to) - Date.parse(from)) / 1000;
+  // Both times come from GitHub's clock, so a negative gap is bad data rather than skew: clamp it.
+  return Number.isFinite(d) ? Math.max(0, d) : undefined;
+}
+
+function metricsRecorder(m: MetricSet): Recorder {
+  return {
+    // Statistics, desired count and poll time are read from the status snapshot at scrape time, so the
+    // gauges can never disagree with /api/status or linger for a scale set that is gone.
+    statistics() {},
+    desiredRunners() {},
+    pollSucceeded() {},
+    jobStarted(scaleSet: string, job: JobStarted) {
+      const l = jobLabels(scaleSet, job);
+      m.startedJobs.inc(l);
+      const s = secondsBetween(job.scaleSetAssignTime, job.runnerAssignTime);
+      if (s !== undefined) m.jobStartup.observe(l, s);
+    },
+    jobCompleted(scaleSet: string, job: JobCompleted) {
+      const l = { ...jobLabels(scaleSet, job), job_result: job.result ?? '' };
+      m.completedJobs.inc(l);
+      const s = secondsBetween(job.runnerAssignTime, job.finishTime);
+      if (s !== undefined) m.jobExecution.observe(l, s);
+    },
+    reconnect(scaleSet, reason) {
+      m.reconnects.inc({ scale_set: scaleSet, reason: label(reason) });
+    },
+    runnerStarted(scaleSet, backend, tier, durationMs) {
+      m.runnerStart.observe({ scale_set: scaleSet, backend, tier }, durationMs / 1000);
+    },
+    runnerStartFailed(scaleSet, backend, reason) {
+      m.startFailures.inc({ scale_set: scaleSet, backend, reason: label(reason) });
+    },
+    adopted(scaleSet, count) {
+      m.adopted.inc({ scale_set: scaleSet }, count);
+    },
+    cleanedUp(scaleSet, kind, count) {
+      m.cleanedUp.inc({ scale_set: scaleSet, kind }, count);
+    },
+  };
+}
+
+function collectSnapshot(m: MetricSet, status: DaemonStatus): void {
+  const snapshot = [
+    m.assignedJobs,
+    m.runningJobs,
+    m.registeredRunners,
+    m.busyRunners,
+    m.idleRunners,
+    m.desiredRunners,
+    m.minRunners,
+    m.maxRunners,
+    m.poolSize,
+    m.runners,
+    m.lastPoll,
+  ];
+  for (const g of snapshot) g.reset();
+  for (const ss of status.scaleSets) {
+    const name = { name: ss.name };
+    const set = { scale_set: ss.name };
+    m.desiredRunners.set(name, ss.desiredRunners);
+    m.minRunners.set(name, ss.minRunners);
+    m.maxRunners.set(name, ss.maxRunners);
+    const st = ss.statistics;
+    // No statistics yet (no session so far): leave the series absent rather than claim zero.
+    if (st) {
+      m.assignedJobs.set(name, st.totalAssignedJobs);
+      m.runningJobs.set(name, st.totalRunningJobs);
+      m.registeredRunners.set(name, st.totalRegisteredRunners);
+      m.busyRunners.set(name, st.totalBusyRunners);
+      m.idleRunners.set(name, st.totalIdleRunners);
+    }
+    for (const [state, n] of Object.entries(ss.runnerCounts)) m.runners.set({ ...set, state }, n);
+    for (const [tier, n] of Object.entries(ss.pool)) m.poolSize.set({ ...set, tier }, n);
+    const polled = ss.lastPollAt ? Date.parse(ss.lastPollAt) : Number.NaN;
+    if (Number.isFinite(polled)) m.lastPoll.set(set, polled / 1000);
+    // Present from the start so rate()/increase() see the first adoption instead of a missing series.
+    m.adopted.inc(set, 0);
+  }
+}

@@ -1,0 +1,118 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
+import type { Secret } from '../secret.js';
+import { bearerOf, tokenMatches } from './auth.js';
+import { dashboardPage } from './dashboard/page.js';
+import { checkHealth, checkReadiness, withJudgedHealth } from './health-check.js';
+import type { Metrics } from './metrics.js';
+import type { DaemonStatus } from './status-types.js';
+
+export interface RouteOptions {
+  token?: Secret;
+  status: () => DaemonStatus;
+  metrics: Metrics;
+  logger: Logger;
+  staleAfterMs: number;
+  now: () => number;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(code, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+const json = (req: IncomingMessage, res: ServerResponse, code: number, value: unknown, headers = {}) =>
+  send(req, res, code, JSON_TYPE, `${JSON.stringify(value)}\n`, headers);
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The request handler of the health server; exported for tests and for embedding in another server. */
+export function healthRoutes(o: RouteOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const listened = new Set<string>();
+
+  /** /healthz and /readyz stay open: probes and load balancers rarely carry credentials. */
+  function probe(req: IncomingMessage, res: ServerResponse, path: string): void {
+    let status: DaemonStatus;
+    try {
+      status = o.status();
+    } catch (err) {
+      o.logger.error({ err }, 'status snapshot failed');
+      json(req, res, 503, { status: 'unhealthy', error: `status snapshot failed: ${errorText(err)}` });
+      return;
+    }
+    const report =
+      path === '/healthz' ? checkHealth(status, o.now(), o.staleAfterMs) : checkReadiness(status, listened);
+    json(req, res, report.status === 'ok' || report.status === 'ready' ? 200 : 503, report);
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    return !o.token || tokenMatches(bearerOf(req.headers.authorization), o.token);
+  }
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://health.invalid');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      json(req, res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+      return;
+    }
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') {
+      probe(req, res, url.pathname);
+      return;
+    }
+    if (url.pathname === '/') {
+      // The page is a static shell with no data in it; its data comes from /api/status with the bearer
+      // token. It has to load without one: a browser cannot send a header when opening a URL, and
+      // after the page moved `?token=` into sessionStorage a reload arrives without it.
+      const page = dashboardPage();
+      send(req, res, 200, 'text/html; charset=utf-8', page.html, {
+        'content-security-policy': page.contentSecurityPolicy,
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+      });
+      return;
+    }
+    if (!authorized(req)) {
+      json(
+        req,
+        res,
+        401,
+        { error: 'unauthorized: send Authorization: Bearer <health token>' },
+        {
+          'www-authenticate': 'Bearer realm="runner"',
+        },
+      );
+      return;
+    }
+    try {
+      switch (url.pathname) {
+        case '/metrics':
+          send(req, res, 200, o.metrics.contentType, await o.metrics.scrape(o.status()));
+          return;
+        case '/api/status':
+          json(req, res, 200, withJudgedHealth(o.status(), o.now(), o.staleAfterMs));
+          return;
+        default:
+          json(req, res, 404, { error: `not found: ${url.pathname}` });
+      }
+    } catch (err) {
+      o.logger.error({ err, path: url.pathname }, 'health server request failed');
+      if (!res.headersSent) json(req, res, 500, { error: errorText(err) });
+      else res.destroy();
+    }
+  };
+}

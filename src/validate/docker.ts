@@ -1,0 +1,123 @@
+import type Docker from 'dockerode';
+import { dockerClientFor } from '../../backends/docker/index.js';
+import type { ScaleSetConfig } from '../config/types.js';
+import { scrub } from '../secret.js';
+import { runCheck } from './run-check.js';
+import { type CheckResult, fail, type Outcome, ok } from './types.js';
+
+/**
+ * The Docker engine of one scale set and its runner image. Read-only: the image is looked up, never
+ * pulled; whether a missing image could be pulled is asked of the registry through the engine.
+ */
+export async function dockerChecks(set: ScaleSetConfig, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult[]> {
+  const where = set.docker.host || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
+  let docker: Docker | undefined;
+  const engine = await runCheck(
+    {
+      id: 'docker-engine',
+      scaleSet: set.name,
+      title: `Docker engine reachable: ${where}`,
+      run: async (sig) => {
+        docker = dockerClientFor(set.docker.host);
+        try {
+          // No signal on version(): runCheck's deadline ends the wait.
+          const v = await docker.version();
+          return ok(`Docker ${v.Version} (API ${v.ApiVersion}, ${v.Os}/${v.Arch})`);
+        } catch (err) {
+          if (sig.aborted) throw err;
+          return fail(
+            describe(err),
+            'start Docker, check [docker] host (or DOCKER_HOST), and that this user may use the socket (docker group)',
+          );
+        }
+      },
+    },
+    timeoutMs,
+    signal,
+  );
+  const title = `runner image ${set.runnerImage} available (pull-policy ${set.docker.pullPolicy})`;
+  if (engine.status !== 'ok' || !docker) {
+    return [engine, { id: 'runner-image', scaleSet: set.name, title, status: 'skip', detail: 'needs the Docker engine' }];
+  }
+  const client = docker;
+  const image = await runCheck(
+    { id: 'runner-image', scaleSet: set.name, title, run: (sig) => imageOutcome(client, set, sig) },
+    timeoutMs,
+    signal,
+  );
+  return [engine, image];
+}
+
+async function imageOutcome(docker: Docker, set: ScaleSetConfig, signal: AbortSignal): Promise<Outcome> {
+  const { runnerImage: image, docker: d } = set;
+  const local = await localImage(docker, image, d.platform);
+  if (d.pullPolicy === 'never') {
+    return local
+      ? ok(`present on the engine (${local})`)
+      : fail(
+          `not on the engine${d.platform ? ` for ${d.platform}` : ''}, and pull-policy "never" forbids pulling it`,
+          `load it first (docker pull ${image}, or docker load), or set [docker] pull-policy = "if-not-present"`,
+        );
+  }
+  if (local && d.pullPolicy === 'if-not-present') return ok(`present on the engine (${local})`);
+  const remote = await registryLookup(docker, set, signal);
+  if (remote === undefined) {
+    return ok(
+      local
+        ? `present on the engine (${local}); the registry has it too (pulled at every start)`
+        : 'not on the engine yet; the registry has it, so it is pulled at the first start',
+    );
+  }
+  if (local) {
+    return ok(`present on the engine (${local}); the registry lookup failed (${remote}), so start uses the local copy`);
+  }
+  return fail(
+    `not on the engine, and the registry lookup failed: ${remote}`,
+    d.registryAuth
+      ? 'check the image name and [docker.registry-auth]'
+      : 'check the image name; a private image needs [docker.registry-auth]',
+  );
+}
+
+/** "sha256:abc… linux/amd64" when the engine has the image for the wanted platform. */
+async function localImage(docker: Docker, image: string, platform: string): Promise<string | undefined> {
+  let info: Docker.ImageInspectInfo;
+  try {
+    info = await docker.getImage(image).inspect();
+  } catch (err) {
+    if ((err as { statusCode?: unknown }).statusCode === 404) return undefined;
+    throw err;
+  }
+  const have = [info.Os, info.Architecture, info.Variant].filter(Boolean).join('/');
+  if (platform && !have.startsWith(platform.toLowerCase().split('/').slice(0, 2).join('/'))) return undefined;
+  return `${info.Id.slice(0, 19)} ${have}`;
+}
+
+/** The engine asks the registry for the manifest (GET /distribution/…): no layers are fetched. */
+async function registryLookup(docker: Docker, set: ScaleSetConfig, signal: AbortSignal): Promise<string | undefined> {
+  const auth = set.docker.registryAuth;
+  const lookup = docker.getImage(set.runnerImage).distribution(
+    auth
+      ? {
+          authconfig: { username: auth.username, password: auth.password.reveal(), serveraddress: auth.serverAddress },
+        }
+      : {},
+  );
+  const aborted = new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  try {
+    await Promise.race([lookup, aborted]);
+    return undefined;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return describe(err);
+  }
+}
+
+/** Engines echo requests back in errors; scrub() removes any registered secret (registry password). */
+function describe(err: unknown): string {
+  return scrub(err instanceof Error ? err.message : String(err))
+    .replace(/\s+/g, ' ')
+    .trim();
+}

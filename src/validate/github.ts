@@ -1,0 +1,153 @@
+import type { ScaleSetConfig } from '../config/types.js';
+import {
+  ActionsClient,
+  type ConfigScope,
+  findActionsServiceError,
+  parseConfigUrl,
+  type RunnerGroup,
+} from '../github/index.js';
+import { runCheck } from './run-check.js';
+import { type CheckResult, fail, type Outcome, ok } from './types.js';
+
+/**
+ * GitHub access for one scale set, with one lookup: fetching the configured runner group runs the whole
+ * auth chain (App token → registration token → runner-registration → admin token) and then asks the
+ * Actions service, so it proves reachability, credentials and the group in one read-only request.
+ */
+export async function githubChecks(
+  set: ScaleSetConfig,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<CheckResult[]> {
+  let group: RunnerGroup | undefined;
+  let groupMissing = false;
+  const access = await runCheck(
+    {
+      id: 'github',
+      scaleSet: set.name,
+      title: `GitHub reachable at ${set.url}, ${set.auth.kind === 'app' ? 'GitHub App' : 'token'} accepted`,
+      run: async (sig) => {
+        const client = new ActionsClient({
+          configUrl: set.url,
+          auth:
+            set.auth.kind === 'pat'
+              ? { kind: 'pat', token: set.auth.token }
+              : {
+                  kind: 'app',
+                  clientId: set.auth.clientId,
+                  installationId: set.auth.installationId,
+                  privateKey: set.auth.privateKey,
+                },
+          env,
+          // One retry absorbs a blip; the check's timeout bounds the rest.
+          retryMax: 1,
+          retryWaitMin: 200,
+          retryWaitMax: 1_000,
+          timeoutMs,
+        });
+        try {
+          group = await client.getRunnerGroupByName(set.runnerGroup, sig);
+        } catch (err) {
+          if (sig.aborted) throw err;
+          if ((err as { code?: unknown }).code === 'RUNNER_GROUP_NOT_FOUND') {
+            groupMissing = true;
+            return ok('the registration chain works; runner-registration issued an admin token');
+          }
+          return accessFailure(err, set);
+        }
+        return ok('the registration chain works; runner-registration issued an admin token');
+      },
+    },
+    timeoutMs,
+    signal,
+  );
+  const groupTitle = `runner group ${JSON.stringify(set.runnerGroup)} exists`;
+  const groupCheck: CheckResult = group
+    ? { id: 'runner-group', scaleSet: set.name, title: groupTitle, status: 'ok', detail: `id ${group.id}` }
+    : groupMissing
+      ? {
+          id: 'runner-group',
+          scaleSet: set.name,
+          title: groupTitle,
+          status: 'fail',
+          detail: `no runner group named ${JSON.stringify(set.runnerGroup)} at ${set.url}`,
+          hint: 'create it under Settings → Actions → Runner groups, or set runner-group to an existing one ("default" always exists)',
+        }
+      : {
+          id: 'runner-group',
+          scaleSet: set.name,
+          title: groupTitle,
+          status: 'skip',
+          detail: 'needs GitHub access',
+        };
+  return [access, groupCheck];
+}
+
+function accessFailure(err: unknown, set: ScaleSetConfig): Outcome {
+  const message = firstLine(err instanceof Error ? err.message : String(err));
+  const status = findActionsServiceError(err)?.status ?? statusOf(err);
+  if (status === undefined) {
+    return fail(
+      message,
+      'GitHub could not be reached: check the host in url, DNS, the firewall, and HTTPS_PROXY if this host needs a proxy',
+    );
+  }
+  const scope = scopeHint(set);
+  switch (status) {
+    case 401:
+      return fail(
+        message,
+        set.auth.kind === 'pat'
+          ? `the token was rejected: it is wrong, expired or revoked; check the value the config's token (or RUNNER_TOKEN) gives. ${scope}`
+          : `the App was rejected: check client-id/app-id, installation-id and that the key belongs to this App. ${scope}`,
+      );
+    case 403:
+      return fail(message, `the credentials lack permission. ${scope}`);
+    case 404:
+      return fail(
+        message,
+        `GitHub answers 404 when the org/repo does not exist or the credentials may not see it: check url (${set.url}). ${scope}`,
+      );
+    default:
+      return fail(message, `GitHub answered ${status}; if it persists, see https://www.githubstatus.com`);
+  }
+}
+
+/** What the credentials need for this kind of URL, as GitHub names it. */
+function scopeHint(set: ScaleSetConfig): string {
+  let scope: ConfigScope;
+  try {
+    scope = parseConfigUrl(set.url).scope;
+  } catch {
+    return '';
+  }
+  if (set.auth.kind === 'app') {
+    return scope.kind === 'repository'
+      ? 'The App needs the repository permission "Administration: read and write" and an installation on that repo.'
+      : 'The App needs the organization permission "Self-hosted runners: read and write" and an installation on that org.';
+  }
+  switch (scope.kind) {
+    case 'organization':
+      return 'A classic PAT needs the admin:org scope; a fine-grained one "Self-hosted runners: read and write" on the org.';
+    case 'repository':
+      return 'A classic PAT needs the repo scope; a fine-grained one "Administration: read and write" on the repo.';
+    case 'enterprise':
+      return 'A classic PAT needs the manage_runners:enterprise scope.';
+  }
+}
+
+/** RetriesExhaustedError keeps the last status on itself, not only on its cause. */
+function statusOf(err: unknown): number | undefined {
+  let cur: unknown = err;
+  for (let depth = 0; depth < 8 && cur instanceof Error; depth++) {
+    const s = (cur as { status?: unknown }).status;
+    if (typeof s === 'number') return s;
+    cur = cur.cause;
+  }
+  return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

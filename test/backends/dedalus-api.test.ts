@@ -1,0 +1,335 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createDedalusClient, DedalusHttp, Machine } from '../../backends/dedalus/api/index.js';
+import { Secret } from '../../src/secret.js';
+import { pollUntil } from '../../src/util/poll-until.js';
+import { clientFor, recordingSleep, useFakeDedalus } from '../fakes/dedalus/harness.js';
+import { reply, startServer } from '../github/helpers/http-server.js';
+
+const SIZE = { vcpu: 1, memory_mib: 1024, storage_gib: 10 };
+
+async function running(client: ReturnType<typeof clientFor>, id: string): Promise<Machine> {
+  return pollUntil(
+    async () => {
+      const m = await client.machines.retrieve(id);
+      return m.status.phase === 'running' ? m : undefined;
+    },
+    { timeout: 5000, interval: 10, what: `${id} running` },
+  );
+}
+
+describe('dedalus api client against the fake', () => {
+  it('creates a machine (202 accepted), sees it converge, and lists every page', async () => {
+    const fake = await useFakeDedalus({ maxPageLimit: 2 });
+    const client = clientFor(fake);
+    const m = await client.machines.create({ ...SIZE, autosleep: 'never' });
+    expect(m.status.phase).toBe('accepted');
+    expect(m.autosleep_seconds).toBe(0);
+    expect((await running(client, m.machine_id)).desired_state).toBe('running');
+    for (let i = 0; i < 4; i++) fake.createMachineDirect();
+    const ids: string[] = [];
+    for await (const item of client.machines.listAll()) ids.push(item.machine_id);
+    expect(ids).toHaveLength(5);
+    expect(new Set(ids).size).toBe(5);
+    expect(fake.requests.filter((r) => r.route === 'machines.list').length).toBe(3);
+  });
+
+  it('sends an Idempotency-Key on every mutation and none on reads', async () => {
+    const fake = await useFakeDedalus();
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    await client.machines.update(m.machine_id, { autosleep: '10m' });
+    await client.machines.sleep(m.machine_id);
+    await pollUntil(async () => (await client.machines.retrieve(m.machine_id)).status.phase === 'sleeping', {
+      timeout: 5000,
+      interval: 10,
+    });
+    await client.machines.wake(m.machine_id);
+    await client.machines.delete(m.machine_id);
+    const mutations = fake.mutations();
+    expect(mutations.map((r) => r.route)).toEqual([
+      'machines.create',
+      'machines.update',
+      'machines.sleep',
+      'machines.wake',
+      'machines.delete',
+    ]);
+    for (const r of mutations) expect(r.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(mutations.map((r) => r.idempotencyKey)).size).toBe(mutations.length);
+    expect(fake.requests.filter((r) => r.method === 'GET').every((r) => r.idempotencyKey === undefined)).toBe(
+      true,
+    );
+  });
+
+  it('retries 503 and 429 with the same Idempotency-Key, honouring retry_after_ms and the headers', async () => {
+    const fake = await useFakeDedalus();
+    const rec = recordingSleep();
+    const client = clientFor(fake, { sleep: rec.sleep });
+    fake.faults.inject({ route: 'machines.create', status: 503, retryAfterMs: 1234 });
+    fake.faults.inject({ route: 'machines.create', status: 429, retryAfter: '2', retryable: false });
+    fake.faults.inject({ route: 'machines.create', status: 429, retryAfterMsHeader: '77' });
+    const m = await client.machines.create(SIZE);
+    const creates = fake.requests.filter((r) => r.route === 'machines.create');
+    expect(creates.map((r) => r.status)).toEqual([503, 429, 429, 202]);
+    expect(new Set(creates.map((r) => r.idempotencyKey)).size).toBe(1);
+    expect(rec.waits).toEqual([1234, 2000, 77]);
+    expect(fake.machines().map((x) => x.id)).toEqual([m.machine_id]);
+  });
+
+  it('gets the original answer when a committed create loses its response', async () => {
+    const fake = await useFakeDedalus();
+    const client = clientFor(fake, { sleep: recordingSleep().sleep });
+    fake.faults.inject({ route: 'machines.create', kind: 'drop-response' });
+    const m = await client.machines.create(SIZE);
+    expect(fake.machines()).toHaveLength(1);
+    expect(fake.machines()[0]?.id).toBe(m.machine_id);
+    const creates = fake.requests.filter((r) => r.route === 'machines.create');
+    expect(creates).toHaveLength(2);
+    expect(creates[0]?.idempotencyKey).toBe(creates[1]?.idempotencyKey);
+  });
+
+  it('surfaces IDEMPOTENCY_KEY_REUSED as a conflict without retrying', async () => {
+    const fake = await useFakeDedalus();
+    const http = new DedalusHttp({
+      baseUrl: fake.url,
+      apiKey: new Secret(fake.apiKey),
+      sleep: recordingSleep().sleep,
+    });
+    const schema = Machine;
+    const key = 'b1f7a7a4-8d1e-4c1e-9d5e-3d8c2a0f9e11';
+    await http.send({ method: 'POST', path: '/v1/machines', body: SIZE, schema, idempotencyKey: key });
+    const again = await http.send({
+      method: 'POST',
+      path: '/v1/machines',
+      body: SIZE,
+      schema,
+      idempotencyKey: key,
+    });
+    expect(fake.machines()).toHaveLength(1);
+    expect(again.machine_id).toBe(fake.machines()[0]?.id);
+    const err = await http
+      .send({ method: 'POST', path: '/v1/machines', body: { ...SIZE, vcpu: 2 }, schema, idempotencyKey: key })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'DEDALUS_CONFLICT',
+      status: 409,
+      errorCode: 'IDEMPOTENCY_KEY_REUSED',
+      attempts: 1,
+    });
+  });
+
+  it('gives up after the bounded retries with a typed error that carries the status and error_code', async () => {
+    const fake = await useFakeDedalus();
+    const rec = recordingSleep();
+    const client = clientFor(fake, { sleep: rec.sleep, retry: { maxRetries: 2 } });
+    fake.faults.inject({ route: 'machines.list', status: 503, times: 10, errorCode: 'DEPENDENCY_DOWN' });
+    const err = await client.machines.list().catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'DEDALUS_UNAVAILABLE',
+      status: 503,
+      errorCode: 'DEPENDENCY_DOWN',
+      attempts: 3,
+    });
+    expect(rec.waits).toHaveLength(2);
+  });
+
+  it('maps 401 and 404 to DEDALUS_AUTH and DEDALUS_NOT_FOUND, unretried', async () => {
+    const fake = await useFakeDedalus();
+    const bad = clientFor(fake, { apiKey: new Secret('dk-wrong-key-0000') });
+    await expect(bad.machines.list()).rejects.toMatchObject({ code: 'DEDALUS_AUTH', status: 401 });
+    const client = clientFor(fake);
+    await expect(client.machines.retrieve('dm-nope')).rejects.toMatchObject({ code: 'DEDALUS_NOT_FOUND' });
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('refuses responses that do not match the documented shape', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url.startsWith('/v1/machines/dm-bad'))
+        reply(res, 200, JSON.stringify({ machine_id: 'dm-bad' }));
+      else reply(res, 200, 'not json');
+    });
+    const http = createDedalusClient({ baseUrl: server.url, apiKey: new Secret('dk-any-key-123') });
+    await expect(http.machines.retrieve('dm-bad')).rejects.toMatchObject({
+      code: 'DEDALUS_INVALID_RESPONSE',
+      message: expect.stringContaining('status'),
+    });
+    await expect(http.machines.list()).rejects.toMatchObject({ code: 'DEDALUS_INVALID_RESPONSE' });
+    expect(() => http.machines.retrieve('../etc')).toThrow(/invalid machine id/);
+  });
+
+  it('runs executions with env and stdin, maps /home/machine, and reports output and events', async () => {
+    const fake = await useFakeDedalus({ maxPageLimit: 3 });
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const e = await client.executions.create(m.machine_id, {
+      command: [
+        '/bin/sh',
+        '-c',
+        'cat > /home/machine/in.txt; echo "$SECRET_X" > /home/machine/env.txt; echo out; echo err >&2; exit 3',
+      ],
+      env: { SECRET_X: 'from-env' },
+      stdin: 'from-stdin',
+    });
+    const done = await pollUntil(
+      async () => {
+        const x = await client.executions.retrieve(m.machine_id, e.execution_id);
+        return x.status === 'failed' ? x : undefined;
+      },
+      { timeout: 5000, interval: 10 },
+    );
+    expect(done.exit_code).toBe(3);
+    const home = fake.machine(m.machine_id)?.dirs.home ?? '';
+    expect(readFileSync(join(home, 'in.txt'), 'utf8')).toBe('from-stdin');
+    expect(readFileSync(join(home, 'env.txt'), 'utf8')).toBe('from-env\n');
+    expect((await client.executions.output(m.machine_id, e.execution_id)).stdout).toBe('out\n');
+    const events = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.executions.events(m.machine_id, e.execution_id, cursor ? { cursor } : {});
+      events.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(events.map((x) => x.sequence)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((x) => x.type === 'lifecycle').map((x) => x.status)).toEqual(['running', 'failed']);
+    expect(events.find((x) => x.type === 'stdout')?.chunk).toBe('out\n');
+    expect(fake.requests.filter((r) => r.route === 'executions.events').length).toBeGreaterThan(1);
+    const list = await client.executions.list(m.machine_id);
+    expect(list.items.map((x) => x.execution_id)).toEqual([e.execution_id]);
+  });
+
+  it('expires an execution at timeout_ms and cancels one on DELETE, killing the process', async () => {
+    const fake = await useFakeDedalus();
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const slow = ['/bin/sh', '-c', 'sleep 30'];
+    const timed = await client.executions.create(m.machine_id, { command: slow, timeout_ms: 100 });
+    const cancelled = await client.executions.create(m.machine_id, { command: slow });
+    const gone = await client.executions.delete(m.machine_id, cancelled.execution_id);
+    expect(gone?.status).toBe('cancelled');
+    await pollUntil(
+      async () => (await client.executions.retrieve(m.machine_id, timed.execution_id)).status === 'expired',
+      { timeout: 5000, interval: 10, what: 'expired' },
+    );
+    await fake.waitFor(() => fake.executions(m.machine_id).every((x) => x.child === undefined), {
+      what: 'processes gone',
+    });
+  });
+
+  it('wakes a sleeping machine implicitly for an execution, and wipes the root filesystem but not home at sleep', async () => {
+    const fake = await useFakeDedalus();
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const write = await client.executions.create(m.machine_id, {
+      command: ['/bin/sh', '-c', 'echo a > /home/machine/keep && echo b > /tmp/lose'],
+    });
+    await pollUntil(
+      async () => (await client.executions.retrieve(m.machine_id, write.execution_id)).status === 'succeeded',
+      {
+        timeout: 5000,
+        interval: 10,
+      },
+    );
+    await client.machines.sleep(m.machine_id);
+    const states: string[] = [];
+    for await (const s of client.machines.watch(m.machine_id, AbortSignal.timeout(5000)))
+      states.push(s.status.phase);
+    expect(states.at(-1)).toBe('sleeping');
+    const dirs = fake.machine(m.machine_id)?.dirs;
+    expect(existsSync(join(dirs?.home ?? '', 'keep'))).toBe(true);
+    expect(existsSync(join(dirs?.tmp ?? '', 'lose'))).toBe(false);
+    const e = await client.executions.create(m.machine_id, { command: ['/bin/true'] });
+    expect(e.status).toBe('wake_in_progress');
+    expect(e.retry_after_ms).toBeGreaterThan(0);
+    await pollUntil(
+      async () => (await client.executions.retrieve(m.machine_id, e.execution_id)).status === 'succeeded',
+      {
+        timeout: 5000,
+        interval: 10,
+        what: 'execution after implicit wake',
+      },
+    );
+  });
+
+  it("freezes a running execution at sleep and resumes it at wake (the fake's pick for an [unknown])", async () => {
+    const fake = await useFakeDedalus();
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const e = await client.executions.create(m.machine_id, {
+      command: ['/bin/sh', '-c', 'while [ ! -f /home/machine/go ]; do sleep 0.02; done'],
+    });
+    await client.machines.sleep(m.machine_id);
+    await fake.waitFor(() => fake.machine(m.machine_id)?.phase === 'sleeping', { what: 'asleep' });
+    const pid = fake.executions(m.machine_id)[0]?.child?.pid;
+    // Signal delivery is asynchronous: wait for the kernel to show the process stopped.
+    await fake.waitFor(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'T', {
+      what: 'stopped',
+    });
+    expect((await client.executions.retrieve(m.machine_id, e.execution_id)).status).toBe('running');
+    writeFileSync(join(fake.machine(m.machine_id)?.dirs.home ?? '', 'go'), '');
+    await client.machines.wake(m.machine_id);
+    await pollUntil(
+      async () => (await client.executions.retrieve(m.machine_id, e.execution_id)).status === 'succeeded',
+      {
+        timeout: 5000,
+        interval: 10,
+        what: 'resumed execution done',
+      },
+    );
+  });
+
+  it('can answer 409 instead: sleep with a running execution, or an execution on a sleeping machine', async () => {
+    const fake = await useFakeDedalus({ sleepWithRunning: 'conflict', execOnSleeping: 'conflict' });
+    const client = clientFor(fake, { sleep: recordingSleep().sleep });
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const e = await client.executions.create(m.machine_id, { command: ['/bin/sh', '-c', 'sleep 30'] });
+    await expect(client.machines.sleep(m.machine_id)).rejects.toMatchObject({
+      code: 'DEDALUS_CONFLICT',
+      errorCode: 'EXECUTIONS_RUNNING',
+    });
+    await client.executions.delete(m.machine_id, e.execution_id);
+    await client.machines.sleep(m.machine_id);
+    await fake.waitFor(() => fake.machine(m.machine_id)?.phase === 'sleeping', { what: 'asleep' });
+    await expect(client.executions.create(m.machine_id, { command: ['/bin/true'] })).rejects.toMatchObject({
+      code: 'DEDALUS_CONFLICT',
+      errorCode: 'MACHINE_SLEEPING',
+    });
+  });
+
+  it('autosleeps an idle machine, but not while an execution runs', async () => {
+    const fake = await useFakeDedalus();
+    const client = clientFor(fake);
+    const m = await client.machines.create({ ...SIZE, autosleep: '1' });
+    await running(client, m.machine_id);
+    const e = await client.executions.create(m.machine_id, { command: ['/bin/sh', '-c', 'sleep 1.5'] });
+    await pollUntil(
+      async () => (await client.executions.retrieve(m.machine_id, e.execution_id)).status === 'succeeded',
+      {
+        timeout: 5000,
+        interval: 20,
+      },
+    );
+    expect(fake.machine(m.machine_id)?.history).not.toContain('stopping');
+    await fake.waitFor(() => fake.machine(m.machine_id)?.phase === 'sleeping', {
+      what: 'autosleep',
+      timeout: 5000,
+    });
+    expect(fake.machine(m.machine_id)?.reason).toBe('autosleep');
+  });
+
+  it('reports compute usage rows with awake seconds', async () => {
+    const fake = await useFakeDedalus();
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const rows = await client.usage.compute({ machineId: m.machine_id });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ machine_id: m.machine_id, awake_seconds: expect.any(Number) });
+  });
+});

@@ -1,0 +1,119 @@
+import { Writable } from 'node:stream';
+import { afterEach } from 'vitest';
+import { createDockerBackend, type DockerBackend } from '../../backends/docker/index.js';
+import type { Owner } from '../../backends/types.js';
+import type { DockerConfig } from '../../src/config/types.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { FAKE_IMAGE, removeByInstance } from '../setup/docker.js';
+import type { BackendUnderTest, RunnerBehaviour } from './conformance.js';
+
+/** A complete [docker] section as the config loader would resolve it, for the fake runner image. */
+export function dockerConfig(overrides: Partial<DockerConfig> = {}): DockerConfig {
+  return {
+    host: '',
+    network: 'host',
+    dind: false,
+    sharedVolume: '',
+    sharedVolumeName: '',
+    memory: 0,
+    cpus: 0,
+    platform: '',
+    pullPolicy: 'never',
+    env: {},
+    mounts: [],
+    command: ['sleep', '600'],
+    user: '',
+    buildxCleanup: false,
+    ...overrides,
+  };
+}
+
+/** The fake image's command for a conformance behaviour. */
+export function commandFor(b: RunnerBehaviour): string[] {
+  switch (b.kind) {
+    case 'long-running':
+      return ['sleep', '600'];
+    case 'exits':
+      return ['sh', '-c', `sleep ${b.afterMs / 1000}; exit ${b.exitCode}`];
+    case 'fails-to-start':
+      return ['/no/such/runner-binary'];
+  }
+}
+
+/** Log lines as parsed JSON plus the raw text, for assertions on what was (not) logged. */
+export function memoryLogger(): {
+  logger: Logger;
+  lines: () => Record<string, unknown>[];
+  raw: () => string;
+} {
+  let text = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      text += chunk.toString('utf8');
+      cb();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination: sink });
+  return {
+    logger,
+    raw: () => text,
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+export function makeDockerBackend(
+  owner: Owner,
+  docker: Partial<DockerConfig> = {},
+  logger: Logger = memoryLogger().logger,
+  image = FAKE_IMAGE,
+): BackendUnderTest & { backend: DockerBackend } {
+  const backend = createDockerBackend(
+    { owner, logger, stateDir: '/nonexistent' },
+    {
+      image,
+      docker: dockerConfig(docker),
+      eventBackoff: { initial: 50, max: 500 },
+    },
+  );
+  return { backend, cleanup: () => removeByInstance(owner.instanceId) };
+}
+
+/**
+ * Per-test backends and cleanups for a describe block: everything made or deferred in a test is closed
+ * and removed after it, in reverse order, even when the test failed half-way.
+ */
+export function useBackends() {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    make(owner: Owner, docker: Partial<DockerConfig> = {}, logger?: Logger, image?: string): DockerBackend {
+      const made = makeDockerBackend(owner, docker, logger, image);
+      cleanups.push(async () => {
+        await made.backend.close().catch(() => {});
+        await made.cleanup();
+      });
+      return made.backend;
+    },
+    defer(fn: () => Promise<unknown>): void {
+      cleanups.push(async () => {
+        await fn();
+      });
+    },
+  };
+}
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function rejectionOf(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}

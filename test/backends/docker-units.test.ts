@@ -1,0 +1,225 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { buildCreateRequest, JIT_ENV } from '../../backends/docker/container-spec.js';
+import { ExitTracker, GONE_REASON } from '../../backends/docker/exit-tracker.js';
+import { dockerOptionsFor, engineSocketPath } from '../../backends/docker/host.js';
+import { matchesPlatform } from '../../backends/docker/image.js';
+import { jsonLines } from '../../backends/docker/json-lines.js';
+import { exitCodeFromStatus } from '../../backends/docker/ownership.js';
+import type { OwnedRunner } from '../../backends/types.js';
+import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_RUNNER_NAME, LABEL_SCALE_SET } from '../../src/labels.js';
+import { makeOwner, makeSpec } from './conformance.js';
+import { dockerConfig } from './docker-fixtures.js';
+
+// Pure parts of the Docker backend; everything that talks to an engine is tested on a real one.
+
+describe('docker host', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('maps unix, tcp and ssh hosts to client options', () => {
+    expect(dockerOptionsFor('')).toEqual({});
+    expect(dockerOptionsFor('unix:///run/user/1000/docker.sock')).toMatchObject({
+      socketPath: '/run/user/1000/docker.sock',
+      host: undefined,
+    });
+    expect(dockerOptionsFor('tcp://10.0.0.5')).toMatchObject({
+      host: '10.0.0.5',
+      port: '2375',
+      protocol: 'http',
+    });
+    expect(dockerOptionsFor('tcp://10.0.0.5:2376', {})).toMatchObject({ port: '2376', protocol: 'https' });
+    expect(dockerOptionsFor('ssh://ci@build-host:2222', { SSH_AUTH_SOCK: '/tmp/agent' })).toMatchObject({
+      protocol: 'ssh',
+      host: 'build-host',
+      port: '2222',
+      username: 'ci',
+      sshOptions: { agent: '/tmp/agent' },
+    });
+  });
+
+  it('reads TLS client certificates from DOCKER_CERT_PATH when DOCKER_TLS_VERIFY=1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certs-'));
+    for (const f of ['ca', 'cert', 'key']) await writeFile(join(dir, `${f}.pem`), `${f}-pem`);
+    const opts = dockerOptionsFor('tcp://d:9000', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir });
+    expect(opts).toMatchObject({ protocol: 'https', port: '9000' });
+    expect(String(opts.cert)).toBe('cert-pem');
+  });
+
+  it('an explicit unix host is not overridden by a tcp DOCKER_HOST in the environment', () => {
+    vi.stubEnv('DOCKER_HOST', 'tcp://elsewhere:2375');
+    const modem = new Docker(dockerOptionsFor('unix:///tmp/mine.sock')).modem as {
+      socketPath?: unknown;
+      host?: unknown;
+    };
+    expect(modem.socketPath).toBe('/tmp/mine.sock');
+    expect(modem.host).toBeUndefined();
+  });
+
+  it('rejects what is not a Docker host, naming the key', () => {
+    for (const bad of ['http://x:2375', 'docker.sock', 'tcp://']) {
+      expect(() => dockerOptionsFor(bad)).toThrow(expect.objectContaining({ code: 'DOCKER_INVALID_HOST' }));
+    }
+    expect(() => dockerOptionsFor('nope')).toThrow(/\[docker\] host "nope"/);
+  });
+
+  it('binds the local socket for dind, the conventional path for remote engines', () => {
+    expect(engineSocketPath('unix:///run/docker-rootless.sock')).toBe('/run/docker-rootless.sock');
+    expect(engineSocketPath('', { DOCKER_HOST: 'unix:///x.sock' })).toBe('/x.sock');
+    expect(engineSocketPath('', {})).toBe('/var/run/docker.sock');
+    expect(engineSocketPath('ssh://h')).toBe('/var/run/docker.sock');
+  });
+});
+
+describe('docker create request', () => {
+  it('keeps the JIT config in the body env only, last so [docker] env cannot replace it', () => {
+    const owner = makeOwner();
+    const spec = makeSpec(owner);
+    const req = buildCreateRequest({
+      spec,
+      owner,
+      image: 'img',
+      docker: dockerConfig({ env: { [JIT_ENV]: 'forged', A: '1' }, command: [] }),
+    });
+    expect(JSON.stringify(req.query)).not.toContain(spec.jitConfig.reveal());
+    expect(req.body.Env).toEqual(['A=1', `${JIT_ENV}=${spec.jitConfig.reveal()}`]);
+    expect(req.body.Cmd).toEqual(['/home/runner/run.sh']);
+    expect(req.query).toEqual({ name: spec.name });
+    expect(req.body.Labels).toMatchObject({
+      [LABEL_MANAGED_BY]: 'runner',
+      [LABEL_INSTANCE]: owner.instanceId,
+      [LABEL_SCALE_SET]: owner.scaleSet,
+      [LABEL_RUNNER_NAME]: spec.name,
+    });
+  });
+
+  it('maps limits, platform, tmpfs and the dind socket group', () => {
+    const owner = makeOwner();
+    const docker = dockerConfig({
+      cpus: 1.5,
+      platform: 'linux/arm64',
+      dind: true,
+      network: '',
+      mounts: [{ type: 'tmpfs', source: 'ignored', target: '/t', readOnly: false }],
+    });
+    const req = buildCreateRequest({
+      spec: makeSpec(owner),
+      owner,
+      image: 'i',
+      docker,
+      socket: { path: '/s', gid: 998 },
+    });
+    expect(req.query.platform).toBe('linux/arm64');
+    expect(req.body.HostConfig?.NanoCpus).toBe(1_500_000_000);
+    expect(req.body.HostConfig?.NetworkMode).toBeUndefined();
+    expect(req.body.HostConfig?.Memory).toBeUndefined();
+    expect(req.body.HostConfig?.GroupAdd).toEqual(['998']);
+    expect(req.body.HostConfig?.Mounts).toEqual([
+      { Type: 'tmpfs', Source: '', Target: '/t', ReadOnly: false },
+      { Type: 'bind', Source: '/s', Target: '/var/run/docker.sock' },
+    ]);
+    const root = buildCreateRequest({
+      spec: makeSpec(owner),
+      owner,
+      image: 'i',
+      docker,
+      socket: { path: '/s', gid: 0 },
+    });
+    expect(root.body.HostConfig?.GroupAdd).toBeUndefined();
+    const off = buildCreateRequest({
+      spec: makeSpec(owner),
+      owner,
+      image: 'i',
+      docker: dockerConfig(),
+      socket: { path: '/s' },
+    });
+    expect(off.body.HostConfig?.Mounts).toEqual([]);
+  });
+});
+
+describe('docker exit tracking', () => {
+  const owner = makeOwner();
+  const runner = (id: string, state: OwnedRunner['state'], exitCode?: number): OwnedRunner => ({
+    name: `r-${id}`,
+    resourceId: id,
+    state,
+    ...(exitCode === undefined ? {} : { exitCode }),
+  });
+  const event = (action: string, id: string, extra: Record<string, string> = {}) => ({
+    Type: 'container',
+    Action: action,
+    timeNano: 1_700_000_000_123_000_000,
+    Actor: {
+      ID: id,
+      Attributes: {
+        name: `r-${id}`,
+        [LABEL_MANAGED_BY]: 'runner',
+        [LABEL_INSTANCE]: owner.instanceId,
+        [LABEL_SCALE_SET]: owner.scaleSet,
+        [LABEL_RUNNER_NAME]: `r-${id}`,
+        ...extra,
+      },
+    },
+  });
+
+  it('reports an exit once whether the listing or the stream sees it first', () => {
+    const t = new ExitTracker(owner);
+    expect(
+      t.reconcile([runner('a', 'exited', 2), runner('b', 'running')]).map((e) => [e.name, e.exitCode]),
+    ).toEqual([['r-a', 2]]);
+    // Buffered in the stream from before the listing: a's start and die were already covered by it.
+    expect(t.onEvent(event('start', 'a'))).toBeUndefined();
+    expect(t.onEvent(event('die', 'a', { exitCode: '2' }))).toBeUndefined();
+    const e = t.onEvent(event('die', 'b', { exitCode: '137' }));
+    expect(e).toMatchObject({ name: 'r-b', resourceId: 'b', exitCode: 137 });
+    expect(e?.at.getTime()).toBe(1_700_000_000_123);
+    expect(t.reconcile([runner('a', 'exited', 2), runner('b', 'exited', 137)])).toEqual([]);
+  });
+
+  it('after a gap reports runners that exited or vanished, not ones that were already gone', () => {
+    const t = new ExitTracker(owner);
+    t.reconcile([runner('a', 'running'), runner('b', 'running'), runner('c', 'exited', 0)]);
+    t.onEvent(event('start', 'd'));
+    const after = t.reconcile([runner('a', 'exited', 1), runner('d', 'running'), runner('e', 'exited', 3)]);
+    expect(after.map((e) => [e.name, e.exitCode, e.reason])).toEqual([
+      ['r-b', undefined, GONE_REASON],
+      ['r-a', 1, undefined],
+      ['r-e', 3, undefined],
+    ]);
+  });
+
+  it("ignores other owners' and non-runner containers", () => {
+    const t = new ExitTracker(owner);
+    expect(t.onEvent(event('die', 'x', { [LABEL_INSTANCE]: 'someone-else' }))).toBeUndefined();
+    expect(t.onEvent(event('die', 'y', { name: 'buildx_buildkit_y0' }))).toBeUndefined();
+    expect(t.onEvent({ Type: 'network', Action: 'die' })).toBeUndefined();
+    expect(t.onEvent({ Type: 'container', Action: 'die', Actor: 'garbage' })).toBeUndefined();
+  });
+});
+
+describe('docker output parsing', () => {
+  it('reads the exit code from the list status text', () => {
+    expect(exitCodeFromStatus('Exited (3) 2 seconds ago')).toBe(3);
+    expect(exitCodeFromStatus('Exited (137) About a minute ago')).toBe(137);
+    expect(exitCodeFromStatus('Up 3 seconds')).toBeUndefined();
+    expect(exitCodeFromStatus(undefined)).toBeUndefined();
+  });
+
+  it('matches platforms by os, architecture and variant', () => {
+    const arm = { Os: 'linux', Architecture: 'arm64', Variant: 'v8' };
+    expect(matchesPlatform(arm, 'linux/arm64')).toBe(true);
+    expect(matchesPlatform(arm, 'linux/arm64/v8')).toBe(true);
+    expect(matchesPlatform(arm, 'linux/amd64')).toBe(false);
+    expect(matchesPlatform({ Os: 'linux', Architecture: 'amd64' }, 'linux/amd64')).toBe(true);
+  });
+
+  it('splits newline-delimited JSON across chunks and skips garbage', async () => {
+    const stream = Readable.from(['{"a":1}\n{"b"', ':2}\nnot json\n[1]\n', '{"c":3}']);
+    const got: unknown[] = [];
+    for await (const o of jsonLines(stream)) got.push(o);
+    expect(got).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
+  });
+});

@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from './support/built-cli.js';
+
+describe('runner version', () => {
+  it('prints version, commit, node and platform', async () => {
+    const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const r = await runCli(['version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`runner ${pkg.version}\n`);
+    expect(r.stdout).toMatch(/^ {2}commit: {2}test$/m);
+    expect(r.stdout).toContain(`node:    ${process.versions.node}`);
+    expect(r.stdout).toContain(`os/arch: ${process.platform}/${process.arch}`);
+    expect(r.stdout).toContain('install: npm package');
+  });
+
+  it('--json is one JSON object; --short is the bare version', async () => {
+    const json = await runCli(['version', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      commit: 'test',
+      date: '2020-01-01T00:00:00.000Z',
+      node: process.versions.node,
+      os: process.platform,
+      arch: process.arch,
+      distribution: 'npm',
+    });
+    const short = await runCli(['version', '--short']);
+    expect(short.stdout).toBe(`${JSON.parse(json.stdout).version}\n`);
+  });
+
+  it('--help shows examples', async () => {
+    const r = await runCli(['version', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('--short');
+  });
+});

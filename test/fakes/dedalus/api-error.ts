@@ -1,0 +1,24 @@
+/** An error answer of the fake, in the documented shape `{error_code, message, retryable, retry_after_ms?}`. */
+export class FakeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+    readonly retryable = false,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+
+  body(): Record<string, unknown> {
+    const b: Record<string, unknown> = {
+      error_code: this.errorCode,
+      message: this.message,
+      retryable: this.retryable,
+    };
+    if (this.retryAfterMs !== undefined) b.retry_after_ms = this.retryAfterMs;
+    return b;
+  }
+}
+
+export const notFound = (what: string) => new FakeApiError(404, 'NOT_FOUND', `${what} not found`);

@@ -1,0 +1,186 @@
+import { register as globalRegistry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/health/metrics.js';
+import { at, completed, counts, daemonStatus, jobBase, scaleSet, started, stats } from './fixtures.js';
+import { parseExposition, select, value } from './prom-text.js';
+
+const ARC_GAUGES = [
+  'gha_assigned_jobs',
+  'gha_running_jobs',
+  'gha_registered_runners',
+  'gha_busy_runners',
+  'gha_idle_runners',
+  'gha_desired_runners',
+  'gha_min_runners',
+  'gha_max_runners',
+];
+
+function snapshot() {
+  return daemonStatus([
+    scaleSet({
+      name: 'linux',
+      desiredRunners: 3,
+      minRunners: 1,
+      maxRunners: 5,
+      lastPollAt: at(42_500),
+      statistics: stats({
+        totalAssignedJobs: 4,
+        totalRunningJobs: 2,
+        totalRegisteredRunners: 3,
+        totalBusyRunners: 2,
+        totalIdleRunners: 1,
+      }),
+      runnerCounts: counts({ creating: 1, idle: 1, busy: 2 }),
+      pool: { warm: 2, sleeping: 3 },
+    }),
+    // Never had a session: statistics and poll time unknown.
+    scaleSet({ name: 'macos', backend: 'tart', phase: 'starting', healthy: false, maxRunners: 2 }),
+  ]);
+}
+
+/** A known sequence of events, as the listener and scaler would report them. */
+function replay(rec: ReturnType<typeof createMetrics>['recorder']) {
+  const j1 = jobBase(1, { queued: 0, assigned: 2_000, started: 5_000, finished: 65_000 });
+  const j2 = jobBase(
+    2,
+    { queued: 0, assigned: 0, started: 12_000, finished: 42_000 },
+    { eventName: 'pull_request' },
+  );
+  const j3 = jobBase(3, { queued: 0, assigned: null, started: 9_000 });
+  rec.jobStarted('linux', started(j1, 'r1'));
+  rec.jobStarted('linux', started(j2, 'r2'));
+  rec.jobStarted('linux', started(j3, 'r3'));
+  rec.jobCompleted('linux', completed(j1, 'r1', 'succeeded'));
+  rec.jobCompleted('linux', completed(j2, 'r2', 'failed'));
+  rec.reconnect('linux', 'session-error');
+  rec.reconnect('linux', 'session-error');
+  rec.reconnect('linux', 'session-conflict');
+  rec.runnerStarted('linux', 'docker', 'cold', 4_200);
+  rec.runnerStarted('linux', 'docker', 'warm', 300);
+  rec.runnerStarted('linux', 'docker', 'woken', 1_500);
+  rec.runnerStarted('linux', 'docker', 'cold', 5_800);
+  rec.runnerStartFailed('linux', 'docker', 'capacity');
+  rec.runnerStartFailed('linux', 'docker', 'capacity');
+  rec.runnerStartFailed('macos', 'tart', 'TART_CLONE_FAILED');
+  rec.adopted('linux', 2);
+  rec.cleanedUp('linux', 'container', 3);
+  rec.cleanedUp('linux', 'registration', 1);
+  // Hooks whose data the gauges take from the snapshot instead: must not create series of their own.
+  rec.statistics('linux', stats({ totalAssignedJobs: 99 }));
+  rec.desiredRunners('linux', 99);
+  rec.pollSucceeded('linux');
+}
+
+describe('metrics', () => {
+  it('exposes every metric with the values of a known sequence and snapshot', async () => {
+    const metrics = createMetrics();
+    replay(metrics.recorder);
+    const e = parseExposition(await metrics.scrape(snapshot()));
+
+    const linux = { name: 'linux' };
+    expect(ARC_GAUGES.map((g) => e.types.get(g))).toEqual(ARC_GAUGES.map(() => 'gauge'));
+    expect(value(e, 'gha_assigned_jobs', linux)).toBe(4);
+    expect(value(e, 'gha_running_jobs', linux)).toBe(2);
+    expect(value(e, 'gha_registered_runners', linux)).toBe(3);
+    expect(value(e, 'gha_busy_runners', linux)).toBe(2);
+    expect(value(e, 'gha_idle_runners', linux)).toBe(1);
+    expect(value(e, 'gha_desired_runners', linux)).toBe(3);
+    expect(value(e, 'gha_min_runners', linux)).toBe(1);
+    expect(value(e, 'gha_max_runners', linux)).toBe(5);
+    // macos has static config but no statistics yet: limits present, statistics absent (not a fake 0).
+    expect(value(e, 'gha_max_runners', { name: 'macos' })).toBe(2);
+    expect(select(e, 'gha_assigned_jobs', { name: 'macos' })).toEqual([]);
+
+    const job = {
+      name: 'linux',
+      repository: 'app',
+      organization: 'acme',
+      job_name: 'build (1)',
+      event_name: 'push',
+    };
+    expect(e.types.get('gha_started_jobs_total')).toBe('counter');
+    expect(value(e, 'gha_started_jobs_total', job)).toBe(1);
+    expect(select(e, 'gha_started_jobs_total').reduce((a, s) => a + s.value, 0)).toBe(3);
+    expect(value(e, 'gha_completed_jobs_total', { ...job, job_result: 'succeeded' })).toBe(1);
+    expect(value(e, 'gha_completed_jobs_total', { job_name: 'build (2)', event_name: 'pull_request' })).toBe(
+      1,
+    );
+    expect(select(e, 'gha_completed_jobs_total', { job_result: 'failed' })).toHaveLength(1);
+
+    // Startup = runnerAssignTime − scaleSetAssignTime; job 3 had no scale-set assign time: not observed.
+    expect(e.types.get('gha_job_startup_duration_seconds')).toBe('histogram');
+    expect(value(e, 'gha_job_startup_duration_seconds_sum', job)).toBe(3);
+    const startupCount = select(e, 'gha_job_startup_duration_seconds_count');
+    expect(startupCount.reduce((a, s) => a + s.value, 0)).toBe(2);
+    expect(value(e, 'gha_job_startup_duration_seconds_sum', { job_name: 'build (2)' })).toBe(12);
+    expect(value(e, 'gha_job_startup_duration_seconds_bucket', { ...job, le: '3' })).toBe(1);
+    expect(value(e, 'gha_job_startup_duration_seconds_bucket', { ...job, le: '2' })).toBe(0);
+    // Execution = finishTime − runnerAssignTime.
+    expect(value(e, 'gha_job_execution_duration_seconds_sum', { ...job, job_result: 'succeeded' })).toBe(60);
+    expect(
+      value(e, 'gha_job_execution_duration_seconds_sum', { job_name: 'build (2)', job_result: 'failed' }),
+    ).toBe(30);
+
+    const set = { scale_set: 'linux' };
+    const cold = { ...set, backend: 'docker', tier: 'cold' };
+    expect(value(e, 'runner_start_duration_seconds_count', cold)).toBe(2);
+    expect(value(e, 'runner_start_duration_seconds_sum', cold)).toBeCloseTo(10);
+    expect(value(e, 'runner_start_duration_seconds_bucket', { ...cold, le: '5' })).toBe(1);
+    expect(value(e, 'runner_start_duration_seconds_sum', { ...set, tier: 'warm' })).toBeCloseTo(0.3);
+    expect(value(e, 'runner_start_duration_seconds_sum', { ...set, tier: 'woken' })).toBeCloseTo(1.5);
+    expect(value(e, 'runner_start_failures_total', { ...set, backend: 'docker', reason: 'capacity' })).toBe(
+      2,
+    );
+    expect(value(e, 'runner_start_failures_total', { scale_set: 'macos', reason: 'TART_CLONE_FAILED' })).toBe(
+      1,
+    );
+    expect(value(e, 'runner_listener_reconnects_total', { ...set, reason: 'session-error' })).toBe(2);
+    expect(value(e, 'runner_listener_reconnects_total', { ...set, reason: 'session-conflict' })).toBe(1);
+    expect(value(e, 'runner_adopted_total', set)).toBe(2);
+    expect(value(e, 'runner_adopted_total', { scale_set: 'macos' })).toBe(0);
+    expect(value(e, 'runner_cleaned_up_total', { ...set, kind: 'container' })).toBe(3);
+    expect(value(e, 'runner_cleaned_up_total', { ...set, kind: 'registration' })).toBe(1);
+
+    expect(value(e, 'runner_pool_size', { ...set, tier: 'warm' })).toBe(2);
+    expect(value(e, 'runner_pool_size', { ...set, tier: 'sleeping' })).toBe(3);
+    expect(value(e, 'runner_runners', { ...set, state: 'busy' })).toBe(2);
+    expect(value(e, 'runner_runners', { ...set, state: 'creating' })).toBe(1);
+    expect(value(e, 'runner_runners', { ...set, state: 'failed' })).toBe(0);
+    expect(select(e, 'runner_runners', set)).toHaveLength(6);
+    expect(value(e, 'runner_last_successful_poll_timestamp_seconds', set)).toBe(
+      Date.parse(at(42_500)) / 1000,
+    );
+    expect(select(e, 'runner_last_successful_poll_timestamp_seconds', { scale_set: 'macos' })).toEqual([]);
+  });
+
+  it('rebuilds snapshot gauges on every scrape, so vanished tiers and scale sets disappear', async () => {
+    const metrics = createMetrics();
+    const first = parseExposition(await metrics.scrape(snapshot()));
+    expect(value(first, 'runner_pool_size', { scale_set: 'linux', tier: 'sleeping' })).toBe(3);
+
+    const next = snapshot();
+    next.scaleSets = [{ ...next.scaleSets[0]!, pool: { warm: 1 }, desiredRunners: 0 }];
+    const e = parseExposition(await metrics.scrape(next));
+    expect(select(e, 'runner_pool_size', { tier: 'sleeping' })).toEqual([]);
+    expect(value(e, 'runner_pool_size', { scale_set: 'linux', tier: 'warm' })).toBe(1);
+    expect(value(e, 'gha_desired_runners', { name: 'linux' })).toBe(0);
+    expect(select(e, 'gha_max_runners', { name: 'macos' })).toEqual([]);
+  });
+
+  it('keeps its own registry: two instances coexist and the global registry stays empty', async () => {
+    const a = createMetrics();
+    const b = createMetrics();
+    a.recorder.adopted('linux', 1);
+    expect(await b.registry.getSingleMetricAsString('runner_adopted_total')).not.toContain('linux');
+    expect(await globalRegistry.metrics()).not.toContain('gha_');
+    expect(a.contentType).toMatch(/^text\/plain/);
+  });
+
+  it('bounds free-text label values', async () => {
+    const metrics = createMetrics();
+    metrics.recorder.runnerStartFailed('linux', 'docker', 'x'.repeat(500));
+    const e = parseExposition(await metrics.registry.metrics());
+    const [sample] = select(e, 'runner_start_failures_total');
+    expect(sample?.labels.reason).toHaveLength(64);
+  });
+});

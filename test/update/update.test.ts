@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runUpdate, type UpdateOptions } from '../../src/update/update.js';
+import { fakeExecutable, makeRelease, tamperChecksum } from './fixtures.js';
+import { ReleaseServer } from './release-server.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('runUpdate against a local release server', () => {
+  let dir: string;
+  let releases: string;
+  let server: ReleaseServer;
+  let bin: string;
+  const original = Buffer.from('#!/bin/sh\necho "installed 0.9.9"\n');
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'runner-update-'));
+    releases = join(dir, 'releases');
+    server = await ReleaseServer.start(releases);
+    bin = join(dir, 'bin', 'runner');
+    await mkdir(join(dir, 'bin'));
+    await writeFile(bin, original, { mode: 0o755 });
+  });
+  afterEach(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function options(overrides: Partial<UpdateOptions> = {}): UpdateOptions {
+    return {
+      baseUrl: server.baseUrl,
+      current: '0.9.9',
+      allowDowngrade: false,
+      timeoutMs: 10_000,
+      check: false,
+      sea: true,
+      executable: bin,
+      confirm: async () => true,
+      say: () => {},
+      ...overrides,
+    };
+  }
+
+  it('semver, not strings: 0.10.0 replaces 0.9.9 after the checksum matched; 0755, no temp file left', async () => {
+    await makeRelease(releases, '0.10.0');
+    server.latest = '0.10.0';
+    const outcome = await runUpdate(options());
+    expect(outcome).toMatchObject({
+      result: 'replaced',
+      decision: { current: '0.9.9', target: '0.10.0' },
+      path: bin,
+    });
+    expect(await readFile(bin)).toEqual(fakeExecutable('0.10.0'));
+    expect((await stat(bin)).mode & 0o777).toBe(0o755);
+    expect(await readdir(join(dir, 'bin'))).toEqual(['runner']);
+    expect(server.requests).toEqual([
+      'GET /releases/latest/download/latest.json',
+      'GET /releases/download/v0.10.0/latest.json',
+      expect.stringMatching(/^GET \/releases\/download\/v0\.10\.0\/(runner-.*\.tar\.gz|checksums\.txt)$/),
+      expect.stringMatching(/^GET \/releases\/download\/v0\.10\.0\/(runner-.*\.tar\.gz|checksums\.txt)$/),
+    ]);
+  });
+
+  it('replaces the real file behind a symlink, not the link', async () => {
+    await makeRelease(releases, '1.0.0');
+    server.latest = '1.0.0';
+    const link = join(dir, 'runner-link');
+    await symlink(bin, link);
+    await runUpdate(options({ executable: link }));
+    expect(await readFile(bin)).toEqual(fakeExecutable('1.0.0'));
+  });
+
+  it('a checksum mismatch refuses before writing: the installed binary is byte-for-byte untouched', async () => {
+    await tamperChecksum(await makeRelease(releases, '1.0.0'));
+    server.latest = '1.0.0';
+    await expect(runUpdate(options())).rejects.toMatchObject({
+      code: 'UPDATE_CHECKSUM_MISMATCH',
+      message: expect.stringMatching(/does not match checksums.txt.*nothing was changed/),
+    });
+    expect(sha(await readFile(bin))).toBe(sha(original));
+    expect(await readdir(join(dir, 'bin'))).toEqual(['runner']);
+  });
+
+  it('a checksums.txt without our archive is refused as unverified', async () => {
+    const rel = await makeRelease(releases, '1.0.0');
+    await writeFile(join(rel, 'checksums.txt'), `${'a'.repeat(64)}  something-else.tar.gz\n`);
+    server.latest = '1.0.0';
+    await expect(runUpdate(options())).rejects.toMatchObject({ code: 'UPDATE_CHECKSUM_MISSING' });
+    expect(await readFile(bin)).toEqual(original);
+  });
+
+  it('never downgrades to an older latest release', async () => {
+    await makeRelease(releases, '0.9.0');
+    server.latest = '0.9.0';
+    const outcome = await runUpdate(options());
+    expect(outcome).toMatchObject({
+      result: 'nothing-to-do',
+      decision: { action: 'ahead', target: '0.9.0' },
+    });
+    expect(await readFile(bin)).toEqual(original);
+    expect(server.requests.some((r) => r.endsWith('.tar.gz'))).toBe(false);
+  });
+
+  it('a pinned older version needs --allow-downgrade', async () => {
+    await makeRelease(releases, '0.9.0');
+    await expect(runUpdate(options({ pin: '0.9.0' }))).rejects.toMatchObject({
+      code: 'UPDATE_DOWNGRADE',
+      message: expect.stringContaining('--allow-downgrade'),
+    });
+    expect(await readFile(bin)).toEqual(original);
+    const outcome = await runUpdate(options({ pin: 'v0.9.0', allowDowngrade: true }));
+    expect(outcome).toMatchObject({ result: 'replaced', decision: { action: 'downgrade', target: '0.9.0' } });
+    expect(await readFile(bin)).toEqual(fakeExecutable('0.9.0'));
+  });
+
+  it('--check reports and downloads nothing but latest.json', async () => {
+    await makeRelease(releases, '2.0.0');
+    server.latest = '2.0.0';
+    const outcome = await runUpdate(options({ check: true }));
+    expect(outcome).toEqual({
+      result: 'checked',
+      decision: { action: 'update', current: '0.9.9', target: '2.0.0' },
+    });
+    expect(server.requests.every((r) => r.endsWith('latest.json'))).toBe(true);
+  });
+
+  it('an npm install is refused with the npm command, after the check', async () => {
+    await makeRelease(releases, '2.0.0');
+    server.latest = '2.0.0';
+    await expect(runUpdate(options({ sea: false }))).rejects.toMatchObject({
+      code: 'UPDATE_NOT_BINARY',
+      message: expect.stringContaining('npm install -g runner@2.0.0'),
+    });
+  });
+
+  it('a stalled download times out with the URL and a hint', async () => {
+    await makeRelease(releases, '2.0.0');
+    server.latest = '2.0.0';
+    server.stall.add('.tar.gz');
+    await expect(runUpdate(options({ timeoutMs: 300 }))).rejects.toMatchObject({
+      code: 'UPDATE_TIMEOUT',
+      message: expect.stringMatching(
+        /GET http:\/\/127\.0\.0\.1:\d+\/releases\/download\/v2\.0\.0\/runner-.*\.tar\.gz did not finish .*--timeout/,
+      ),
+    });
+    expect(await readFile(bin)).toEqual(original);
+  });
+
+  it('a missing release is a 404 that names the URL; a declined confirmation changes nothing', async () => {
+    await expect(runUpdate(options({ pin: '3.0.0' }))).rejects.toMatchObject({
+      code: 'UPDATE_HTTP',
+      message: expect.stringMatching(/GET .*\/download\/v3\.0\.0\/.* answered 404/),
+    });
+    await makeRelease(releases, '2.0.0');
+    server.latest = '2.0.0';
+    await expect(runUpdate(options({ confirm: async () => false }))).rejects.toMatchObject({
+      code: 'UPDATE_NOT_CONFIRMED',
+    });
+    expect(await readFile(bin)).toEqual(original);
+  });
+});
