@@ -6,6 +6,7 @@ import { registerRun } from './run.js';
 import { registerService } from './service.js';
 import { registerStatus } from './status.js';
 import { registerUpdate } from './update.js';
+import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
 
 /** Each command lives in its own file and registers itself here; commands parse input and call src/. */
@@ -17,6 +18,7 @@ const program = new Command('runner')
 
 registerInit(program);
 registerRun(program);
+registerValidate(program);
 registerStatus(program);
 registerService(program);
 registerVersion(program);

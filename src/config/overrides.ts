@@ -46,6 +46,9 @@ export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of configKeys()) {
     if (!k.env) continue;
+    // Inside a GitHub Actions job the runner itself sets RUNNER_NAME (and RUNNER_*-looking variables);
+    // read there, it would silently rename the scale set. Use --name or the file instead.
+    if (k.env === 'RUNNER_NAME' && env.GITHUB_ACTIONS === 'true') continue;
     const value = env[k.env];
     if (value !== undefined && value !== '') out[k.key] = coerce(k.kind, value);
   }

@@ -114,7 +114,7 @@ export class ActionsClient {
   }
 
   /** A 200 with a `null` body is null; a 404 is an error (§9.3). */
-  getRunnerScaleSetById(id: number, signal?: AbortSignal): Promise<RunnerScaleSet | null> {
+  async getRunnerScaleSetById(id: number, signal?: AbortSignal): Promise<RunnerScaleSet | null> {
     return this.#actions.json(scaleSetSchema.nullable(), {
       method: 'GET',
       path: scaleSetPath(id),
@@ -123,7 +123,7 @@ export class ActionsClient {
     });
   }
 
-  createRunnerScaleSet(scaleSet: RunnerScaleSetInput, signal?: AbortSignal): Promise<RunnerScaleSet> {
+  async createRunnerScaleSet(scaleSet: RunnerScaleSetInput, signal?: AbortSignal): Promise<RunnerScaleSet> {
     const body = scaleSetBody(scaleSet, 'create');
     return this.#actions.json(scaleSetSchema, {
       method: 'POST',
@@ -134,7 +134,7 @@ export class ActionsClient {
     });
   }
 
-  updateRunnerScaleSet(
+  async updateRunnerScaleSet(
     id: number,
     scaleSet: RunnerScaleSetInput,
     signal?: AbortSignal,
@@ -203,7 +203,7 @@ export class ActionsClient {
     return { runner: jit.runner, encodedJITConfig: jit.encodedJITConfig };
   }
 
-  getRunner(runnerId: number, signal?: AbortSignal): Promise<RunnerReference> {
+  async getRunner(runnerId: number, signal?: AbortSignal): Promise<RunnerReference> {
     return this.#actions.json(runnerReferenceSchema, {
       method: 'GET',
       path: agentPath(runnerId),

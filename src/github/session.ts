@@ -55,7 +55,7 @@ export class MessageSession {
   }
 
   /** Long-polls the queue (§6.1): the next message batch, or null when the hold expired (202). */
-  getMessage(
+  async getMessage(
     lastMessageId: number,
     maxCapacity: number,
     signal?: AbortSignal,
@@ -83,7 +83,7 @@ export class MessageSession {
   }
 
   /** Acknowledges a message (§6.4); unacknowledged messages are redelivered. */
-  deleteMessage(messageId: number, signal?: AbortSignal): Promise<void> {
+  async deleteMessage(messageId: number, signal?: AbortSignal): Promise<void> {
     checkCount('messageId', messageId);
     return this.#exclusive(signal, async () => {
       const res = await this.#withQueueToken(signal, (s, token) =>
@@ -103,7 +103,7 @@ export class MessageSession {
   }
 
   /** Acquires `JobAvailable` jobs (§6.5); returns the ids actually acquired, possibly a subset. */
-  acquireJobs(requestIds: readonly number[], signal?: AbortSignal): Promise<number[]> {
+  async acquireJobs(requestIds: readonly number[], signal?: AbortSignal): Promise<number[]> {
     for (const id of requestIds) checkCount('requestIds[]', id);
     return this.#exclusive(signal, async () => {
       const res = await this.#withQueueToken(signal, (_s, token) =>
@@ -121,7 +121,7 @@ export class MessageSession {
   }
 
   /** Replaces the session with a fresh one from the service (§5.3). */
-  refresh(signal?: AbortSignal): Promise<RunnerScaleSetSession> {
+  async refresh(signal?: AbortSignal): Promise<RunnerScaleSetSession> {
     return this.#exclusive(signal, () => this.#refresh(signal));
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDedalusClient, DedalusHttp, Machine } from '../../backends/dedalus/api/index.js';
@@ -8,6 +8,24 @@ import { clientFor, recordingSleep, useFakeDedalus } from '../fakes/dedalus/harn
 import { reply, startServer } from '../github/helpers/http-server.js';
 
 const SIZE = { vcpu: 1, memory_mib: 1024, storage_gib: 10 };
+
+/** Scheduler states ('R', 'S', 'T', …) of every process in a process group, from /proc. */
+function groupStates(pgid: number): string[] {
+  const states: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name: state, ppid, pgrp, …
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ');
+      if (Number(fields[2]) === pgid) states.push(fields[0] ?? '?');
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return states;
+}
 
 async function running(client: ReturnType<typeof clientFor>, id: string): Promise<Machine> {
   return pollUntil(
@@ -265,11 +283,16 @@ describe('dedalus api client against the fake', () => {
     });
     await client.machines.sleep(m.machine_id);
     await fake.waitFor(() => fake.machine(m.machine_id)?.phase === 'sleeping', { what: 'asleep' });
-    const pid = fake.executions(m.machine_id)[0]?.child?.pid;
-    // Signal delivery is asynchronous: wait for the kernel to show the process stopped.
-    await fake.waitFor(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'T', {
-      what: 'stopped',
-    });
+    const pid = fake.executions(m.machine_id)[0]?.child?.pid ?? -1;
+    // Signal delivery is asynchronous: wait until the kernel shows the group stopped. A shell caught in
+    // vfork() for a stopped child shows 'D' (waiting on it), which is just as frozen.
+    await fake.waitFor(
+      () => {
+        const states = groupStates(pid);
+        return states.includes('T') && states.every((st) => st === 'T' || st === 'D');
+      },
+      { what: 'process group stopped' },
+    );
     expect((await client.executions.retrieve(m.machine_id, e.execution_id)).status).toBe('running');
     writeFileSync(join(fake.machine(m.machine_id)?.dirs.home ?? '', 'go'), '');
     await client.machines.wake(m.machine_id);

@@ -191,12 +191,32 @@ describe('JIT configs and runners (§13.40–§13.43)', () => {
     expect(isRunnerNotFound(missing)).toBe(true);
     const missingGet = await client.getRunner(runner.id).catch((e: unknown) => e);
     expect(isRunnerNotFound(missingGet)).toBe(true);
-    fake.faults.inject({
-      route: 'agent',
-      status: 409,
-      body: '{"typeName":"GitHub.DistributedTask.WebApi.JobStillRunningException, GitHub.DistributedTask.WebApi","message":"job still running"}',
-    });
-    expect(isJobStillRunning(await client.removeRunner(1).catch((e: unknown) => e))).toBe(true);
+    fake.faults.inject({ route: 'agent', status: 200, body: '{}' });
+    await expect(client.removeRunner(1)).rejects.toMatchObject({ status: 200 });
+  });
+
+  it('§13.43 removing a runner that is running a job is the JobStillRunning kind', async () => {
+    const { fake, client, scaleSetId } = await withScaleSet();
+    const { runner, encodedJITConfig } = await client.generateJitRunnerConfig(
+      { name: 'busy-one', workFolder: '' },
+      scaleSetId,
+    );
+    const session = await client.createMessageSession(scaleSetId, 'host');
+    const job = fake.queueJob({ scaleSet: 'jit-set' });
+    await session.acquireJobs([job.requestId]);
+    // Play the runner: claim the assigned job through the fake's runner endpoint from the JIT config.
+    const { runnerUrl } = JSON.parse(Buffer.from(encodedJITConfig, 'base64').toString()) as {
+      runnerUrl: string;
+    };
+    const claim = await fetch(`${runnerUrl}/claim`, { method: 'POST' });
+    expect(claim.status).toBe(200);
+    const err = await client.removeRunner(runner.id).catch((e: unknown) => e);
+    expect(isJobStillRunning(err)).toBe(true);
+    expect(fake.runners().find((r) => r.id === runner.id)?.status).toBe('busy');
+  });
+
+  it('§13.43 only 204 is success for removeRunner', async () => {
+    const { fake, client } = await withScaleSet();
     fake.faults.inject({ route: 'agent', status: 200, body: '{}' });
     await expect(client.removeRunner(1)).rejects.toMatchObject({ status: 200 });
   });

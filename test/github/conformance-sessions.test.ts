@@ -315,23 +315,35 @@ describe('abort and shutdown', () => {
     expect(fake.sessions()).toHaveLength(0);
     controller.abort(new Error('done'));
     expect(await poll).toBeInstanceOf(Error);
-  });
+  }, 10_000);
 
-  it('calls on one session are serialized: a refresh waits for the poll', async () => {
-    const { fake, session } = await openSession({ holdMs: 60_000 });
+  it('calls on one session are serialized: a refresh waits for the poll in flight', async () => {
+    const { fake, session } = await openSession({ holdMs: 100 });
+    const activePolls = () => fake.sessions()[0]?.activePolls;
     fake.faults.holdPolls();
     const poll = session.getMessage(0, 1);
-    await fake.waitFor(() => queuePolls(fake).length === 1 || undefined, { what: 'the poll to arrive' });
+    await fake.waitFor(() => activePolls() === 1, { what: 'the poll to be held' });
+    // The fake re-checks this on every request it records, so it sees the poll count at PATCH arrival.
+    const pollsWhenPatchArrived = fake.waitFor(
+      () => (hits(fake, /\/sessions\/[^/]+$/, 'PATCH').length > 0 ? { active: activePolls() } : undefined),
+      { what: 'the refresh PATCH' },
+    );
     const refreshed = session.refresh();
-    const patchesWhileHeld = hits(fake, /\/sessions\/[^/]+$/, 'PATCH').length;
     fake.faults.releasePolls();
-    fake.queueJob({ scaleSet: 'sess-set' });
-    await poll;
+    await expect(poll).resolves.toBeNull();
     await refreshed;
-    expect(patchesWhileHeld).toBe(0);
-    const order = seen(fake)
-      .filter((r) => r.method === 'PATCH' || r.path.startsWith('/queue/'))
-      .map((r) => r.method);
-    expect(order).toEqual(['GET', 'PATCH']);
+    expect(await pollsWhenPatchArrived).toEqual({ active: 0 });
+  });
+});
+
+describe('argument checks', () => {
+  it('invalid ids and capacities reject without a request', async () => {
+    const { fake, session } = await openSession();
+    const before = fake.requests.length;
+    await expect(session.getMessage(-1, 0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(session.getMessage(0, 1.5)).rejects.toThrow('invalid maxCapacity');
+    await expect(session.deleteMessage(Number.NaN)).rejects.toThrow('invalid messageId');
+    await expect(session.acquireJobs([1, -2])).rejects.toThrow('invalid requestIds[]');
+    expect(fake.requests).toHaveLength(before);
   });
 });

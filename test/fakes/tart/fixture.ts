@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -41,6 +50,8 @@ export interface TartFixture {
   /** Resolves with the JIT config the guest runner received. */
   runnerStarted(jit: string): Promise<string>;
   releaseRunner(jit: string, exitCode: number): void;
+  /** The backend's journal records (every owner's in the state dir), as { vm: record }. */
+  journal(): Record<string, { kind: string; phase: string; runner?: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -125,6 +136,13 @@ export function tartFixture(): TartFixture {
         { timeout: 20_000, what: `the guest runner for ${jit}` },
       ),
     releaseRunner: (jit, code) => writeFileSync(join(out, `release-${key(jit)}`), String(code)),
+    journal: () =>
+      Object.assign(
+        {},
+        ...readdirSync(stateDir)
+          .filter((f) => f.startsWith('tart-') && f.endsWith('.json'))
+          .map((f) => (JSON.parse(readFileSync(join(stateDir, f), 'utf8')) as { vms: object }).vms),
+      ),
     async cleanup() {
       await Promise.allSettled(backends.map((b) => b.close({ removeAll: true })));
       tart.killAll();

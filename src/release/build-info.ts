@@ -1,0 +1,44 @@
+import { isSea } from 'node:sea';
+import { VERSION } from '../version.js';
+
+/** What `runner version` reports. The single-binary build fixes the env reads below at bundle time. */
+export interface BuildInfo {
+  version: string;
+  commit: string;
+  /** ISO time of the build, when the build recorded one. */
+  date?: string;
+  node: string;
+  os: NodeJS.Platform;
+  arch: string;
+  /** How this copy was installed: the single executable, or a script run by a separate node. */
+  distribution: 'binary' | 'npm';
+}
+
+export function buildInfo(): BuildInfo {
+  const date = process.env.RUNNER_BUILD_DATE;
+  return {
+    version: VERSION,
+    commit: process.env.RUNNER_BUILD_COMMIT || 'unknown',
+    ...(date ? { date } : {}),
+    node: process.versions.node,
+    os: process.platform,
+    arch: process.arch,
+    distribution: isSingleExecutable() ? 'binary' : 'npm',
+  };
+}
+
+export function isSingleExecutable(): boolean {
+  return isSea();
+}
+
+export function formatBuildInfo(info: BuildInfo): string {
+  const lines = [
+    `runner ${info.version}`,
+    `  commit:  ${info.commit}`,
+    ...(info.date ? [`  built:   ${info.date}`] : []),
+    `  node:    ${info.node}`,
+    `  os/arch: ${info.os}/${info.arch}`,
+    `  install: ${info.distribution === 'binary' ? 'single binary' : 'npm package (node script)'}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,47 @@
+import { request } from 'undici';
+import type { ScaleSetConfig } from '../config/types.js';
+import { runCheck } from './run-check.js';
+import { type CheckResult, fail, ok } from './types.js';
+
+/** The Dedalus API key, tried with the cheapest read there is: one page of one machine. */
+export async function dedalusChecks(set: ScaleSetConfig, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult[]> {
+  const base = set.dedalus.baseUrl.replace(/\/+$/, '');
+  const check = await runCheck(
+    {
+      id: 'dedalus-api',
+      scaleSet: set.name,
+      title: `Dedalus API at ${base} accepts the API key`,
+      run: async (sig) => {
+        const key = set.dedalus.apiKey;
+        if (!key || key.empty) return fail('no API key', 'set [dedalus] api-key, or DEDALUS_API_KEY in the environment');
+        let status: number;
+        try {
+          const res = await request(`${base}/v1/machines?limit=1`, {
+            method: 'GET',
+            headers: { authorization: `Bearer ${key.reveal()}`, accept: 'application/json' },
+            signal: sig,
+          });
+          status = res.statusCode;
+          await res.body.dump();
+        } catch (err) {
+          if (sig.aborted) throw err;
+          return fail(
+            `cannot reach ${base}: ${err instanceof Error ? err.message : String(err)}`,
+            'check [dedalus] base-url and the network (HTTPS_PROXY if this host needs a proxy)',
+          );
+        }
+        if (status === 200) return ok('GET /v1/machines answered 200');
+        if (status === 401 || status === 403) {
+          return fail(
+            `the key was rejected (${status})`,
+            'check [dedalus] api-key: by default it is read from DEDALUS_API_KEY; create a key in the Dedalus dashboard',
+          );
+        }
+        return fail(`GET /v1/machines answered ${status}`, 'check [dedalus] base-url; retry later if the service is down');
+      },
+    },
+    timeoutMs,
+    signal,
+  );
+  return [check];
+}

@@ -1,0 +1,52 @@
+import type { BackendName, ScaleSetConfig } from '../config/types.js';
+import { checkConfig, type ConfigSource } from './config-check.js';
+import { dedalusChecks } from './dedalus.js';
+import { dockerChecks } from './docker.js';
+import { githubChecks } from './github.js';
+import { hostChecks } from './host.js';
+import { tartChecks } from './tart.js';
+import type { CheckResult, ValidationReport } from './types.js';
+
+export interface ValidateOptions extends ConfigSource {
+  /** Per check (default 10 s): one slow service cannot stall the rest. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+
+type BackendChecks = (
+  set: ScaleSetConfig,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+) => Promise<CheckResult[]>;
+
+const BACKEND_CHECKS: Record<BackendName, BackendChecks> = {
+  docker: (set, t, _env, s) => dockerChecks(set, t, s),
+  tart: tartChecks,
+  dedalus: (set, t, _env, s) => dedalusChecks(set, t, s),
+};
+
+/**
+ * Everything `runner run` needs, checked without side effects (no pulls, no scale sets, no sessions)
+ * and without stopping at the first problem. Independent checks run concurrently; the report keeps
+ * a fixed order: config, then each scale set, then the daemon's host checks.
+ * `runner run --dry-run` calls this with its own flags.
+ */
+export async function validateConfig(opts: ValidateOptions): Promise<ValidationReport> {
+  const loaded = await checkConfig(opts);
+  if (!loaded.ok) return { ok: false, file: loaded.file, checks: loaded.checks };
+  const { config } = loaded;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const perSet = config.scaleSets.map(async (set) => {
+    const [github, backend] = await Promise.all([
+      githubChecks(set, timeoutMs, opts.env, opts.signal),
+      BACKEND_CHECKS[set.backend](set, timeoutMs, opts.env, opts.signal),
+    ]);
+    return [...github, ...backend];
+  });
+  const host = hostChecks(config, timeoutMs, opts.signal);
+  const checks = [loaded.check, ...(await Promise.all(perSet)).flat(), ...(await Promise.all(host))];
+  return { ok: checks.every((c) => c.status !== 'fail'), file: config.file, checks };
+}
