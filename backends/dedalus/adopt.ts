@@ -20,6 +20,8 @@ export async function adopt(
 ): Promise<void> {
   const { fleet, client } = c;
   for (const s of [...fleet.slots.values()]) {
+    // A retry after a failed adoption skips what the first attempt already took over.
+    if (s.use !== 'idle') continue;
     const rec = s.rec;
     if (rec.deleting || !rec.provisioned) {
       c.track(

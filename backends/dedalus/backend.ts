@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../src/log.js';
 import { anySignal } from '../../src/util/abort.js';
 import type {
@@ -12,12 +11,12 @@ import type {
 } from '../types.js';
 import { adopt } from './adopt.js';
 import { createDedalusClient, type DedalusClient } from './api/index.js';
-import { type DedalusContext, type DedalusCounters, newCounters } from './context.js';
+import { Background } from './background.js';
+import { type DedalusCounters, newCounters } from './context.js';
 import { DedalusBackendError } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { FiguresLog, type JobFigures } from './figures.js';
-import { Fleet, type PoolCounts } from './fleet.js';
-import { MachineOps } from './machine-ops.js';
+import type { Fleet, PoolCounts } from './fleet.js';
 import {
   checkConfig,
   DEFAULT_TIMING,
@@ -25,12 +24,8 @@ import {
   type DedalusTiming,
   resolveApiKey,
 } from './options.js';
-import { PoolKeeper } from './pool.js';
-import { Provisioner } from './provision.js';
-import { Releaser } from './release.js';
-import { RunnerHost } from './runner-host.js';
+import { assemble, type Parts } from './parts.js';
 import { TierSchedule } from './schedule.js';
-import { DEFAULT_PROVISION_SCRIPT } from './scripts.js';
 import { type MachineRecord, MachineStateFile } from './state.js';
 
 /** What the observability side can read without a metrics library here (see figures.ts). */
@@ -39,14 +34,6 @@ export interface DedalusMetrics {
   lastJobFigures: readonly JobFigures[];
   counters: Readonly<DedalusCounters>;
   pool: PoolCounts | undefined;
-}
-
-interface Parts {
-  c: DedalusContext;
-  provisioner: Provisioner;
-  releaser: Releaser;
-  host: RunnerHost;
-  pool: PoolKeeper;
 }
 
 /**
@@ -68,11 +55,11 @@ export class DedalusBackend implements RunnerBackend {
   readonly #figures = new FiguresLog();
   readonly #counters = newCounters();
   readonly #closing = new AbortController();
-  readonly #tasks = new Set<Promise<unknown>>();
+  readonly #background: Background;
+  #fleet: Fleet | undefined;
   #parts: Promise<Parts> | undefined;
   #control: Promise<Parts> | undefined;
   #closed: Promise<void> | undefined;
-  #script: Promise<string> | undefined;
 
   constructor(ctx: BackendContext, opts: DedalusBackendOptions) {
     checkConfig(opts.dedalus);
@@ -81,6 +68,7 @@ export class DedalusBackend implements RunnerBackend {
     this.#timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.#schedule = new TierSchedule(opts.dedalus);
     this.#log = ctx.logger.child({ backend: 'dedalus' });
+    this.#background = new Background(this.#log);
     this.#client =
       opts.client ??
       createDedalusClient({
@@ -154,14 +142,14 @@ export class DedalusBackend implements RunnerBackend {
   }
 
   poolStatus(): Record<string, number> {
-    return { ...(this.#fleetNow()?.counts() ?? {}) };
+    return { ...(this.#fleet?.counts() ?? {}) };
   }
 
   metrics(): DedalusMetrics {
     return {
       lastJobFigures: this.#figures.list(),
       counters: this.#counters,
-      pool: this.#fleetNow()?.counts(),
+      pool: this.#fleet?.counts(),
     };
   }
 
@@ -189,7 +177,7 @@ export class DedalusBackend implements RunnerBackend {
     const { fleet, ops } = p.c;
     if (controlled) {
       await p.pool.stopped();
-      await this.#settle(bound);
+      await this.#background.settle(bound);
       const ends = [...fleet.slots.values()].map((s) =>
         s.use === 'hosting'
           ? p.releaser.end(s, { exitCode: undefined, reason: 'backend closed', cancel: true })
@@ -200,43 +188,47 @@ export class DedalusBackend implements RunnerBackend {
             : s.releasing,
       );
       await Promise.allSettled(ends);
-      await this.#settle(bound);
+      await this.#background.settle(bound);
     }
     if (opts.removeAll) {
       await Promise.allSettled(
         [...fleet.slots.values()].map((s) => p.provisioner.discard(s, 'close removeAll')),
       );
       fleet.state.clearExited();
-      await this.#settle(bound);
+      await this.#background.settle(bound);
     }
     await fleet.state.save();
-  }
-
-  /** Waits for background work, at most until `bound` aborts. */
-  async #settle(bound: AbortSignal): Promise<void> {
-    while (this.#tasks.size > 0 && !bound.aborted) {
-      await Promise.race([
-        Promise.allSettled([...this.#tasks]),
-        new Promise((resolve) => bound.addEventListener('abort', resolve, { once: true })),
-      ]);
-    }
   }
 
   #ensureOpen(): void {
     if (this.#closed) throw new DedalusBackendError('DEDALUS_CLOSED', 'dedalus backend is closed');
   }
 
-  #fleetNow(): Fleet | undefined {
-    return this.#loaded;
-  }
-
-  #loaded: Fleet | undefined;
-
   /** Reads the state file once; no machine is touched. */
   #load(): Promise<Parts> {
-    this.#parts ??= MachineStateFile.load(this.#ctx.stateDir, this.#ctx.owner).then((state) =>
-      this.#build(state),
-    );
+    this.#parts ??= MachineStateFile.load(this.#ctx.stateDir, this.#ctx.owner).then((state) => {
+      const p = assemble({
+        state,
+        schedule: this.#schedule,
+        cfg: this.#opts.dedalus,
+        owner: this.#ctx.owner,
+        timing: this.#timing,
+        client: this.#client,
+        log: this.#log,
+        events: this.#events,
+        figures: this.#figures,
+        counters: this.#counters,
+        now: this.#opts.now ?? (() => new Date()),
+        closing: this.#closing.signal,
+        track: (t) => this.#background.track(t),
+      });
+      this.#fleet = p.c.fleet;
+      return p;
+    });
+    // An unreadable file stays an error for this call; the next call reads it again.
+    this.#parts.catch(() => {
+      this.#parts = undefined;
+    });
     return this.#parts;
   }
 
@@ -253,55 +245,5 @@ export class DedalusBackend implements RunnerBackend {
       this.#control = undefined;
     });
     return this.#control;
-  }
-
-  #build(state: MachineStateFile): Parts {
-    const fleet = new Fleet(state);
-    // Known but not yet adopted: close({removeAll}) and counts work before anything is taken over.
-    for (const rec of state.records()) fleet.add(rec, 'idle');
-    this.#loaded = fleet;
-    const ops = new MachineOps(this.#client, this.#timing, this.#log);
-    let pool: PoolKeeper | undefined;
-    const c: DedalusContext = {
-      cfg: this.#opts.dedalus,
-      owner: this.#ctx.owner,
-      timing: this.#timing,
-      client: this.#client,
-      ops,
-      fleet,
-      log: this.#log,
-      events: this.#events,
-      figures: this.#figures,
-      counters: this.#counters,
-      now: this.#opts.now ?? (() => new Date()),
-      closing: this.#closing.signal,
-      kick: () => pool?.kick(),
-      track: (t) => {
-        const tracked = t.catch((err: unknown) => this.#log.error({ err }, 'dedalus background task failed'));
-        this.#tasks.add(tracked);
-        void tracked.finally(() => this.#tasks.delete(tracked));
-      },
-      takePoolCreation: () => pool?.takeCreation(),
-      provisionScript: () => this.#provisionScript(),
-    };
-    const provisioner = new Provisioner(c);
-    const releaser = new Releaser(c, provisioner);
-    const host = new RunnerHost(c, provisioner, releaser);
-    pool = new PoolKeeper(c, provisioner, this.#schedule, () => host.inFlight);
-    return { c, provisioner, releaser, host, pool };
-  }
-
-  #provisionScript(): Promise<string> {
-    const path = this.#opts.dedalus.provisionScript;
-    if (path === '') return Promise.resolve(DEFAULT_PROVISION_SCRIPT);
-    this.#script ??= readFile(path, 'utf8').catch((err: unknown) => {
-      this.#script = undefined;
-      throw new DedalusBackendError(
-        'DEDALUS_CONFIG',
-        `dedalus.provision-script: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    });
-    return this.#script;
   }
 }

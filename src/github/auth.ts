@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from '../log.js';
-import { registerSecret, Secret } from '../secret.js';
+import { forgetSecret, registerSecret, Secret } from '../secret.js';
 import { raceAbort } from './abortable.js';
 import { type ConfigUrl, gitHubApiUrl, registrationTokenPath } from './config-url.js';
 import { responseError } from './error-body.js';
@@ -81,10 +81,15 @@ export class AdminAuth {
   }
 
   async #refresh(): Promise<AdminConnection> {
+    // Tokens minted for one chain, and the admin token it replaces, stop being scrubbed afterwards:
+    // nothing keeps them, and an ever-growing registry would slow every log line of a long-lived daemon.
+    const spent: string[] = [];
     try {
-      const githubToken = await this.#githubToken();
-      const registrationToken = await this.#registrationToken(githubToken);
+      const githubToken = await this.#githubToken(spent);
+      const registrationToken = await this.#registrationToken(githubToken, spent);
       const next = await this.#register(registrationToken);
+      const previous = this.#current?.token.reveal();
+      if (previous !== undefined && previous !== next.token.reveal()) spent.push(previous);
       this.#current = next;
       this.#logger.debug(
         { actionsUrl: next.actionsUrl, expiresAt: new Date(next.expiresAt) },
@@ -93,24 +98,28 @@ export class AdminAuth {
       return next;
     } catch (err) {
       throw new TokenRefreshError(err);
+    } finally {
+      for (const secret of spent) forgetSecret(secret);
     }
   }
 
-  async #githubToken(): Promise<Secret> {
+  async #githubToken(spent: string[]): Promise<Secret> {
     const { credentials, config } = this.#opts;
     if (credentials.kind === 'pat') return credentials.token;
     const jwt = createAppJwt(credentials.clientId, credentials.privateKey.reveal(), this.#now());
     registerSecret(jwt);
+    spent.push(jwt);
     const res = await this.#post(
       gitHubApiUrl(config, `/app/installations/${credentials.installationId}/access_tokens`),
       { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/vnd.github+json' },
       '',
     );
     if (res.status !== 201) throw responseError(res, 'failed to get access token for GitHub App auth');
-    return requiredToken(decodeBody(tokenSchema, res.body, describe(res)).token, 'installation access token');
+    const { token } = decodeBody(tokenSchema, res.body, describe(res));
+    return requiredToken(token, 'installation access token', spent);
   }
 
-  async #registrationToken(githubToken: Secret): Promise<Secret> {
+  async #registrationToken(githubToken: Secret, spent: string[]): Promise<Secret> {
     const { config } = this.#opts;
     const res = await this.#post(
       gitHubApiUrl(config, registrationTokenPath(config.scope)),
@@ -118,7 +127,8 @@ export class AdminAuth {
       '',
     );
     if (res.status !== 201) throw responseError(res, 'failed to get runner registration token');
-    return requiredToken(decodeBody(tokenSchema, res.body, describe(res)).token, 'runner registration token');
+    const { token } = decodeBody(tokenSchema, res.body, describe(res));
+    return requiredToken(token, 'runner registration token', spent);
   }
 
   async #register(registrationToken: Secret): Promise<AdminConnection> {
@@ -163,8 +173,9 @@ export class AdminAuth {
   }
 }
 
-function requiredToken(token: string, what: string): Secret {
+function requiredToken(token: string, what: string, spent: string[]): Secret {
   if (!token) throw new InvalidResponseError(`${what} missing from response`);
+  spent.push(token);
   return new Secret(token);
 }
 

@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from '../log.js';
-import { Secret } from '../secret.js';
+import { forgetSecret, Secret } from '../secret.js';
 import type { ActionsService } from './actions-service.js';
 import { responseError } from './error-body.js';
 import { InvalidArgumentError, MessageQueueTokenExpiredError, SessionClosedError } from './errors.js';
@@ -137,7 +137,10 @@ export class MessageSession {
 
   async #refresh(signal: AbortSignal | undefined): Promise<RunnerScaleSetSession> {
     const res = await this.#actions.call({ method: 'PATCH', path: this.#sessionPath(), expect: 200, signal });
+    const previousToken = this.#session.messageQueueAccessToken;
     this.#session = decodeSessionResponse(res);
+    // The old token is dead now; keeping it registered would only slow down log scrubbing.
+    if (previousToken !== this.#session.messageQueueAccessToken) forgetSecret(previousToken);
     this.#logger.debug({ sessionId: this.#session.sessionId }, 'message session refreshed');
     return this.#session;
   }

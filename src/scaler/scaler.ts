@@ -29,6 +29,12 @@ export interface ScalerOptions {
   /** Telemetry: a runner's resource is up (for the queued → runner-started gap). */
   onRunnerStarted?(name: string, at: number): void;
   startBackoff?: { initial: number; max: number };
+  /**
+   * A runner that exits after a job usually does so before GitHub's JobCompleted message arrives, and
+   * until then the assigned-job count still includes its job. Its slot stays counted this long (or
+   * until the message comes), so the scaler doesn't start a runner for a job that is already done.
+   */
+  completionGraceMs?: number;
   now?: () => number;
 }
 
@@ -59,6 +65,8 @@ export class RunnerScaler implements Scaler {
   #converging = false;
   #convergeAgain = false;
   #reconcileKick: (() => void) | undefined;
+  /** Runners that finished a job whose JobCompleted has not arrived yet: name → expiry (ms epoch). */
+  readonly #awaitingCompletion = new Map<string, number>();
   readonly #abort = new AbortController();
   counters = {
     runnersStarted: 0,
@@ -117,6 +125,8 @@ export class RunnerScaler implements Scaler {
 
   async handleJobCompleted(job: JobCompleted): Promise<void> {
     this.counters.jobsCompleted++;
+    // No converge here: the assigned count is stale until the desired-count call that ends the batch.
+    this.#awaitingCompletion.delete(job.runnerName);
     const r = this.#runners.get(job.runnerName);
     if (!r) {
       // Canceled reassignments name runners we never made (protocol §7.2); nothing to clean.
@@ -185,7 +195,7 @@ export class RunnerScaler implements Scaler {
 
   #convergeOnce(): void {
     if (this.#abort.signal.aborted || !(this.#targetKnown || this.#draining)) return;
-    let live = 0;
+    let live = this.#countAwaitingCompletion();
     let removing = 0;
     let creating = 0;
     const idle: RunnerRecord[] = [];
@@ -266,6 +276,19 @@ export class RunnerScaler implements Scaler {
     }
   }
 
+  #awaitCompletion(name: string): void {
+    const grace = this.#o.completionGraceMs ?? 15_000;
+    this.#awaitingCompletion.set(name, this.#now() + grace);
+    setTimeout(() => this.#converge(), grace + 10).unref();
+  }
+
+  #countAwaitingCompletion(): number {
+    const now = this.#now();
+    for (const [name, until] of this.#awaitingCompletion)
+      if (until <= now) this.#awaitingCompletion.delete(name);
+    return this.#awaitingCompletion.size;
+  }
+
   #scheduleRetry(ms: number): void {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#converge(), ms);
@@ -325,7 +348,9 @@ export class RunnerScaler implements Scaler {
           }
           this.#log.debug({ runner: ev.name, exitCode: ev.exitCode, reason: ev.reason }, 'runner exited');
           if (r.state === 'creating') r.exitedEarly = true;
-          else if (r.state === 'busy') {
+          else if (r.state === 'busy' || (r.state === 'idle' && ev.exitCode === 0)) {
+            // A clean exit of an "idle" runner is a job too short for its JobStarted to have arrived.
+            this.#awaitCompletion(r.name);
             this.#setState(r, 'done');
             this.#retire(r, 'exited after job');
           } else if (r.state === 'idle' || r.state === 'failed') {

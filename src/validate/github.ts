@@ -1,11 +1,11 @@
 import type { ScaleSetConfig } from '../config/types.js';
 import {
-  ActionsClient,
   type ConfigScope,
   findActionsServiceError,
   parseConfigUrl,
   type RunnerGroup,
 } from '../github/index.js';
+import { actionsClientFor } from './github-client.js';
 import { runCheck } from './run-check.js';
 import { type CheckResult, fail, type Outcome, ok } from './types.js';
 
@@ -28,24 +28,7 @@ export async function githubChecks(
       scaleSet: set.name,
       title: `GitHub reachable at ${set.url}, ${set.auth.kind === 'app' ? 'GitHub App' : 'token'} accepted`,
       run: async (sig) => {
-        const client = new ActionsClient({
-          configUrl: set.url,
-          auth:
-            set.auth.kind === 'pat'
-              ? { kind: 'pat', token: set.auth.token }
-              : {
-                  kind: 'app',
-                  clientId: set.auth.clientId,
-                  installationId: set.auth.installationId,
-                  privateKey: set.auth.privateKey,
-                },
-          env,
-          // One retry absorbs a blip; the check's timeout bounds the rest.
-          retryMax: 1,
-          retryWaitMin: 200,
-          retryWaitMax: 1_000,
-          timeoutMs,
-        });
+        const client = actionsClientFor(set, env, timeoutMs);
         try {
           group = await client.getRunnerGroupByName(set.runnerGroup, sig);
         } catch (err) {

@@ -19,7 +19,8 @@ export async function tartChecks(
   signal?: AbortSignal,
 ): Promise<CheckResult[]> {
   const home = set.tart.home || env.TART_HOME || join(homedir(), '.tart');
-  const tartEnv = { PATH: env.PATH ?? '', HOME: env.HOME ?? homedir(), TART_HOME: home };
+  // The environment runner would run with, TART_HOME pinned as the backend pins it.
+  const tartEnv = { ...env, TART_HOME: home };
   const cli = await runCheck(
     {
       id: 'tart-cli',
@@ -29,7 +30,7 @@ export async function tartChecks(
         const r = await execa('tart', ['--version'], { env: tartEnv, extendEnv: false, cancelSignal: sig, reject: false });
         if (r.failed && (r as { code?: string }).code === 'ENOENT') {
           return fail(
-            `no tart executable on PATH (${tartEnv.PATH})`,
+            `no tart executable on PATH (${env.PATH ?? ''})`,
             'install it (brew install cirruslabs/cli/tart); a service needs a PATH that contains it',
           );
         }

@@ -18,7 +18,11 @@ afterEach(async () => {
 });
 
 async function setup(dedalus: string) {
-  const f = await startFakeActionsService({ holdMs: 300, sessionIdleTimeoutMs: 1500, runnerClaimHoldMs: 2_000 });
+  const f = await startFakeActionsService({
+    holdMs: 300,
+    sessionIdleTimeoutMs: 1500,
+    runnerClaimHoldMs: 2_000,
+  });
   cleanups.push(() => f.close());
   const d = await startFakeDedalus({ delays: TEST_DELAYS });
   cleanups.push(() => d.close());
@@ -52,13 +56,17 @@ ${dedalus}`;
 }
 
 function completed(f: FakeActionsService, n: number) {
-  return f.waitFor(() => f.jobs().length === n && f.jobs().every((j) => j.state === 'completed') && f.jobs(), {
-    what: `${n} jobs completed`,
-    timeout: 45_000,
-  });
+  return f.waitFor(
+    () => f.jobs().length === n && f.jobs().every((j) => j.state === 'completed') && f.jobs(),
+    {
+      what: `${n} jobs completed`,
+      timeout: 45_000,
+    },
+  );
 }
 
-const awake = (d: FakeDedalus) => d.machines().filter((m) => m.phase !== 'sleeping' && m.phase !== 'destroyed');
+const awake = (d: FakeDedalus) =>
+  d.machines().filter((m) => m.phase !== 'sleeping' && m.phase !== 'destroyed');
 
 describe('Dedalus backend end to end: daemon, fake Actions service, fake Dedalus and fake runner', () => {
   it('runs jobs on a pooled machine that keeps its caches, sleeps it between jobs, and leaves nothing awake at SIGTERM', async () => {
@@ -72,9 +80,14 @@ describe('Dedalus backend end to end: daemon, fake Actions service, fake Dedalus
       script: 'mkdir -p "$HOME/.cache/tool" && echo hot > "$HOME/.cache/tool/blob" && echo junk > leftover',
     });
     await completed(f, 1);
-    await d.waitFor(() => pooled.phase === 'sleeping', { what: 'machine asleep after the job', timeout: 20_000 });
+    await d.waitFor(() => pooled.phase === 'sleeping', {
+      what: 'machine asleep after the job',
+      timeout: 20_000,
+    });
     f.queueJob({ scaleSet: 'cloud', script: 'test -f "$HOME/.cache/tool/blob" && test ! -e leftover' });
     const jobs = await completed(f, 2);
+    for (const l of sink.lines) { const j = JSON.parse(l); if (/runner started|online|figures/.test(j.msg)) console.log('DBG', j.msg, j.runner, j.tier ?? '', j.machineId ?? ''); }
+    console.log('DBG jobs', JSON.stringify(jobs.map((j) => [j.runnerName, j.result])));
     expect(jobs.map((j) => j.result)).toEqual(['succeeded', 'succeeded']);
     // Both jobs ran on the pool machine (its caches), each provisioned machine exactly once.
     const runners = d.executions(pooled.id).filter((e) => 'ACTIONS_RUNNER_INPUT_JITCONFIG' in e.env);

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { configFor, startTestDaemon } from '../daemon/harness.js';
 import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
-import { IMAGE, type TartFixture, tartFixture } from '../fakes/tart/fixture.js';
+import { IMAGE, type TartFixture, tartFixture, waitFor } from '../fakes/tart/fixture.js';
+import type { FakeTart } from '../fakes/tart/index.js';
 
 /** The fake runner of test/fakes/runner plays the Actions runner inside the fake VMs. */
 const FAKE_RUNNER_DIR = fileURLToPath(new URL('../fakes/runner', import.meta.url));
@@ -13,9 +15,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(tart: string): Promise<{ f: FakeActionsService; fx: TartFixture; daemon: Daemon }> {
+async function setup(
+  tart: string,
+  faults: Parameters<FakeTart['setFaults']>[0] = {},
+): Promise<{ f: FakeActionsService; fx: TartFixture; daemon: Daemon }> {
   const fx = tartFixture();
   cleanups.push(() => fx.cleanup());
+  fx.tart.setFaults(faults);
   const f = await startFakeActionsService({
     holdMs: 300,
     sessionIdleTimeoutMs: 1500,
@@ -59,30 +65,48 @@ describe('Tart backend end to end: daemon, fake Actions service, fake tart and f
         .map((j) => j.result)
         .sort(),
     ).toEqual(['failed', 'succeeded']);
-    await f.waitFor(() => fx.tart.vms().length === 0, { what: 'VMs deleted', timeout: 20_000 });
+    await waitFor(() => fx.tart.vms().length === 0, 'VMs deleted');
     const runnerNames = f.jobs().map((j) => j.runnerName);
     const clones = fx.tart.calls().filter((c) => c.argv[0] === 'clone');
     for (const name of runnerNames) expect(clones.map((c) => c.argv[2])).toContain(name);
-    for (const c of fx.tart.calls()) expect(c.home).toBe(fx.tart.home);
+    for (const c of fx.tart.calls()) {
+      expect(c.home).toBe(fx.tart.home);
+      // The fake's JIT configs are base64 of {"runnerUrl":"…: none may appear on a command line.
+      expect(c.argv.join(' ')).not.toContain('eyJydW5uZXJVcmwi');
+    }
     await daemon.shutdown();
   });
 
   it('runs a job on a warm VM, refills the pool, and SIGTERM leaves no VM behind', async () => {
     const { f, fx, daemon } = await setup('pool-size = 1\nmax-vms = 2\n');
-    const warmVm = await f.waitFor(
-      () => Object.entries(fx.journal()).find(([, r]) => r.kind === 'pool' && r.phase === 'ready')?.[0],
-      { what: 'a warm VM ready', timeout: 20_000 },
-    ).catch((e) => { console.log(JSON.stringify(fx.journal()), fx.tart.vms(), fx.tart.commands().map(c=>c.slice(0,80)), fx.stateDir); throw e; });
+    // The daemon gives each backend kind its own state dir.
+    const backendState = join(fx.stateDir, 'backends', 'tart');
+    const warmVm = await waitFor(
+      () =>
+        Object.entries(fx.journal(backendState)).find(
+          ([, r]) => r.kind === 'pool' && r.phase === 'ready',
+        )?.[0],
+      'a warm VM ready',
+    );
     f.queueJob({ scaleSet: 'mac', script: 'true' });
     await completed(f, 1);
     expect(f.jobs()[0]?.result).toBe('succeeded');
     // The job's JIT config went to the warm VM: no clone was needed for it.
     const delivered = fx.tart.calls().find((c) => c.argv[0] === 'exec' && c.argv[1] === '-i');
     expect(delivered?.argv[2]).toBe(warmVm);
-    await f.waitFor(() => fx.tart.vms().length === 1 && fx.tart.vms()[0]!.name !== warmVm, {
-      what: 'used VM deleted and the pool refilled',
-      timeout: 20_000,
-    });
+    await waitFor(
+      () => fx.tart.vms().length === 1 && fx.tart.vms()[0]!.name !== warmVm,
+      'used VM deleted and the pool refilled',
+    );
+    const started = Date.now();
+    await daemon.shutdown();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(fx.tart.vms()).toEqual([]);
+  });
+
+  it('SIGTERM while the pool is still booting its VM exits within seconds and deletes it', async () => {
+    const { fx, daemon } = await setup('pool-size = 1\n', { BOOT_MS: 120_000 }); // VMs never finish booting
+    await waitFor(() => fx.tart.vms().some((v) => v.running), 'a booting warm VM');
     const started = Date.now();
     await daemon.shutdown();
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -37,6 +37,7 @@ export async function startTestDaemon(
     backend?: (cfg: ScaleSetConfig, ctx: BackendContext) => RunnerBackend;
     sink?: LogSink;
     level?: 'debug' | 'info';
+    healthStaleAfterMs?: number;
   } = {},
 ): Promise<{ daemon: Daemon; sink: LogSink }> {
   const sink = opts.sink ?? new LogSink();
@@ -45,6 +46,7 @@ export async function startTestDaemon(
     logger,
     backendFactory: opts.backend,
     retry: { initial: 50, max: 500 },
+    healthStaleAfterMs: opts.healthStaleAfterMs,
     clientOptions: { retryWaitMin: 10, retryWaitMax: 100 },
   });
   return { daemon, sink };

@@ -26,6 +26,7 @@ describe('runner groups and scale sets (§13.20–§13.24)', () => {
   it('§13.21 getRunnerScaleSet: query runnerGroupId and name; count 0 → null even with values; >1 and 404 are errors', async () => {
     const fake = await startFake();
     const { client } = clientFor(fake);
+    // Go interpolates the name unescaped, so '&' would split it; we encode it (§3.1 Go quirk).
     await expect(client.getRunnerScaleSet(1, 'a b&c')).resolves.toBeNull();
     const [req] = hits(fake, '/_apis/runtime/runnerscalesets', 'GET');
     expect(req?.query.get('runnerGroupId')).toBe('1');

@@ -27,6 +27,8 @@ describe('sessions (§13.25–§13.28)', () => {
   it('§13.25 POST …/sessions with ownerName; only 200; sessionId, queue URL, token and statistics retained', async () => {
     const { fake, scaleSetId, session } = await openSession();
     const [post] = hits(fake, `/_apis/runtime/runnerscalesets/${scaleSetId}/sessions`, 'POST');
+    // Deliberately ARC's body: scaleset v0.4.0 also sends a nil-UUID sessionId, a Go accident (uuid.UUID
+    // cannot be omitted) that the service ignores.
     expect(JSON.parse(post?.body ?? '{}')).toEqual({ ownerName: 'my-host' });
     const active = fake.sessions().find((s) => s.scaleSetId === scaleSetId);
     expect(session.session.sessionId).toBe(active?.sessionId);

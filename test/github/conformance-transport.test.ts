@@ -48,6 +48,8 @@ describe('transport (§13.14–§13.19)', () => {
     await client.getRunnerScaleSet(1, 'warm-up');
     fake.faults.inject({ route: 'scale-sets', status, times: 100 });
     const err = await client.getRunnerScaleSet(1, 'x').catch((e: unknown) => e);
+    // Go's "giving up" error drops the response; ours keeps the last status (and its parsed error as
+    // `cause`), so callers and logs can tell a 503 outage from a 429 rate limit.
     expect(err).toMatchObject({ code: 'RETRIES_EXHAUSTED', attempts: 5, status });
     expect(hits(fake, '/_apis/runtime/runnerscalesets', 'GET')).toHaveLength(1 + 5);
     expect(waits).toEqual([1000, 2000, 4000, 8000]);

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
+import { scrub } from '../../src/secret.js';
 import { clientFor, hits, startFake } from './helpers/fake.js';
 
 const bearer = (value: string | undefined) => value?.replace(/^Bearer /, '') ?? '';
@@ -31,10 +32,7 @@ describe('secrets', () => {
       body: JSON.stringify({ message: `bad token ${fake.pat}` }),
     });
     const err = (await client.getRunnerByName('x').catch((e: unknown) => e)) as Error;
-    logger.error(
-      { err, session: session.session, jit, note: `queue ${firstQueueToken}` },
-      'everything at once',
-    );
+    logger.error({ err, session: session.session, jit }, 'everything at once');
 
     const secrets = [
       fake.pat,
@@ -52,5 +50,24 @@ describe('secrets', () => {
       expect(err.message).not.toContain(secret);
     }
     expect(err.message).toContain('bad token [Redacted]');
+  });
+
+  it('tokens spent by an auth chain stop being scrubbed; the live admin token stays scrubbed', async () => {
+    const fake = await startFake();
+    const { client } = clientFor(fake);
+    await client.getRunnerByName('x');
+    const registrationToken =
+      hits(fake, '/runner-registration')[0]?.headers.authorization?.replace('RemoteAuth ', '') ?? '';
+    const firstAdmin = bearer(hits(fake, '/agents')[0]?.headers.authorization);
+    expect(scrub(firstAdmin)).toBe('[Redacted]');
+    // Used once and never kept: the registry does not grow with every refresh of a long-lived daemon.
+    expect(scrub(registrationToken)).toBe(registrationToken);
+    fake.faults.expireAdminTokens();
+    await expect(client.getRunnerByName('x')).rejects.toMatchObject({ status: 401 });
+    await client.getRunnerByName('x');
+    const secondAdmin = bearer(hits(fake, '/agents').at(-1)?.headers.authorization);
+    expect(secondAdmin).not.toBe(firstAdmin);
+    expect(scrub(secondAdmin)).toBe('[Redacted]');
+    expect(scrub(firstAdmin)).toBe(firstAdmin);
   });
 });

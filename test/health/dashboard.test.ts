@@ -3,44 +3,24 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/health/metrics.js';
 import { startHealthServer } from '../../src/health/server.js';
 import { Secret } from '../../src/secret.js';
+import { launchBrowser } from '../support/browser.js';
 import { syntheticDaemon } from './synthetic.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/dashboard.png');
 
-let profile: string;
-let browser: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
 
 beforeAll(async () => {
-  // Never a skip: without a browser this suite proves nothing, so CI must go red.
-  if (!existsSync(CHROMIUM))
-    throw new Error(`chromium not found at ${CHROMIUM} (set CHROMIUM_PATH or install it)`);
-  profile = await mkdtemp(join(tmpdir(), 'runner-dashboard-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await browser?.dispose();
 });
 
 /** A page that fails the test on any script error, CSP violation or request leaving the server. */

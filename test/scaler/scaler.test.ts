@@ -169,6 +169,21 @@ describe('RunnerScaler', () => {
     expect(backend.resources.has(first)).toBe(false);
   });
 
+  it('does not replace a runner that exited after its job before JobCompleted arrived', async () => {
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const name = s.runners()[0]!.name;
+    await s.handleJobStarted(job('JobStarted', name));
+    backend.exit(name, 0); // the job is done; GitHub's message saying so is still on its way
+    await pollUntil(() => !backend.resources.has(name), { timeout: 2000, what: 'finished runner removed' });
+    await s.handleDesiredRunnerCount(1); // a 202 repeats the stale assigned count
+    expect(backend.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
+    await s.handleJobCompleted(job('JobCompleted', name));
+    await s.handleDesiredRunnerCount(0);
+    expect(backend.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
+  });
+
   it('never exceeds max-runners, counting runners still being removed', async () => {
     const { s } = await make({ maxRunners: 2 });
     let peak = 0;

@@ -203,7 +203,12 @@ export function parseAutosleep(v: unknown): number {
 
 function parseExec(body: unknown): CreateExecBody {
   const b = asObject(body);
-  if (!Array.isArray(b.command) || b.command.length === 0 || !b.command.every((c) => typeof c === 'string')) {
+  if (
+    !Array.isArray(b.command) ||
+    b.command.length === 0 ||
+    !b.command.every((c) => typeof c === 'string') ||
+    b.command[0] === ''
+  ) {
     throw new FakeApiError(422, 'VALIDATION_ERROR', 'command must be a non-empty array of strings');
   }
   const env = b.env ?? {};

@@ -50,8 +50,8 @@ export interface TartFixture {
   /** Resolves with the JIT config the guest runner received. */
   runnerStarted(jit: string): Promise<string>;
   releaseRunner(jit: string, exitCode: number): void;
-  /** The backend's journal records (every owner's in the state dir), as { vm: record }. */
-  journal(): Record<string, { kind: string; phase: string; runner?: string }>;
+  /** The backends' journal records (every owner's, in `dir`, default the state dir), as { vm: record }. */
+  journal(dir?: string): Record<string, { kind: string; phase: string; runner?: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -136,12 +136,12 @@ export function tartFixture(): TartFixture {
         { timeout: 20_000, what: `the guest runner for ${jit}` },
       ),
     releaseRunner: (jit, code) => writeFileSync(join(out, `release-${key(jit)}`), String(code)),
-    journal: () =>
+    journal: (dir = stateDir) =>
       Object.assign(
         {},
-        ...readdirSync(stateDir)
+        ...(existsSync(dir) ? readdirSync(dir) : [])
           .filter((f) => f.startsWith('tart-') && f.endsWith('.json'))
-          .map((f) => (JSON.parse(readFileSync(join(stateDir, f), 'utf8')) as { vms: object }).vms),
+          .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { vms: object }).vms),
       ),
     async cleanup() {
       await Promise.allSettled(backends.map((b) => b.close({ removeAll: true })));

@@ -1,0 +1,24 @@
+import type { ScaleSetConfig } from '../config/types.js';
+import { ActionsClient, type TransportOptions } from '../github/index.js';
+
+/**
+ * A protocol client for one scale set's URL and credentials, for one-off commands (validate, doctor):
+ * few retries, because a person is waiting and the command reports what failed.
+ */
+export function actionsClientFor(set: ScaleSetConfig, env: NodeJS.ProcessEnv, timeoutMs: number): ActionsClient {
+  const transport: TransportOptions = { retryMax: 1, retryWaitMin: 200, retryWaitMax: 1_000, timeoutMs };
+  return new ActionsClient({
+    configUrl: set.url,
+    auth:
+      set.auth.kind === 'pat'
+        ? { kind: 'pat', token: set.auth.token }
+        : {
+            kind: 'app',
+            clientId: set.auth.clientId,
+            installationId: set.auth.installationId,
+            privateKey: set.auth.privateKey,
+          },
+    env,
+    ...transport,
+  });
+}

@@ -1,0 +1,257 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ValidationReport } from '../../src/validate/index.js';
+import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
+import { startFakeDedalus } from '../fakes/dedalus/index.js';
+import { FAKE_TART_DIR, FakeTart } from '../fakes/tart/index.js';
+import { cliBundle, node24, runCli } from './support/built-cli.js';
+import { unusedPort, writeConfig } from './support/config-file.js';
+
+const IMAGE = 'runner-fake:test';
+
+let fake: FakeActionsService;
+let dir: string;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  await cliBundle();
+  fake = await startFakeActionsService();
+});
+afterAll(async () => {
+  await fake.close();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  fake.faults.clear();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A config that can pass every check: the fake for GitHub, the local test image, a free port. */
+async function goodConfig(overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  dir = mkdtempSync(join(tmpdir(), 'runner-validate-'));
+  return {
+    url: fake.configUrl(),
+    name: 'linux',
+    token: 'env:FAKE_PAT',
+    'runner-image': IMAGE,
+    'health-port': await unusedPort(),
+    'state-dir': join(dir, 'state'),
+    docker: { 'pull-policy': 'never' },
+    ...overrides,
+  };
+}
+
+function validate(config: Record<string, unknown>, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const file = writeConfig(join(dir, 'config.toml'), config);
+  return runCli(['validate', '--config', file, ...extra], {
+    env: { ...process.env, NO_COLOR: '1', FAKE_PAT: fake.pat, ...env },
+  });
+}
+
+async function validateJson(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+  const r = await validate(config, ['--json', '--timeout', '5'], env);
+  return { code: r.code, report: JSON.parse(r.stdout) as ValidationReport, stderr: r.stderr };
+}
+
+function byId(report: ValidationReport, id: string) {
+  return report.checks.filter((c) => c.id === id);
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+}
+
+describe('runner validate (built CLI)', () => {
+  it('passes a good config with every check ✓ and exit 0, without side effects at GitHub', async () => {
+    const before = fake.requests.length;
+    const r = await validate(await goodConfig());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const line of [
+      '✓ config',
+      `✓ GitHub reachable at ${fake.configUrl()}, token accepted`,
+      '✓ runner group "default" exists',
+      '✓ Docker engine reachable',
+      `✓ runner image ${IMAGE} available (pull-policy never): present on the engine`,
+      '✓ health port 127.0.0.1:',
+      '✓ state-dir',
+      'All checks passed.',
+    ]) {
+      expect(r.stdout).toContain(line);
+    }
+    expect(r.stdout).not.toContain('✗');
+    expect(r.stdout).not.toMatch(/\u001b\[/); // no colours without a terminal
+    const routes = fake.requests.slice(before).map((q) => q.route);
+    expect(routes).toContain('runner-groups');
+    expect(routes.filter((x) => ['scale-sets', 'sessions', 'jit-config'].includes(x))).toEqual([]);
+    expect(fake.scaleSets()).toEqual([]);
+  });
+
+  it('lists every schema problem, not just the first, and exits 1', async () => {
+    const r = await validate({
+      ...(await goodConfig()),
+      'max-runners': 0,
+      backend: 'kvm',
+      'log-levle': 'debug',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ .*max-runners: expected an integer ≥ 1/);
+    expect(r.stdout).toMatch(/✗ .*backend: expected one of "docker", "tart", "dedalus"/);
+    expect(r.stdout).toMatch(/✗ .*log-levle/);
+    expect(r.stdout).toContain('– GitHub, backend and host checks: they need a valid config');
+    expect(r.stdout).toContain('3 problems found.');
+  });
+
+  it('reports every failing runtime check of a valid config at once', async () => {
+    const busy = createServer();
+    const port = await unusedPort();
+    await listen(busy, port);
+    cleanups.push(() => new Promise((resolve) => busy.close(() => resolve())));
+    const config = await goodConfig({
+      'runner-group': 'no-such-group',
+      'runner-image': 'runner-fake:no-such-tag',
+      'health-port': port,
+    });
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    config['state-dir'] = join(dir, 'not-a-dir');
+
+    const { code, report } = await validateJson(config);
+    expect(code).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(byId(report, 'github')[0]?.status).toBe('ok');
+    expect(byId(report, 'runner-group')[0]).toMatchObject({
+      status: 'fail',
+      hint: expect.stringContaining('Runner groups'),
+    });
+    expect(byId(report, 'runner-image')[0]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('pull-policy "never" forbids pulling it'),
+      hint: expect.stringContaining('docker pull runner-fake:no-such-tag'),
+    });
+    expect(byId(report, 'health-port')[0]).toMatchObject({ status: 'fail', detail: 'another process listens on it' });
+    expect(byId(report, 'state-dir')[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('not a directory') });
+    expect(report.checks.filter((c) => c.status === 'fail')).toHaveLength(4);
+  });
+
+  it('says GitHub is unreachable, with a hint, when nothing answers at the URL', async () => {
+    const closed = await unusedPort();
+    const { code, report } = await validateJson(await goodConfig({ url: `http://127.0.0.1:${closed}/my-org` }));
+    expect(code).toBe(1);
+    expect(byId(report, 'github')[0]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('ECONNREFUSED'),
+      hint: expect.stringContaining('GitHub could not be reached'),
+    });
+    expect(byId(report, 'runner-group')[0]?.status).toBe('skip');
+    // The other checks still ran.
+    expect(byId(report, 'docker-engine')[0]?.status).toBe('ok');
+  });
+
+  it('maps a rejected token to what it is missing', async () => {
+    const bad = await validateJson(await goodConfig(), { FAKE_PAT: 'ghp_not_the_right_one' });
+    expect(bad.code).toBe(1);
+    expect(byId(bad.report, 'github')[0]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('401'),
+      hint: expect.stringMatching(/token was rejected.*admin:org/),
+    });
+    rmSync(dir, { recursive: true, force: true });
+
+    fake.faults.inject({ route: 'registration-token', status: 403, times: 5, body: '{"message":"Resource not accessible by personal access token"}' });
+    const repo = await validateJson(await goodConfig({ url: fake.configUrl('my-org/my-repo') }));
+    expect(byId(repo.report, 'github')[0]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('403'),
+      hint: expect.stringContaining('"Administration: read and write" on the repo'),
+    });
+  });
+
+  it('checks each scale set on its own', async () => {
+    const config = await goodConfig({
+      scaleset: [
+        { name: 'a' },
+        { name: 'b', 'runner-group': 'missing' },
+      ],
+    });
+    const { report } = await validateJson(config);
+    const groups = byId(report, 'runner-group');
+    expect(groups.map((g) => [g.scaleSet, g.status])).toEqual([
+      ['a', 'ok'],
+      ['b', 'fail'],
+    ]);
+  });
+
+  it('has --help with examples', async () => {
+    const r = await runCli(['validate', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('--json');
+  });
+});
+
+describe('runner validate: tart and dedalus', () => {
+  function setsConfig(scaleset: Record<string, unknown>[]) {
+    dir = mkdtempSync(join(tmpdir(), 'runner-validate-'));
+    return {
+      url: fake.configUrl(),
+      token: 'env:FAKE_PAT',
+      'health-port': 0,
+      'state-dir': join(dir, 'state'),
+      scaleset,
+    };
+  }
+
+  it('finds tart and a pulled image, and a missing image that pull-policy "never" cannot fetch', async () => {
+    const config = setsConfig([
+      { name: 'mac', backend: 'tart', 'runner-image': 'ghcr.io/acme/macos:15' },
+      { name: 'mac-offline', backend: 'tart', 'runner-image': 'ghcr.io/acme/other:1', tart: { 'pull-policy': 'never' } },
+    ]);
+    const home = join(dir, 'tart-home');
+    mkdirSync(home);
+    new FakeTart(home, join(home, '.calls.jsonl')).tart('pull', 'ghcr.io/acme/macos:15');
+    const path = `${FAKE_TART_DIR}:${dirname(node24)}`;
+    const { code, report } = await validateJson(config, { PATH: path, TART_HOME: home });
+    expect(code).toBe(1);
+    const image = (set: string) => report.checks.find((c) => c.id === 'runner-image' && c.scaleSet === set);
+    expect(report.checks.find((c) => c.id === 'tart-cli')?.status).toBe('ok');
+    expect(image('mac')).toMatchObject({ status: 'ok', detail: 'present' });
+    expect(image('mac-offline')).toMatchObject({ status: 'fail', hint: expect.stringContaining('tart pull ghcr.io/acme/other:1') });
+  });
+
+  it('says tart is missing from PATH, and skips the image check that needs it', async () => {
+    const config = setsConfig([{ name: 'mac', backend: 'tart', 'runner-image': 'ghcr.io/acme/macos:15' }]);
+    const empty = join(dir, 'bin');
+    mkdirSync(empty);
+    const { code, report } = await validateJson(config, { PATH: empty });
+    expect(code).toBe(1);
+    expect(report.checks.find((c) => c.id === 'tart-cli')).toMatchObject({
+      status: 'fail',
+      hint: expect.stringContaining('brew install'),
+    });
+    expect(report.checks.find((c) => c.id === 'runner-image')?.status).toBe('skip');
+  });
+
+  it('tries the Dedalus key: accepted, rejected, and an API that does not answer', async () => {
+    const dedalus = await startFakeDedalus();
+    cleanups.push(() => dedalus.close());
+    const config = setsConfig([
+      { name: 'good', backend: 'dedalus', dedalus: { 'base-url': dedalus.url, 'api-key': 'env:DK_GOOD' } },
+      { name: 'bad', backend: 'dedalus', dedalus: { 'base-url': dedalus.url, 'api-key': 'env:DK_BAD' } },
+      { name: 'down', backend: 'dedalus', dedalus: { 'base-url': `http://127.0.0.1:${await unusedPort()}`, 'api-key': 'env:DK_GOOD' } },
+    ]);
+    const { code, report } = await validateJson(config, { DK_GOOD: dedalus.apiKey, DK_BAD: 'dk-wrong' });
+    expect(code).toBe(1);
+    const api = (set: string) => report.checks.find((c) => c.id === 'dedalus-api' && c.scaleSet === set);
+    expect(api('good')?.status).toBe('ok');
+    expect(api('bad')).toMatchObject({ status: 'fail', detail: expect.stringContaining('rejected (401)') });
+    expect(api('down')).toMatchObject({ status: 'fail', hint: expect.stringContaining('base-url') });
+    expect(dedalus.mutations()).toEqual([]);
+    expect(report.checks.find((c) => c.id === 'health-port')).toMatchObject({ status: 'ok', title: expect.stringContaining('off') });
+  });
+});

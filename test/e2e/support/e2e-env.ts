@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { expect } from 'vitest';
+import type { DaemonStatus } from '../../../src/health/status-types.js';
+import { LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../../src/labels.js';
+import { pollUntil } from '../../../src/util/poll-until.js';
+import {
+  type FakeActionsService,
+  type FakeOptions,
+  startFakeActionsService,
+} from '../../fakes/actions-service/index.js';
+import { FAKE_IMAGE, removeByInstance, testDocker } from '../../setup/docker.js';
+import { DaemonProcess } from './daemon-process.js';
+
+/** The scale set every e2e test registers (each test has its own fake, so names never collide). */
+export const SCALE_SET = 'e2e';
+
+/** Where a gated job's script looks for the file that lets it finish (see E2eEnv.gatedScript). */
+const GATE_MOUNT = '/e2e-gate';
+
+export interface E2eOptions {
+  minRunners?: number;
+  maxRunners?: number;
+  /** Extra top-level TOML (keys before the first table). */
+  top?: string;
+  /** Extra keys of the [docker] table. */
+  docker?: string;
+  /** Mount a gate directory into every runner, so jobs can be held running until the test opens it. */
+  gate?: boolean;
+  fake?: FakeOptions;
+}
+
+/**
+ * One test's world: a fake Actions service in this process, a temp dir with the config file and the
+ * state dir, a free health port, and the instance id (written to state-dir before the daemon starts,
+ * as a previous run would have, so the test knows its container label even when the daemon never gets
+ * to write it). Every Docker query of the test filters on that label, so concurrent suites never count
+ * each other's containers.
+ */
+export class E2eEnv {
+  readonly daemons: DaemonProcess[] = [];
+
+  private constructor(
+    readonly fake: FakeActionsService,
+    readonly dir: string,
+    readonly configFile: string,
+    readonly instanceId: string,
+    readonly healthPort: number,
+    readonly gateDir: string | undefined,
+  ) {}
+
+  static async create(opts: E2eOptions = {}): Promise<E2eEnv> {
+    const fake = await startFakeActionsService({
+      holdMs: 500,
+      // A killed daemon's session must go away quickly, or the restart waits on 409s.
+      sessionIdleTimeoutMs: 2_000,
+      reannounceMs: 1_000,
+      ...opts.fake,
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'runner-e2e-'));
+    const stateDir = join(dir, 'state');
+    await mkdir(stateDir);
+    const instanceId = randomUUID();
+    await writeFile(join(stateDir, 'instance-id'), `${instanceId}\n`, { mode: 0o600 });
+    const gateDir = opts.gate ? join(dir, 'gate') : undefined;
+    if (gateDir) await mkdir(gateDir);
+    const healthPort = await freePort();
+    const configFile = join(dir, 'config.toml');
+    const toml = [
+      `url = "${fake.configUrl()}"`,
+      `name = "${SCALE_SET}"`,
+      'backend = "docker"',
+      `runner-image = "${FAKE_IMAGE}"`,
+      `min-runners = ${opts.minRunners ?? 0}`,
+      `max-runners = ${opts.maxRunners ?? 3}`,
+      `state-dir = "${stateDir}"`,
+      'health-host = "127.0.0.1"',
+      `health-port = ${healthPort}`,
+      'log-format = "json"',
+      'log-level = "debug"',
+      opts.top ?? '',
+      '',
+      '[docker]',
+      // The fake listens on the test's loopback; host networking lets the runner reach it.
+      'network = "host"',
+      'pull-policy = "never"',
+      opts.docker ?? '',
+      ...(gateDir
+        ? ['', '[[docker.mounts]]', 'type = "bind"', `source = "${gateDir}"`, `target = "${GATE_MOUNT}"`]
+        : []),
+      '',
+    ].join('\n');
+    await writeFile(configFile, toml);
+    return new E2eEnv(fake, dir, configFile, instanceId, healthPort, gateDir);
+  }
+
+  /** Starts `runner run --config <file>` with the token in RUNNER_TOKEN, as the docs tell users to. */
+  async startDaemon(): Promise<DaemonProcess> {
+    const d = await DaemonProcess.start(this.configFile, childEnv(this.fake.pat));
+    this.daemons.push(d);
+    return d;
+  }
+
+  /** A job script that runs until `openGate()`: how tests hold a job busy without guessing durations. */
+  gatedScript(): string {
+    if (!this.gateDir) throw new Error('E2eEnv created without gate: true');
+    return `until [ -e ${GATE_MOUNT}/open ]; do sleep 0.05; done`;
+  }
+
+  async openGate(): Promise<void> {
+    if (!this.gateDir) throw new Error('E2eEnv created without gate: true');
+    await writeFile(join(this.gateDir, 'open'), '');
+  }
+
+  get labelFilter(): string[] {
+    return [`${LABEL_INSTANCE}=${this.instanceId}`];
+  }
+
+  /** Containers carrying our instance label, stopped ones included. */
+  containers(opts: { running?: boolean } = {}): Promise<Docker.ContainerInfo[]> {
+    return testDocker.listContainers({
+      all: !opts.running,
+      filters: { label: this.labelFilter },
+    });
+  }
+
+  /** Polls the engine until `fn` of our containers holds; says what it saw last on timeout. */
+  waitContainers<T>(
+    fn: (cs: Docker.ContainerInfo[]) => T | undefined | false,
+    opts: { what: string; timeout?: number; running?: boolean },
+  ): Promise<T> {
+    return pollUntil(async () => fn(await this.containers({ running: opts.running })), {
+      timeout: opts.timeout ?? 20_000,
+      interval: 100,
+      what: opts.what,
+    });
+  }
+
+  async status(): Promise<DaemonStatus> {
+    const res = await fetch(`http://127.0.0.1:${this.healthPort}/api/status`);
+    if (!res.ok) throw new Error(`/api/status answered ${res.status}`);
+    return (await res.json()) as DaemonStatus;
+  }
+
+  /**
+   * The end state every test must reach: no container with our label, no registration at the fake,
+   * and (after a graceful stop) no session.
+   */
+  async expectNothingLeft(opts: { sessions: boolean }): Promise<void> {
+    expect(await this.containers()).toEqual([]);
+    expect(this.fake.runners()).toEqual([]);
+    if (opts.sessions) expect(this.fake.sessions()).toEqual([]);
+  }
+
+  /** afterEach: kill what is still running, remove whatever carries our label, close the fake. */
+  async cleanup(): Promise<void> {
+    await Promise.all(this.daemons.map((d) => d.kill()));
+    await removeByInstance(this.instanceId);
+    await this.fake.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** SIGTERM, then the exit a graceful drain must end in. */
+export async function stopGracefully(d: DaemonProcess, timeout = 30_000): Promise<void> {
+  d.signal('SIGTERM');
+  const exit = await d.waitForExit(timeout);
+  expect(exit, d.tail()).toEqual({ code: 0, signal: null });
+}
+
+/** The daemon's environment: ours minus RUNNER_* (a developer's shell must not change the config). */
+function childEnv(token: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RUNNER_')) env[k] = v;
+  env.RUNNER_TOKEN = token;
+  env.NO_COLOR = '1';
+  return env;
+}
+
+/** A port nothing listens on right now (the daemon binds it a moment later). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', resolve);
+  });
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  return addr.port;
+}
+
+export interface ContainerEvent {
+  action: string;
+  id: string;
+  name: string;
+}
+
+/**
+ * Every create/destroy of a container with our instance label, as the engine reports it. Counting
+ * from events (not from samples) sees even a container that exists for a few milliseconds.
+ */
+export class ContainerWatch {
+  readonly events: ContainerEvent[] = [];
+  live = 0;
+  peak = 0;
+  readonly #stream: Readable;
+
+  private constructor(stream: Readable) {
+    this.#stream = stream;
+    createInterface({ input: stream }).on('line', (line) => {
+      const e = toEvent(line);
+      if (!e) return;
+      this.events.push(e);
+      if (e.action === 'create') this.live++;
+      if (e.action === 'destroy') this.live--;
+      this.peak = Math.max(this.peak, this.live);
+    });
+    // Destroyed by stop(); an engine hiccup shows up as missing events, which the assertions catch.
+    stream.on('error', () => {});
+  }
+
+  /** Resolves once the engine has accepted the subscription: nothing after this is missed. */
+  static async start(env: E2eEnv): Promise<ContainerWatch> {
+    const stream = (await testDocker.getEvents({
+      filters: { type: ['container'], event: ['create', 'destroy'], label: env.labelFilter },
+    })) as Readable;
+    return new ContainerWatch(stream);
+  }
+
+  count(action: string): number {
+    return this.events.filter((e) => e.action === action).length;
+  }
+
+  stop(): void {
+    this.#stream.destroy();
+  }
+}
+
+/**
+ * Container events with `label` between two instants, from the engine's own history: proves that
+ * nothing with our label appeared while a process ran, without having to watch at the right moment.
+ */
+export async function containerEventsBetween(
+  label: string[],
+  sinceMs: number,
+  untilMs: number,
+): Promise<ContainerEvent[]> {
+  const stream = (await testDocker.getEvents({
+    // Whole seconds, widened outwards: the engine's history is queried in seconds.
+    since: Math.floor(sinceMs / 1000) - 1,
+    until: Math.ceil(untilMs / 1000) + 1,
+    filters: { type: ['container'], label },
+  })) as Readable;
+  const out: ContainerEvent[] = [];
+  for await (const line of createInterface({ input: stream })) {
+    const e = toEvent(line);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+export const managedByFilter = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+
+function toEvent(line: string): ContainerEvent | undefined {
+  if (!line.trim()) return undefined;
+  const ev = JSON.parse(line) as {
+    Action?: string;
+    status?: string;
+    Actor?: { ID?: string; Attributes?: Record<string, string> };
+  };
+  return {
+    action: ev.Action ?? ev.status ?? '',
+    id: ev.Actor?.ID ?? '',
+    name: ev.Actor?.Attributes?.name ?? '',
+  };
+}
