@@ -103,6 +103,10 @@ export class Releaser {
         await this.provisioner.discard(s, recycle);
         return;
       }
+      await fleet.save(s);
+      // Back in the pool before the sleep finishes: a start may claim it now (its steps wait for this
+      // lock, then wake it), so a hot-cache machine is never passed over for a cold one meanwhile.
+      s.use = 'idle';
       const slept = await ops.quietly(
         `sleeping machine ${s.id}`,
         (sig) => ops.sleep(s.id, sig),
@@ -114,8 +118,6 @@ export class Releaser {
       }
       this.#figures(s);
       s.awakeSince = undefined;
-      await fleet.save(s);
-      s.use = 'idle';
       this.c.log.debug({ machineId: s.id, why, asleep: slept }, 'machine back in the pool');
     });
   }

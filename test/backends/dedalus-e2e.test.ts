@@ -86,8 +86,6 @@ describe('Dedalus backend end to end: daemon, fake Actions service, fake Dedalus
     });
     f.queueJob({ scaleSet: 'cloud', script: 'test -f "$HOME/.cache/tool/blob" && test ! -e leftover' });
     const jobs = await completed(f, 2);
-    for (const l of sink.lines) { const j = JSON.parse(l); if (/runner started|online|figures/.test(j.msg)) console.log('DBG', j.msg, j.runner, j.tier ?? '', j.machineId ?? ''); }
-    console.log('DBG jobs', JSON.stringify(jobs.map((j) => [j.runnerName, j.result])));
     expect(jobs.map((j) => j.result)).toEqual(['succeeded', 'succeeded']);
     // Both jobs ran on the pool machine (its caches), each provisioned machine exactly once.
     const runners = d.executions(pooled.id).filter((e) => 'ACTIONS_RUNNER_INPUT_JITCONFIG' in e.env);

@@ -1,27 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LABEL_RUNNER_NAME } from '../../src/labels.js';
+import { delay } from '../../src/util/abort.js';
 import { testDocker, useDocker } from '../setup/docker.js';
 import { ContainerWatch, E2eEnv, type E2eOptions, SCALE_SET, stopGracefully } from './support/e2e-env.js';
 
 useDocker();
 
 const envs: E2eEnv[] = [];
-const watches: ContainerWatch[] = [];
 afterEach(async () => {
-  for (const w of watches.splice(0)) w.stop();
   await Promise.all(envs.splice(0).map((e) => e.cleanup()));
 });
 
-async function setup(opts: E2eOptions) {
+async function setup(opts: E2eOptions): Promise<E2eEnv> {
   const env = await E2eEnv.create(opts);
   envs.push(env);
   return env;
-}
-
-async function watch(env: E2eEnv): Promise<ContainerWatch> {
-  const w = await ContainerWatch.start(env);
-  watches.push(w);
-  return w;
 }
 
 const allCompleted = (env: E2eEnv, n: number, timeout = 45_000) =>
@@ -30,10 +22,14 @@ const allCompleted = (env: E2eEnv, n: number, timeout = 45_000) =>
     { what: `${n} jobs completed`, timeout },
   );
 
+const idleRunners = (env: E2eEnv) => env.fake.runners().filter((r) => r.status === 'idle');
+
+const names = (cs: { Names?: string[] }[]) => cs.map((c) => (c.Names?.[0] ?? '').replace(/^\//, '')).sort();
+
 describe('runner run on a real Docker engine: scaling', () => {
   it('runs every job in a fresh container that is gone afterwards', async () => {
     const env = await setup({ maxRunners: 3 });
-    const w = await watch(env);
+    const w = await ContainerWatch.start(env);
     const d = await env.startDaemon();
     const started = await d.waitForLog((l) => l.json?.msg === 'runner started', { what: 'runner started' });
     // The id the daemon runs as is the one persisted in state-dir, i.e. the label the test filters on.
@@ -52,6 +48,121 @@ describe('runner run on a real Docker engine: scaling', () => {
     expect(w.count('destroy')).toBe(5);
     expect(new Set(w.events.map((e) => e.name))).toEqual(runnerNames);
     await env.fake.waitFor(() => env.fake.runners().length === 0, { what: 'registrations gone' });
+
+    await stopGracefully(d);
+    await env.expectNothingLeft({ sessions: true });
+  });
+
+  it('never runs more than max-runners containers or registrations in a burst', async () => {
+    const env = await setup({ maxRunners: 3 });
+    // Two independent views of "how many at once": the engine's create/destroy events (exact, sees
+    // even a container that lives for milliseconds) and `docker ps` samples, plus every registration
+    // change at the fake.
+    const w = await ContainerWatch.start(env);
+    let registrationsPeak = 0;
+    env.observeFake(() => {
+      registrationsPeak = Math.max(registrationsPeak, env.fake.runners().length);
+    });
+    let listedPeak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        listedPeak = Math.max(listedPeak, (await env.containers()).length);
+        // Paces the sampler, it synchronises nothing: the event count above is the exact measure.
+        await delay(50);
+      }
+    })();
+
+    const d = await env.startDaemon();
+    await env.fake.waitFor(() => env.fake.sessions().length === 1, { what: 'session', timeout: 20_000 });
+    for (let i = 0; i < 10; i++) env.fake.queueJob({ scaleSet: SCALE_SET, script: 'sleep 0.2' });
+    await allCompleted(env, 10, 60_000);
+    await env.waitContainers((cs) => cs.length === 0, { what: 'every runner container removed' });
+    sampling = false;
+    await sampler;
+
+    expect(env.fake.jobs().map((j) => j.result)).toEqual(Array(10).fill('succeeded'));
+    expect(w.peak).toBeLessThanOrEqual(3);
+    expect(listedPeak).toBeLessThanOrEqual(3);
+    expect(registrationsPeak).toBeLessThanOrEqual(3);
+    // And the burst really ran in parallel, so the bound above was actually pressed against.
+    expect(w.peak).toBeGreaterThanOrEqual(2);
+    expect(registrationsPeak).toBeGreaterThanOrEqual(2);
+    expect(w.count('create')).toBe(10);
+    expect(w.count('destroy')).toBe(10);
+
+    await stopGracefully(d);
+    await env.expectNothingLeft({ sessions: true });
+  });
+
+  it('keeps a warm pool of min-runners that picks up a job and is refilled', async () => {
+    const env = await setup({ minRunners: 2, maxRunners: 4 });
+    const d = await env.startDaemon();
+    const warm = await env.fake.waitFor(
+      () => {
+        const idle = idleRunners(env);
+        return idle.length === 2 ? idle.map((r) => r.name).sort() : undefined;
+      },
+      { what: 'two idle runners registered', timeout: 30_000 },
+    );
+    // Each idle registration is backed by a running container of the same name, and nothing else runs.
+    expect(names(await env.containers({ running: true }))).toEqual(warm);
+
+    env.fake.queueJob({ scaleSet: SCALE_SET, script: 'sleep 0.2' });
+    await allCompleted(env, 1);
+    const job = env.fake.jobs()[0]!;
+    expect(job.result).toBe('succeeded');
+    expect(warm).toContain(job.runnerName);
+
+    // The pool is back at two idle runners, the used one is gone, and the containers match again.
+    const refilled = await env.fake.waitFor(
+      () => {
+        const idle = idleRunners(env);
+        return idle.length === 2 && env.fake.runners().length === 2 ? idle.map((r) => r.name).sort() : undefined;
+      },
+      { what: 'pool refilled to two idle runners', timeout: 30_000 },
+    );
+    expect(refilled).not.toContain(job.runnerName);
+    await env.waitContainers((cs) => JSON.stringify(names(cs)) === JSON.stringify(refilled), {
+      what: 'containers = the two idle runners',
+    });
+
+    await stopGracefully(d);
+    await env.expectNothingLeft({ sessions: true });
+  });
+
+  it('notices a `docker kill` of an idle runner and replaces it', async () => {
+    const env = await setup({ minRunners: 1, maxRunners: 2 });
+    const d = await env.startDaemon();
+    const victim = await env.fake.waitFor(() => idleRunners(env)[0], {
+      what: 'an idle runner',
+      timeout: 30_000,
+    });
+    const [container] = await env.containers({ running: true });
+    expect(names([container!])).toEqual([victim.name]);
+
+    await testDocker.getContainer(container!.Id).kill();
+
+    // A new runner registers and comes up idle in a new container; the dead one's registration and
+    // container are removed.
+    const replacement = await env.fake.waitFor(
+      () => {
+        const idle = idleRunners(env);
+        return idle.length === 1 && env.fake.runners().length === 1 && idle[0]!.name !== victim.name
+          ? idle[0]
+          : undefined;
+      },
+      { what: 'a replacement runner, and the killed one unregistered', timeout: 30_000 },
+    );
+    await env.waitContainers((cs) => JSON.stringify(names(cs)) === JSON.stringify([replacement.name]), {
+      what: 'only the replacement container left',
+    });
+    expect(d.logs('runner exited').map((l) => l.runner)).toContain(victim.name);
+
+    // The replacement is a working runner, not just a container.
+    env.fake.queueJob({ scaleSet: SCALE_SET, script: 'sleep 0.2' });
+    await allCompleted(env, 1);
+    expect(env.fake.jobs()[0]).toMatchObject({ result: 'succeeded', runnerName: replacement.name });
 
     await stopGracefully(d);
     await env.expectNothingLeft({ sessions: true });

@@ -45,6 +45,7 @@ export interface E2eOptions {
  */
 export class E2eEnv {
   readonly daemons: DaemonProcess[] = [];
+  readonly #stoppers: (() => Promise<void>)[] = [];
 
   private constructor(
     readonly fake: FakeActionsService,
@@ -158,8 +159,35 @@ export class E2eEnv {
     if (opts.sessions) expect(this.fake.sessions()).toEqual([]);
   }
 
+  /**
+   * Calls `fn` on every state change of the fake (and on its 20 ms ticker) until the returned stop
+   * function is called: sees every registration the moment it is made, without sampling guesswork.
+   */
+  observeFake(fn: () => void): () => Promise<void> {
+    let stopped = false;
+    const done = this.fake.waitFor(
+      () => {
+        fn();
+        return stopped;
+      },
+      { timeout: 600_000, what: 'observer stopped' },
+    );
+    const stop = async () => {
+      stopped = true;
+      await done;
+    };
+    this.onCleanup(stop);
+    return stop;
+  }
+
+  /** Runs `fn` first thing in cleanup() (watchers and observers that must stop before the fake closes). */
+  onCleanup(fn: () => Promise<void> | void): void {
+    this.#stoppers.push(async () => fn());
+  }
+
   /** afterEach: kill what is still running, remove whatever carries our label, close the fake. */
   async cleanup(): Promise<void> {
+    await Promise.all(this.#stoppers.map((s) => s()));
     await Promise.all(this.daemons.map((d) => d.kill()));
     await removeByInstance(this.instanceId);
     await this.fake.close();
@@ -231,7 +259,9 @@ export class ContainerWatch {
     const stream = (await testDocker.getEvents({
       filters: { type: ['container'], event: ['create', 'destroy'], label: env.labelFilter },
     })) as Readable;
-    return new ContainerWatch(stream);
+    const w = new ContainerWatch(stream);
+    env.onCleanup(() => w.stop());
+    return w;
   }
 
   count(action: string): number {
@@ -281,3 +311,4 @@ function toEvent(line: string): ContainerEvent | undefined {
     name: ev.Actor?.Attributes?.name ?? '',
   };
 }
+

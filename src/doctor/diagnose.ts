@@ -1,0 +1,109 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ConfigFlags, loadConfig } from '../config/index.js';
+import { loadInstanceId } from '../state/instance.js';
+import { type Liveness, probeDaemon } from './liveness.js';
+import { ScaleSetScan } from './scale-set-scan.js';
+import type { FixOutcome, ScaleSetInspection } from './types.js';
+
+export interface DoctorOptions {
+  configFile?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  flags?: ConfigFlags;
+  fix: boolean;
+  /** Fix although doctor cannot tell whether a daemon runs (health-port = 0): the user says it does not. */
+  force: boolean;
+  /** Per backend or GitHub call. */
+  timeoutMs: number;
+}
+
+export interface DoctorReport {
+  file: string;
+  stateDir: string;
+  daemon: Liveness;
+  instanceId: string | undefined;
+  scaleSets: ScaleSetInspection[];
+  /** Set when --fix ran. */
+  fixed: FixOutcome[] | undefined;
+  /** Why --fix did not run, when it was asked for. */
+  refused: string | undefined;
+  /** Inspection or fix failures that are not tied to one finding. */
+  errors: string[];
+  ok: boolean;
+}
+
+/**
+ * `runner doctor`: everything runner owns that nothing uses, across every scale set and backend of
+ * the config, and with `fix` its removal. Fixing refuses while a daemon for the config may be alive:
+ * it would race the daemon's own adoption and cleanup.
+ */
+export async function diagnose(opts: DoctorOptions): Promise<DoctorReport> {
+  const config = await loadConfig({ file: opts.configFile, env: opts.env, flags: opts.flags ?? {} });
+  const daemon = await probeDaemon(config);
+  const report: DoctorReport = {
+    file: config.file,
+    stateDir: config.stateDir,
+    daemon,
+    instanceId: undefined,
+    scaleSets: [],
+    fixed: undefined,
+    refused: opts.fix ? refusal(daemon, opts.force) : undefined,
+    errors: [],
+    ok: false,
+  };
+  // loadInstanceId would create an id; with none on disk no daemon of this config ever owned anything.
+  if (!(await exists(join(config.stateDir, 'instance-id')))) {
+    report.ok = report.refused === undefined;
+    return report;
+  }
+  report.instanceId = await loadInstanceId(config.stateDir);
+  const instanceId = report.instanceId;
+  const scans = config.scaleSets.map(
+    (set) =>
+      new ScaleSetScan({ config, set, instanceId, env: opts.env, daemon: daemon.state, timeoutMs: opts.timeoutMs }),
+  );
+  try {
+    report.scaleSets = await Promise.all(scans.map((s) => s.inspect()));
+    if (opts.fix && report.refused === undefined) {
+      report.fixed = [];
+      for (const [i, scan] of scans.entries()) {
+        const findings = report.scaleSets[i]?.findings ?? [];
+        if (findings.length === 0) continue;
+        const { outcomes, errors } = await scan.fix(findings);
+        report.fixed.push(...outcomes);
+        report.errors.push(...errors);
+      }
+    }
+  } finally {
+    for (const scan of scans) {
+      const err = await scan.close();
+      if (err) report.errors.push(err);
+    }
+  }
+  const inspectErrors = report.scaleSets.flatMap((s) => s.errors);
+  const findings = report.scaleSets.flatMap((s) => s.findings);
+  report.ok =
+    report.refused === undefined &&
+    inspectErrors.length === 0 &&
+    report.errors.length === 0 &&
+    (report.fixed ? report.fixed.every((f) => f.result === 'removed') : findings.length === 0);
+  return report;
+}
+
+function refusal(daemon: Liveness, force: boolean): string | undefined {
+  if (daemon.state === 'stopped') return undefined;
+  if (daemon.state === 'running') {
+    return `${daemon.detail}. Stop it first (runner service stop, or Ctrl-C the foreground runner run), then run doctor --fix again; a running daemon cleans up and adopts its own runners`;
+  }
+  if (force) return undefined;
+  return `${daemon.detail}. Make sure no runner daemon with this config runs, then run doctor --fix --force`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
