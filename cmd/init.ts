@@ -27,12 +27,20 @@ export function registerInit(program: Command): void {
       cmd.option(q.flag, message);
       cmd.addOption(new Option(q.flag.replace(/^--/, '--no-')).hideHelp());
     } else {
-      const arg = q.kind === 'int' ? '<n>' : q.kind === 'choice' ? `<${q.choices.map((c) => c.value).join('|')}>` : '<value>';
+      const arg =
+        q.kind === 'int'
+          ? '<n>'
+          : q.kind === 'choice'
+            ? `<${q.choices.map((c) => c.value).join('|')}>`
+            : '<value>';
       cmd.option(`${q.flag} ${arg}`, message);
     }
   }
   cmd
-    .option('--token-inline', 'write the token itself into the file (read from $<token-env> or a hidden prompt)')
+    .option(
+      '--token-inline',
+      'write the token itself into the file (read from $<token-env> or a hidden prompt)',
+    )
     .option('-o, --output <file>', 'where to write the config', 'config.toml')
     .option('-f, --force', 'replace the output file if it exists')
     .option('-y, --yes', 'accept the default of every question no flag answers')

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addConfigFlags, flagOverrides } from '../src/config/index.js';
 import { runCommand } from '../src/daemon/run-command.js';
+import { validateCommand } from '../src/validate/index.js';
 
 export function registerRun(program: Command): void {
   const cmd = program
@@ -21,7 +22,22 @@ Signals: the first SIGTERM/SIGINT drains (idle runners removed, busy ones finish
 drain-timeout); a second one exits at once and the next start adopts the runners left behind.`,
     );
   addConfigFlags(cmd);
+  cmd.option(
+    '--dry-run',
+    'check everything `runner validate` checks, then exit; nothing is pulled or registered',
+  );
   cmd.action(async (opts: Record<string, unknown>) => {
+    if (opts.dryRun) {
+      process.exitCode = await validateCommand({
+        configFile: typeof opts.config === 'string' ? opts.config : undefined,
+        env: process.env,
+        flags: flagOverrides(opts),
+        json: false,
+        color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+        write: (t) => process.stdout.write(t),
+      });
+      return;
+    }
     const code = await runCommand({
       configFile: typeof opts.config === 'string' ? opts.config : undefined,
       flags: flagOverrides(opts),

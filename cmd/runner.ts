@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../src/version.js';
+import { registerDoctor } from './doctor.js';
 import { registerInit } from './init.js';
 import { registerRun } from './run.js';
 import { registerService } from './service.js';
@@ -20,6 +21,7 @@ registerInit(program);
 registerRun(program);
 registerValidate(program);
 registerStatus(program);
+registerDoctor(program);
 registerService(program);
 registerVersion(program);
 registerUpdate(program);

@@ -18,7 +18,10 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('Check the config, GitHub access, the backends and the host, and list every problem')
-    .option('-c, --config <file>', 'config file (default: RUNNER_CONFIG, else ./config.toml, else /etc/runner/config.toml)')
+    .option(
+      '-c, --config <file>',
+      'config file (default: RUNNER_CONFIG, else ./config.toml, else /etc/runner/config.toml)',
+    )
     .option('--json', 'print the checks as JSON')
     .option('--timeout <seconds>', 'time limit of each check', seconds, 10)
     .addHelpText(

@@ -27,8 +27,9 @@ export class PoolKeeper {
     this.#loop ??= every(this.c.timing.maintenanceIntervalMs, () => this.converge(), {
       signal: this.c.closing,
       onError: (err) => {
-        if (!isAbortError(err))
-          this.c.log.warn({ err }, 'dedalus pool maintenance failed; retrying next round');
+        // A round cut short by close() is not a failure worth a warning.
+        if (this.c.closing.aborted || isAbortError(err)) return;
+        this.c.log.warn({ err }, 'dedalus pool maintenance failed; retrying next round');
       },
     });
   }
@@ -53,6 +54,7 @@ export class PoolKeeper {
 
   async converge(): Promise<void> {
     const { fleet, cfg } = this.c;
+    await this.provisioner.replayPending(this.c.closing);
     await this.#refresh();
     if (this.c.closing.aborted) return;
     const slots = [...fleet.slots.values()];

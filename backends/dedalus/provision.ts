@@ -18,6 +18,9 @@ const REPLAY_WINDOW_MS = 24 * 3_600_000;
  * record provisioned. A machine that fails any step is deleted: half-provisioned is never trusted.
  */
 export class Provisioner {
+  /** Keys of creates this process is sending now: never replayed underneath them. */
+  readonly #sending = new Set<string>();
+
   constructor(private readonly c: DedalusContext) {}
 
   /**
@@ -57,19 +60,25 @@ export class Provisioner {
       autosleep: autosleepFor(cfg, this.c.timing),
     };
     const key = randomUUID();
-    await fleet.state.addPending({ idempotencyKey: key, body, at: this.c.now().toISOString() });
     let machineId: string;
     let phase: Slot['phase'];
+    // Marked as ours before it is written down, so a pool round never replays it underneath us.
+    this.#sending.add(key);
     try {
+      await fleet.state.addPending({ idempotencyKey: key, body, at: this.c.now().toISOString() });
       const m = await client.machines.create(body, signal, key);
       machineId = m.machine_id;
       phase = m.status.phase;
     } catch (err) {
-      await fleet.state.removePending(key);
+      // Only a refusal proves no machine was made; after a timeout or a 5xx it may exist, so the
+      // pending record stays and pool maintenance replays the key to find out.
+      if (refused(err)) await fleet.state.removePending(key);
       if (err instanceof DedalusHttpError && /QUOTA|LIMIT_EXCEEDED/i.test(err.errorCode ?? '')) {
         throw new BackendCapacityError(`Dedalus plan quota reached: ${err.message}`);
       }
       throw err;
+    } finally {
+      this.#sending.delete(key);
     }
     const slot = fleet.add(
       {
@@ -142,30 +151,42 @@ export class Provisioner {
   }
 
   /**
-   * Creates the daemon sent but never saw answered (it crashed in between): the same key and body
-   * return the machine the first request made, which is then deleted like any half-made machine.
+   * Creates sent but never seen answered (a crash, a timeout, a 5xx): the same key and body return
+   * the machine the first request made, if any, which is then deleted like any half-made machine.
+   * A replay that fails again is kept for the next round; nothing here blocks adoption.
    */
   async replayPending(signal: AbortSignal): Promise<void> {
     const { fleet, client } = this.c;
     for (const p of [...fleet.state.pendingCreates()]) {
+      if (this.#sending.has(p.idempotencyKey)) continue;
       if (this.c.now().getTime() - Date.parse(p.at) < REPLAY_WINDOW_MS) {
-        const m = await client.machines.create(p.body, signal, p.idempotencyKey);
-        if (!fleet.slots.has(m.machine_id)) {
+        let machineId: string;
+        try {
+          machineId = (await client.machines.create(p.body, signal, p.idempotencyKey)).machine_id;
+        } catch (err) {
+          if (signal.aborted) throw err;
+          if (!refused(err)) {
+            this.c.log.warn({ err }, 'replaying an unanswered machine create failed; trying again later');
+            continue;
+          }
+          await fleet.state.removePending(p.idempotencyKey);
+          continue;
+        }
+        if (!fleet.slots.has(machineId)) {
           const slot = fleet.add(
-            {
-              machineId: m.machine_id,
-              owner: { ...this.c.owner },
-              provisioned: false,
-              jobs: 0,
-              createdAt: p.at,
-            },
+            { machineId, owner: { ...this.c.owner }, provisioned: false, jobs: 0, createdAt: p.at },
             'creating',
           );
           await fleet.save(slot);
-          this.c.track(this.discard(slot, 'create interrupted by a restart'));
+          this.c.track(this.discard(slot, 'create that was never answered'));
         }
       }
       await fleet.state.removePending(p.idempotencyKey);
     }
   }
+}
+
+/** The API turned the request down (4xx other than a timeout): nothing was created. */
+function refused(err: unknown): boolean {
+  return err instanceof DedalusHttpError && err.status >= 400 && err.status < 500 && err.status !== 408;
 }

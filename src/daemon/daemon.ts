@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { backendContext } from '../../backends/context.js';
 import { createBackend } from '../../backends/index.js';
 import type { RunnerBackend } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
@@ -49,11 +49,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
 
   const runners = config.scaleSets.map((cfg) => {
     const slog = log.child({ scaleSet: cfg.name });
-    const ctx = {
-      owner: { instanceId, scaleSet: cfg.name },
-      logger: slog.child({ component: `backend/${cfg.backend}` }),
-      stateDir: join(config.stateDir, 'backends', cfg.backend),
-    };
+    const ctx = backendContext(config, cfg, instanceId, slog.child({ component: `backend/${cfg.backend}` }));
     const backend = (opts.backendFactory ?? createBackend)(cfg, ctx);
     const client = new ActionsClient({
       configUrl: cfg.url,

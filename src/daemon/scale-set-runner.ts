@@ -203,7 +203,7 @@ export class ScaleSetRunner {
       if (left > 0) {
         this.#log.warn(
           { busy: left },
-          'drain timeout reached; busy runners keep running and are adopted by the next start (or removed by `runner doctor --fix`)',
+          'drain timeout reached with runners still busy; the backend closes without removing them (Docker and Tart leave them running for the next start to adopt; Dedalus cancels them and sleeps the machines)',
         );
       }
     }

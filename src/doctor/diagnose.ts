@@ -60,7 +60,14 @@ export async function diagnose(opts: DoctorOptions): Promise<DoctorReport> {
   const instanceId = report.instanceId;
   const scans = config.scaleSets.map(
     (set) =>
-      new ScaleSetScan({ config, set, instanceId, env: opts.env, daemon: daemon.state, timeoutMs: opts.timeoutMs }),
+      new ScaleSetScan({
+        config,
+        set,
+        instanceId,
+        env: opts.env,
+        daemon: daemon.state,
+        timeoutMs: opts.timeoutMs,
+      }),
   );
   try {
     report.scaleSets = await Promise.all(scans.map((s) => s.inspect()));
@@ -103,7 +110,8 @@ async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Anything but "missing" (e.g. no permission) is left for loadInstanceId to report.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }

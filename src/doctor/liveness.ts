@@ -19,16 +19,21 @@ export async function probeDaemon(config: RunnerConfig): Promise<Liveness> {
   if (config.healthPort === 0) {
     return {
       state: 'unknown',
-      detail: 'the health server is off (health-port = 0), so doctor cannot tell whether a daemon with this config runs',
+      detail:
+        'the health server is off (health-port = 0), so doctor cannot tell whether a daemon with this config runs',
     };
   }
   const base = `http://${connectHost(config.healthHost)}:${config.healthPort}`;
   const answers = await Promise.all(['/readyz', '/healthz'].map((path) => probe(`${base}${path}`)));
   const answered = answers.find((a) => a.kind === 'http');
   if (answered) return { state: 'running', detail: `a daemon answers at ${base} (${answered.detail})` };
-  if (answers.every((a) => a.kind === 'refused')) return { state: 'stopped', detail: `nothing listens at ${base}` };
+  if (answers.every((a) => a.kind === 'refused'))
+    return { state: 'stopped', detail: `nothing listens at ${base}` };
   const other = answers.find((a) => a.kind === 'error');
-  return { state: 'unknown', detail: `${base} neither answered nor refused (${other?.detail ?? 'no answer'})` };
+  return {
+    state: 'unknown',
+    detail: `${base} neither answered nor refused (${other?.detail ?? 'no answer'})`,
+  };
 }
 
 type ProbeResult = { kind: 'http' | 'refused' | 'error'; detail: string };

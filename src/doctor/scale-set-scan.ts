@@ -1,3 +1,4 @@
+import { backendContext } from '../../backends/context.js';
 import { createBackend } from '../../backends/index.js';
 import type { OwnedRunner, RunnerBackend } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
@@ -5,7 +6,6 @@ import type { ActionsClient } from '../github/index.js';
 import { silentLogger } from '../log.js';
 import { ScaleSetStore } from '../state/scale-set-store.js';
 import { actionsClientFor } from '../validate/github-client.js';
-import { backendContext } from './backend-context.js';
 import type { Liveness } from './liveness.js';
 import { registeredId, unregister } from './registrations.js';
 import type { Finding, FixOutcome, ScaleSetInspection } from './types.js';
@@ -42,7 +42,13 @@ export class ScaleSetScan {
 
   async inspect(): Promise<ScaleSetInspection> {
     const { set } = this.#o;
-    const out: ScaleSetInspection = { scaleSet: set.name, backend: set.backend, findings: [], inUse: 0, errors: [] };
+    const out: ScaleSetInspection = {
+      scaleSet: set.name,
+      backend: set.backend,
+      findings: [],
+      inUse: 0,
+      errors: [],
+    };
     let owned: OwnedRunner[] | undefined;
     try {
       owned = await this.#backendFor().listOwned(this.#signal());
@@ -50,7 +56,13 @@ export class ScaleSetScan {
       out.errors.push(`cannot list ${set.backend} resources: ${message(err)}`);
     }
     for (const o of owned ?? []) {
-      const base = { scaleSet: set.name, backend: set.backend, name: o.name, resourceId: o.resourceId, state: o.state };
+      const base = {
+        scaleSet: set.name,
+        backend: set.backend,
+        name: o.name,
+        resourceId: o.resourceId,
+        state: o.state,
+      };
       const withId = o.runnerId === undefined ? base : { ...base, runnerId: o.runnerId };
       if (o.state === 'exited') out.findings.push({ ...withId, kind: 'exited' });
       else if (this.#o.daemon === 'running') out.inUse++;
@@ -76,7 +88,11 @@ export class ScaleSetScan {
       const base = { scaleSet: this.#o.set.name, backend: this.#o.set.backend, name };
       try {
         const id = await registeredId(this.#clientFor(), name, stored.runnerId, this.#signal());
-        out.findings.push(id === undefined ? { ...base, kind: 'stale-record' } : { ...base, kind: 'registration', runnerId: id });
+        out.findings.push(
+          id === undefined
+            ? { ...base, kind: 'stale-record' }
+            : { ...base, kind: 'registration', runnerId: id },
+        );
       } catch (err) {
         out.errors.push(`cannot check registration ${name} at GitHub: ${message(err)}`);
       }
@@ -86,7 +102,8 @@ export class ScaleSetScan {
   /** Removes what `inspect` found, each on its own: one failure does not stop the rest. */
   async fix(findings: readonly Finding[]): Promise<{ outcomes: FixOutcome[]; errors: string[] }> {
     const outcomes: FixOutcome[] = [];
-    for (const f of findings) outcomes.push(await this.#fixOne(f).catch((err: unknown) => failed(f, message(err))));
+    for (const f of findings)
+      outcomes.push(await this.#fixOne(f).catch((err: unknown) => failed(f, message(err))));
     if (this.#store) await this.#store.flush();
     // The store reports a failed write through its error callback, not through flush().
     return { outcomes, errors: this.#storeErrors.splice(0).map((e) => `state file not saved: ${e}`) };
@@ -95,7 +112,11 @@ export class ScaleSetScan {
   async #fixOne(f: Finding): Promise<FixOutcome> {
     if (f.kind === 'stale-record') {
       (await this.#storeFor()).delete(f.name);
-      return { finding: f, result: 'removed', detail: 'state-file entry dropped (nothing left at GitHub or the backend)' };
+      return {
+        finding: f,
+        result: 'removed',
+        detail: 'state-file entry dropped (nothing left at GitHub or the backend)',
+      };
     }
     // The registration goes first, as the daemon does it: GitHub refuses while the runner runs a
     // job, which is the one reliable sign that a resource we are about to delete is busy.
@@ -107,19 +128,29 @@ export class ScaleSetScan {
       registration = err instanceof Error ? err : new Error(String(err));
     }
     if (registration === 'busy') {
-      return { finding: f, result: 'skipped', detail: 'GitHub says it is running a job; left alone (run doctor again later)' };
+      return {
+        finding: f,
+        result: 'skipped',
+        detail: 'GitHub says it is running a job; left alone (run doctor again later)',
+      };
     }
     if (registration instanceof Error && f.kind !== 'exited') {
       // Deleting a live runner we could not ask GitHub about might kill a job.
       return failed(f, `not removed: cannot check its registration at GitHub: ${registration.message}`);
     }
     if (f.kind !== 'registration') await this.#backendFor().remove(f.name, this.#signal());
-    (await this.#storeFor()).delete(f.name);
     if (registration instanceof Error) {
-      return failed(f, `resource removed, but its registration at GitHub could not be removed: ${registration.message}`);
+      // The state-file entry stays: it is how the next doctor run finds that registration again.
+      return failed(
+        f,
+        `resource removed, but its registration at GitHub could not be removed: ${registration.message}`,
+      );
     }
-    const what = f.kind === 'registration' ? 'registration removed at GitHub' : `${f.backend} resource removed`;
-    return { finding: f, result: 'removed', detail: registration === 'removed' && f.kind !== 'registration' ? `${what}, registration removed at GitHub` : what };
+    (await this.#storeFor()).delete(f.name);
+    const github =
+      registration === 'removed' ? 'registration removed at GitHub' : 'no registration left at GitHub';
+    const detail = f.kind === 'registration' ? github : `${f.backend} resource removed, ${github}`;
+    return { finding: f, result: 'removed', detail };
   }
 
   /** Stops the backend's background work; never removes anything (removeAll stays off). */

@@ -1,4 +1,10 @@
-import { type AnswerKey, type AnswerValue, answersSchema, type InitAnswers, type PartialAnswers } from './answers.js';
+import {
+  type AnswerKey,
+  type AnswerValue,
+  answersSchema,
+  type InitAnswers,
+  type PartialAnswers,
+} from './answers.js';
 import { InitError } from './errors.js';
 import { parseAnswer } from './parse-answer.js';
 import type { Prompter } from './prompter.js';
@@ -56,7 +62,10 @@ export async function collectAnswers(opts: CollectOptions): Promise<InitAnswers>
     }
   }
   if (errors.length > 0) {
-    throw new InitError('INIT_USAGE', `runner init: ${plural(errors.length, 'flag')} to fix:\n  ${errors.join('\n  ')}`);
+    throw new InitError(
+      'INIT_USAGE',
+      `runner init: ${plural(errors.length, 'flag')} to fix:\n  ${errors.join('\n  ')}`,
+    );
   }
   if (missing.length > 0) throw new InitError('INIT_USAGE', missingMessage(missing, answers));
   return answersSchema.parse(answers);
@@ -76,14 +85,22 @@ async function ask(
     case 'confirm':
       return p.confirm({ message, default: fallback === true });
     case 'choice':
-      return p.select({ message, choices: q.choices, ...(fallback !== undefined ? { default: String(fallback) } : {}) });
+      return p.select({
+        message,
+        choices: q.choices,
+        ...(fallback !== undefined ? { default: String(fallback) } : {}),
+      });
     case 'int':
     case 'text': {
       const validate = async (v: string) => {
         const r = await parseAnswer(q, v, answers, cwd);
         return r.ok ? true : r.error;
       };
-      const typed = await p.text({ message, validate, ...(fallback !== undefined ? { default: String(fallback) } : {}) });
+      const typed = await p.text({
+        message,
+        validate,
+        ...(fallback !== undefined ? { default: String(fallback) } : {}),
+      });
       const parsed = await parseAnswer(q, typed, answers, cwd);
       // The prompt only returns once `validate` accepted the text, so this cannot fail.
       if (!parsed.ok) throw new Error(`${q.flag}: ${parsed.error}`);

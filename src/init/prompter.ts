@@ -40,7 +40,11 @@ export function inquirerPrompter(streams: PromptStreams): Prompter {
   return {
     text: (o) =>
       input(
-        { message: o.message, ...(o.default !== undefined ? { default: o.default } : {}), validate: o.validate },
+        {
+          message: o.message,
+          ...(o.default !== undefined ? { default: o.default } : {}),
+          validate: o.validate,
+        },
         context(),
       ),
     select: (o) =>
@@ -63,7 +67,6 @@ export function inquirerPrompter(streams: PromptStreams): Prompter {
 /** Ctrl-C or an abort at a prompt (inquirer's errors are matched by name: core is not our dependency). */
 export function isPromptCancelled(err: unknown): boolean {
   return (
-    err instanceof Error &&
-    ['ExitPromptError', 'AbortPromptError', 'CancelPromptError'].includes(err.name)
+    err instanceof Error && ['ExitPromptError', 'AbortPromptError', 'CancelPromptError'].includes(err.name)
   );
 }

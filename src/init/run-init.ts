@@ -44,7 +44,10 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
   let token: string | undefined;
   if (opts.tokenInline) {
     if (answers.auth !== 'pat' || answers.tokenEnv === undefined) {
-      throw new InitError('INIT_USAGE', '--token-inline: only for --auth pat (a GitHub App has no token to write)');
+      throw new InitError(
+        'INIT_USAGE',
+        '--token-inline: only for --auth pat (a GitHub App has no token to write)',
+      );
     }
     token = await inlineToken(answers.tokenEnv, opts.env, opts.prompter);
   }
@@ -57,6 +60,7 @@ async function confirmOverwrite(path: string, prompter: Prompter | undefined): P
   if (!(await fileExists(path))) return false;
   if (!prompter) throw exists(path);
   const replace = await prompter.confirm({ message: `${path} already exists. Replace it?`, default: false });
-  if (!replace) throw new InitError('INIT_EXISTS', `${path} left unchanged; use --output to write another file`);
+  if (!replace)
+    throw new InitError('INIT_EXISTS', `${path} left unchanged; use --output to write another file`);
   return true;
 }

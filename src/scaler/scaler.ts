@@ -6,6 +6,7 @@ import type { RunnerStateName, RunnerStatus } from '../health/status-types.js';
 import { makeRunnerName } from '../labels.js';
 import type { Scaler } from '../listener/types.js';
 import { type Logger, silentLogger } from '../log.js';
+import { forgetSecret } from '../secret.js';
 import type { ScaleSetStore } from '../state/scale-set-store.js';
 import { isAbortError } from '../util/abort.js';
 import { Backoff } from '../util/backoff.js';
@@ -237,6 +238,7 @@ export class RunnerScaler implements Scaler {
       this.#o.store.put(r.name, { createdAt: new Date(r.createdAt).toISOString() });
       const { runnerId, jitConfig } = await this.#o.registrar.register(r.name, signal);
       r.runnerId = runnerId;
+      r.jitConfig = jitConfig;
       this.#o.store.put(r.name, { runnerId, createdAt: new Date(r.createdAt).toISOString() });
       const handle = await this.#o.backend.start({ name: r.name, runnerId, jitConfig }, signal);
       r.resourceId = handle.resourceId;
@@ -318,6 +320,8 @@ export class RunnerScaler implements Scaler {
           await this.#o.backend.remove(r.name, AbortSignal.timeout(60_000));
           this.#runners.delete(r.name);
           this.#o.store.delete(r.name);
+          // A spent JIT config is useless to anyone; keep the scrub list from growing per job.
+          if (r.jitConfig) forgetSecret(r.jitConfig.reveal());
           this.counters.cleanedUp++;
           log.debug({ reason }, 'runner removed');
         } catch (err) {

@@ -23,6 +23,8 @@ export interface RunnerRecord {
   jobRequestId?: number;
   /** Taken over from a previous process after a restart. */
   adopted?: boolean;
+  /** The JIT config handed to the backend; forgotten by the log scrubber once the runner is gone. */
+  jitConfig?: Secret;
   /** The backend reported the exit while the start was still in flight. */
   exitedEarly?: boolean;
 }

@@ -13,6 +13,8 @@ export interface ValidateCommandOptions extends ValidateOptions {
  */
 export async function validateCommand(opts: ValidateCommandOptions): Promise<number> {
   const report = await validateConfig(opts);
-  opts.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, { color: opts.color }));
+  opts.write(
+    opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, { color: opts.color }),
+  );
   return report.ok ? 0 : 1;
 }

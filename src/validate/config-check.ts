@@ -39,7 +39,8 @@ export async function checkConfig(src: ConfigSource): Promise<LoadedConfig> {
     const lines = [...new Set(err.problems.map(formatProblem))];
     const checks: CheckResult[] = lines.map((line) => ({ id: 'config', title: line, status: 'fail' }));
     const last = checks[checks.length - 1];
-    if (last) last.hint = 'fix the config (config.example.toml documents every key) and run runner validate again';
+    if (last)
+      last.hint = 'fix the config (config.example.toml documents every key) and run runner validate again';
     checks.push({
       id: 'remote',
       title: 'GitHub, backend and host checks',

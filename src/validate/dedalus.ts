@@ -4,7 +4,11 @@ import { runCheck } from './run-check.js';
 import { type CheckResult, fail, ok } from './types.js';
 
 /** The Dedalus API key, tried with the cheapest read there is: one page of one machine. */
-export async function dedalusChecks(set: ScaleSetConfig, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult[]> {
+export async function dedalusChecks(
+  set: ScaleSetConfig,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<CheckResult[]> {
   const base = set.dedalus.baseUrl.replace(/\/+$/, '');
   const check = await runCheck(
     {
@@ -13,7 +17,8 @@ export async function dedalusChecks(set: ScaleSetConfig, timeoutMs: number, sign
       title: `Dedalus API at ${base} accepts the API key`,
       run: async (sig) => {
         const key = set.dedalus.apiKey;
-        if (!key || key.empty) return fail('no API key', 'set [dedalus] api-key, or DEDALUS_API_KEY in the environment');
+        if (!key || key.empty)
+          return fail('no API key', 'set [dedalus] api-key, or DEDALUS_API_KEY in the environment');
         let status: number;
         try {
           const res = await request(`${base}/v1/machines?limit=1`, {
@@ -37,7 +42,10 @@ export async function dedalusChecks(set: ScaleSetConfig, timeoutMs: number, sign
             'check [dedalus] api-key: by default it is read from DEDALUS_API_KEY; create a key in the Dedalus dashboard',
           );
         }
-        return fail(`GET /v1/machines answered ${status}`, 'check [dedalus] base-url; retry later if the service is down');
+        return fail(
+          `GET /v1/machines answered ${status}`,
+          'check [dedalus] base-url; retry later if the service is down',
+        );
       },
     },
     timeoutMs,

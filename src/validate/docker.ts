@@ -9,7 +9,11 @@ import { type CheckResult, fail, type Outcome, ok } from './types.js';
  * The Docker engine of one scale set and its runner image. Read-only: the image is looked up, never
  * pulled; whether a missing image could be pulled is asked of the registry through the engine.
  */
-export async function dockerChecks(set: ScaleSetConfig, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult[]> {
+export async function dockerChecks(
+  set: ScaleSetConfig,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<CheckResult[]> {
   const where = set.docker.host || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
   let docker: Docker | undefined;
   const engine = await runCheck(
@@ -37,7 +41,10 @@ export async function dockerChecks(set: ScaleSetConfig, timeoutMs: number, signa
   );
   const title = `runner image ${set.runnerImage} available (pull-policy ${set.docker.pullPolicy})`;
   if (engine.status !== 'ok' || !docker) {
-    return [engine, { id: 'runner-image', scaleSet: set.name, title, status: 'skip', detail: 'needs the Docker engine' }];
+    return [
+      engine,
+      { id: 'runner-image', scaleSet: set.name, title, status: 'skip', detail: 'needs the Docker engine' },
+    ];
   }
   const client = docker;
   const image = await runCheck(
@@ -69,7 +76,9 @@ async function imageOutcome(docker: Docker, set: ScaleSetConfig, signal: AbortSi
     );
   }
   if (local) {
-    return ok(`present on the engine (${local}); the registry lookup failed (${remote}), so start uses the local copy`);
+    return ok(
+      `present on the engine (${local}); the registry lookup failed (${remote}), so start uses the local copy`,
+    );
   }
   return fail(
     `not on the engine, and the registry lookup failed: ${remote}`,
@@ -94,12 +103,20 @@ async function localImage(docker: Docker, image: string, platform: string): Prom
 }
 
 /** The engine asks the registry for the manifest (GET /distribution/…): no layers are fetched. */
-async function registryLookup(docker: Docker, set: ScaleSetConfig, signal: AbortSignal): Promise<string | undefined> {
+async function registryLookup(
+  docker: Docker,
+  set: ScaleSetConfig,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const auth = set.docker.registryAuth;
   const lookup = docker.getImage(set.runnerImage).distribution(
     auth
       ? {
-          authconfig: { username: auth.username, password: auth.password.reveal(), serveraddress: auth.serverAddress },
+          authconfig: {
+            username: auth.username,
+            password: auth.password.reveal(),
+            serveraddress: auth.serverAddress,
+          },
         }
       : {},
   );

@@ -5,7 +5,11 @@ import { ActionsClient, type TransportOptions } from '../github/index.js';
  * A protocol client for one scale set's URL and credentials, for one-off commands (validate, doctor):
  * few retries, because a person is waiting and the command reports what failed.
  */
-export function actionsClientFor(set: ScaleSetConfig, env: NodeJS.ProcessEnv, timeoutMs: number): ActionsClient {
+export function actionsClientFor(
+  set: ScaleSetConfig,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): ActionsClient {
   const transport: TransportOptions = { retryMax: 1, retryWaitMin: 200, retryWaitMax: 1_000, timeoutMs };
   return new ActionsClient({
     configUrl: set.url,

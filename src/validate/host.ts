@@ -7,20 +7,29 @@ import { runCheck } from './run-check.js';
 import { type CheckResult, fail, type Outcome, ok } from './types.js';
 
 /** The daemon-wide checks: its health port and its state directory. */
-export function hostChecks(config: RunnerConfig, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult>[] {
+export function hostChecks(
+  config: RunnerConfig,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<CheckResult>[] {
   const where = `${config.healthHost}:${config.healthPort}`;
   return [
     runCheck(
       {
         id: 'health-port',
         title: config.healthPort === 0 ? 'health server off (health-port = 0)' : `health port ${where} free`,
-        run: () => (config.healthPort === 0 ? Promise.resolve(ok()) : portFree(config.healthHost, config.healthPort)),
+        run: () =>
+          config.healthPort === 0 ? Promise.resolve(ok()) : portFree(config.healthHost, config.healthPort),
       },
       timeoutMs,
       signal,
     ),
     runCheck(
-      { id: 'state-dir', title: `state-dir ${config.stateDir} writable`, run: () => writableDir(config.stateDir) },
+      {
+        id: 'state-dir',
+        title: `state-dir ${config.stateDir} writable`,
+        run: () => writableDir(config.stateDir),
+      },
       timeoutMs,
       signal,
     ),
@@ -43,7 +52,12 @@ function portFree(host: string, port: number): Promise<Outcome> {
           return;
         case 'EADDRNOTAVAIL':
         case 'ENOTFOUND':
-          resolve(fail(`health-host ${host} is not an address of this machine`, 'set health-host to a local address, e.g. 127.0.0.1'));
+          resolve(
+            fail(
+              `health-host ${host} is not an address of this machine`,
+              'set health-host to a local address, e.g. 127.0.0.1',
+            ),
+          );
           return;
         case 'EACCES':
           resolve(fail('not allowed to bind it', 'ports below 1024 need root: pick a higher health-port'));

@@ -12,18 +12,23 @@ export function renderReport(report: ValidationReport, opts: { color: boolean })
     opts.color ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text;
   const out: string[] = [];
   const line = (c: CheckResult, indent: string) => {
-    out.push(`${indent}${paint(c.status, MARKS[c.status])} ${c.title}${c.detail ? paint('dim', `: ${c.detail}`) : ''}`);
+    out.push(
+      `${indent}${paint(c.status, MARKS[c.status])} ${c.title}${c.detail ? paint('dim', `: ${c.detail}`) : ''}`,
+    );
     if (c.hint && c.status === 'fail') out.push(`${indent}  → ${c.hint}`);
   };
   const sets: string[] = [];
-  for (const c of report.checks) if (c.scaleSet !== undefined && !sets.includes(c.scaleSet)) sets.push(c.scaleSet);
+  for (const c of report.checks)
+    if (c.scaleSet !== undefined && !sets.includes(c.scaleSet)) sets.push(c.scaleSet);
 
   for (const c of report.checks.filter((c) => c.id === 'config' || c.id === 'remote')) line(c, '');
   for (const name of sets) {
     out.push('', paint('bold', `scale set ${JSON.stringify(name)}`));
     for (const c of report.checks.filter((c) => c.scaleSet === name)) line(c, '  ');
   }
-  const daemon = report.checks.filter((c) => c.scaleSet === undefined && c.id !== 'config' && c.id !== 'remote');
+  const daemon = report.checks.filter(
+    (c) => c.scaleSet === undefined && c.id !== 'config' && c.id !== 'remote',
+  );
   if (daemon.length > 0) {
     out.push('', paint('bold', 'daemon'));
     for (const c of daemon) line(c, '  ');

@@ -12,7 +12,11 @@ export interface CheckSpec {
  * Runs one check within `timeoutMs`. A check that throws or overruns is a ✗ with what was seen, never
  * an exception: one broken check must not hide the others.
  */
-export async function runCheck(spec: CheckSpec, timeoutMs: number, parent?: AbortSignal): Promise<CheckResult> {
+export async function runCheck(
+  spec: CheckSpec,
+  timeoutMs: number,
+  parent?: AbortSignal,
+): Promise<CheckResult> {
   const started = performance.now();
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = parent ? AbortSignal.any([parent, timeout]) : timeout;

@@ -27,7 +27,12 @@ export async function tartChecks(
       scaleSet: set.name,
       title: 'tart installed (on PATH)',
       run: async (sig) => {
-        const r = await execa('tart', ['--version'], { env: tartEnv, extendEnv: false, cancelSignal: sig, reject: false });
+        const r = await execa('tart', ['--version'], {
+          env: tartEnv,
+          extendEnv: false,
+          cancelSignal: sig,
+          reject: false,
+        });
         if (r.failed && (r as { code?: string }).code === 'ENOENT') {
           return fail(
             `no tart executable on PATH (${env.PATH ?? ''})`,
@@ -51,7 +56,11 @@ export async function tartChecks(
       scaleSet: set.name,
       title,
       run: async (sig) => {
-        const r = await execa('tart', ['list', '--format', 'json'], { env: tartEnv, extendEnv: false, cancelSignal: sig });
+        const r = await execa('tart', ['list', '--format', 'json'], {
+          env: tartEnv,
+          extendEnv: false,
+          cancelSignal: sig,
+        });
         return imageOutcome(set, parseList(r.stdout));
       },
     },
@@ -81,10 +90,18 @@ function imageOutcome(set: ScaleSetConfig, names: readonly string[]): Outcome {
   const wanted = remote && !last.includes(':') && !last.includes('@') ? `${image}:latest` : image;
   if (names.includes(wanted)) return ok('present');
   if (!remote) {
-    return fail('no local VM of that name', `create or clone it first (tart clone <image> ${image}), or fix runner-image`);
+    return fail(
+      'no local VM of that name',
+      `create or clone it first (tart clone <image> ${image}), or fix runner-image`,
+    );
   }
   if (set.tart.pullPolicy === 'never') {
-    return fail('not pulled, and pull-policy "never" forbids pulling it', `run tart pull ${image}, or set [tart] pull-policy`);
+    return fail(
+      'not pulled, and pull-policy "never" forbids pulling it',
+      `run tart pull ${image}, or set [tart] pull-policy`,
+    );
   }
-  return ok('not pulled yet: the first start runs tart pull, which can take a long time (run it ahead to save that)');
+  return ok(
+    'not pulled yet: the first start runs tart pull, which can take a long time (run it ahead to save that)',
+  );
 }

@@ -1,5 +1,5 @@
 import type { BackendName, ScaleSetConfig } from '../config/types.js';
-import { checkConfig, type ConfigSource } from './config-check.js';
+import { type ConfigSource, checkConfig } from './config-check.js';
 import { dedalusChecks } from './dedalus.js';
 import { dockerChecks } from './docker.js';
 import { githubChecks } from './github.js';

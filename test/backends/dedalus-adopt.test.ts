@@ -150,6 +150,30 @@ describe('dedalus backend: adoption after a crash', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).pendingCreates).toEqual([]);
   });
 
+  it('finds and deletes a machine whose create was committed but never answered', async () => {
+    const fx = await dedalusFixture();
+    const b = fx.backend({}, { timing: { maintenanceIntervalMs: 50 } });
+    await b.prepare(sig());
+    // The server makes the machine but the answer is lost, and every resend meets a 503.
+    fx.fake.faults.inject({ route: 'machines.create', kind: 'drop-response' });
+    fx.fake.faults.inject({ route: 'machines.create', status: 503, times: 4 });
+    const name = makeRunnerName(fx.owner.scaleSet, fx.owner.instanceId);
+    await expect(b.start({ name, runnerId: 9, jitConfig: fx.jit('exit 0') }, sig())).rejects.toMatchObject({
+      code: 'DEDALUS_UNAVAILABLE',
+    });
+    const [orphan] = fx.fake.machines();
+    await fx.fake.waitFor(() => orphan?.phase === 'destroyed', {
+      what: 'unanswered create found and deleted',
+    });
+    const file = MachineStateFile.fileFor(fx.stateDir, fx.owner);
+    await pollUntil(() => JSON.parse(readFileSync(file, 'utf8')).pendingCreates.length === 0, {
+      timeout: 5000,
+      what: 'pending create resolved',
+    });
+    expect(fx.fake.machines()).toHaveLength(1);
+    expect(await b.listOwned(sig())).toEqual([]);
+  });
+
   it('refuses a corrupt state file instead of forgetting which machines are ours', async () => {
     const fx = await dedalusFixture();
     mkdirSync(fx.stateDir, { recursive: true });

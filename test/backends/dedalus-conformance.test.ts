@@ -8,6 +8,7 @@ import { Secret } from '../../src/secret.js';
 import { RUNNER_DIR, TEST_RUNNER } from '../fakes/dedalus/backend-fixture.js';
 import { TEST_DELAYS } from '../fakes/dedalus/harness.js';
 import { type FakeDedalus, startFakeDedalus } from '../fakes/dedalus/index.js';
+import { provisionInstalling } from '../fakes/dedalus/provision-script.js';
 import { TEST_TIMING } from '../fakes/dedalus/timing.js';
 import { describeBackendConformance, type RunnerBehaviour } from './conformance.js';
 
@@ -18,10 +19,7 @@ beforeAll(async () => {
   fake = await startFakeDedalus({ delays: TEST_DELAYS, autosleepTickMs: 20 });
   root = mkdtempSync(join(tmpdir(), 'dedalus-conformance-'));
   provision = join(root, 'provision.sh');
-  writeFileSync(
-    provision,
-    `#!/bin/sh\nset -eu\nmkdir -p "$RUNNER_DIR"\ncp '${TEST_RUNNER}' "$RUNNER_DIR/run.sh"\n`,
-  );
+  writeFileSync(provision, provisionInstalling(TEST_RUNNER));
 });
 afterAll(async () => {
   await fake.close();

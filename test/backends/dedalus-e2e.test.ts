@@ -8,6 +8,7 @@ import { startTestDaemon } from '../daemon/harness.js';
 import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
 import { TEST_DELAYS } from '../fakes/dedalus/harness.js';
 import { type FakeDedalus, startFakeDedalus } from '../fakes/dedalus/index.js';
+import { provisionInstalling } from '../fakes/dedalus/provision-script.js';
 
 /** The fake runner of test/fakes/runner plays the Actions runner on the fake machines. */
 const FAKE_RUN_SH = fileURLToPath(new URL('../fakes/runner/run.sh', import.meta.url));
@@ -29,10 +30,7 @@ async function setup(dedalus: string) {
   const dir = await mkdtemp(join(tmpdir(), 'dedalus-e2e-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const provision = join(dir, 'provision.sh');
-  await writeFile(
-    provision,
-    `#!/bin/sh\nset -eu\nmkdir -p "$RUNNER_DIR"\ncp '${FAKE_RUN_SH}' "$RUNNER_DIR/run.sh"\necho once >> "$HOME/provisioned"\n`,
-  );
+  await writeFile(provision, provisionInstalling(FAKE_RUN_SH, 'echo once >> "$HOME/provisioned"'));
   const toml = `url = "${f.configUrl()}"
 state-dir = "${join(dir, 'state')}"
 health-port = 0

@@ -69,6 +69,11 @@ describe('dedalus backend: jobs on pooled machines', () => {
     });
     expect(figures[1]?.awakeSeconds).toBeGreaterThanOrEqual(0);
     expect(figures[1]?.estimatedCostUsd).toBeGreaterThanOrEqual(0);
+    // The usage API's view arrives in the background.
+    const usage = await fx.fake.waitFor(() => b.metrics().lastJobFigures[1]?.usage, {
+      what: 'usage figures',
+    });
+    expect(usage).toMatchObject({ rows: 1, awakeSeconds: expect.any(Number), costUsd: expect.any(Number) });
   });
 
   it('starts run.sh as an execution with the JIT config in env only, HOME under /home/machine and timeout_ms = job-timeout', async () => {

@@ -335,7 +335,7 @@ describe('fake dedalus path mapping', () => {
   it('maps guest paths in commands once, and env values only when they are paths', () => {
     const dirs = machineDirs('/tmp/root', 'dm-x');
     expect(mapGuestText(dirs, "cd /home/machine/w && cat '/tmp/a' > /root/b; echo /home/machinery")).toBe(
-      "cd /tmp/root/dm-x/home/machine/w && cat '/tmp/root/dm-x/rootfs/tmp/a' > /tmp/root/dm-x/rootfs/root/b; echo /home/machinery",
+      "cd /tmp/root/dm-x/home/machine/w && cat '/tmp/root/dm-x/rootfs/tmp/a' > /root/b; echo /home/machinery",
     );
     expect(mapGuestEnvValue(dirs, '/home/machine')).toBe('/tmp/root/dm-x/home/machine');
     expect(mapGuestEnvValue(dirs, 'abc+/tmp/xyz=')).toBe('abc+/tmp/xyz=');

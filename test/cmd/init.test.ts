@@ -48,7 +48,10 @@ describe('runner init wizard (prompts on in-memory streams)', () => {
     term.type(`${KEY.clearLine}https://github.com/my-org/app${KEY.enter}`);
     await term.answer('Scale set name', `linux-x64${KEY.enter}`);
     await term.answer('How runner authenticates', KEY.enter); // default: PAT
-    await term.answer('Environment variable that will hold the token', `${KEY.clearLine}GH_RUNNER_PAT${KEY.enter}`);
+    await term.answer(
+      'Environment variable that will hold the token',
+      `${KEY.clearLine}GH_RUNNER_PAT${KEY.enter}`,
+    );
     await term.answer('Where runners run', KEY.enter); // default: docker
     await term.answer('Runner container image', `${KEY.clearLine}runner-fake:test${KEY.enter}`);
     await term.answer('docker-in-docker', `y${KEY.enter}`);
@@ -123,6 +126,27 @@ describe('runner init wizard (prompts on in-memory streams)', () => {
     expect(set?.tart.poolSize).toBe(1);
     expect(set?.maxRunners).toBe(2);
   });
+
+  it('with --token-inline and no token in the environment, asks for it hidden and writes it', async () => {
+    const cwd = tempDir();
+    const term = new PromptDriver();
+    const token = 'ghp_typed_at_the_prompt_123';
+    const done = runInit({
+      given: { url: 'https://github.com/my-org', name: 'ci', auth: 'pat' },
+      output: 'config.toml',
+      force: false,
+      yes: true,
+      tokenInline: true,
+      cwd,
+      env: {},
+      prompter: inquirerPrompter({ input: term.input, output: term.output }),
+    });
+    await term.answer('Token to write into the file (hidden)', `${token}${KEY.enter}`);
+    const result = await done;
+    expect(term.screen).not.toContain(token);
+    expect(parse(readFileSync(result.path, 'utf8')).token).toBe(token);
+    expect(mode(result.path)).toBe('600');
+  });
 });
 
 describe('runner init (built CLI, no terminal)', () => {
@@ -135,7 +159,17 @@ describe('runner init (built CLI, no terminal)', () => {
   it('writes a docker config from flags alone that reads back to the same values', async () => {
     const cwd = tempDir();
     const r = await runCli(
-      [...base, '--backend', 'docker', '--runner-image', 'runner-fake:test', '--dind', '--max-runners', '3', '--yes'],
+      [
+        ...base,
+        '--backend',
+        'docker',
+        '--runner-image',
+        'runner-fake:test',
+        '--dind',
+        '--max-runners',
+        '3',
+        '--yes',
+      ],
       { cwd, env: { ...process.env, RUNNER_TOKEN: '' } },
     );
     expect(r.stderr).toBe('');
@@ -160,12 +194,25 @@ describe('runner init (built CLI, no terminal)', () => {
   it('writes a tart config, pool size included', async () => {
     const cwd = tempDir();
     const r = await runCli(
-      [...base, '--backend', 'tart', '--runner-image', 'ghcr.io/cirruslabs/macos:latest', '--pool-size', '2', '--yes'],
+      [
+        ...base,
+        '--backend',
+        'tart',
+        '--runner-image',
+        'ghcr.io/cirruslabs/macos:latest',
+        '--pool-size',
+        '2',
+        '--yes',
+      ],
       { cwd },
     );
     expect(r.code).toBe(0);
     const set = (await readBack(join(cwd, 'config.toml'), { RUNNER_TOKEN: 't' })).scaleSets[0];
-    expect(set).toMatchObject({ backend: 'tart', runnerImage: 'ghcr.io/cirruslabs/macos:latest', maxRunners: 2 });
+    expect(set).toMatchObject({
+      backend: 'tart',
+      runnerImage: 'ghcr.io/cirruslabs/macos:latest',
+      maxRunners: 2,
+    });
     expect(set?.tart.poolSize).toBe(2);
   });
 
@@ -178,7 +225,8 @@ describe('runner init (built CLI, no terminal)', () => {
     expect(r.code).toBe(0);
     const text = readFileSync(join(cwd, 'config.toml'), 'utf8');
     expect(parse(text)).toMatchObject({ dedalus: { 'api-key': 'env:DK', max: 7 }, 'max-runners': 7 });
-    const set = (await readBack(join(cwd, 'config.toml'), { RUNNER_TOKEN: 't', DK: 'dk-secret' })).scaleSets[0];
+    const set = (await readBack(join(cwd, 'config.toml'), { RUNNER_TOKEN: 't', DK: 'dk-secret' }))
+      .scaleSets[0];
     expect(set?.backend).toBe('dedalus');
     expect(set?.dedalus.max).toBe(7);
     expect(set?.dedalus.apiKey?.reveal()).toBe('dk-secret');
@@ -229,7 +277,15 @@ describe('runner init (built CLI, no terminal)', () => {
     const cwd = tempDir();
     const r = await runCli(['init', '--backend', 'tart'], { cwd });
     expect(r.code).toBe(1);
-    for (const flag of ['--url', '--name', '--auth', '--token-env', '--runner-image', '--pool-size', '--max-runners']) {
+    for (const flag of [
+      '--url',
+      '--name',
+      '--auth',
+      '--token-env',
+      '--runner-image',
+      '--pool-size',
+      '--max-runners',
+    ]) {
       expect(r.stderr).toContain(flag);
     }
     expect(r.stderr).toMatch(/--url\s+GitHub URL.*\(required\)/);
@@ -239,7 +295,18 @@ describe('runner init (built CLI, no terminal)', () => {
   it('reports every bad flag at once, with the same rule the config uses', async () => {
     const cwd = tempDir();
     const r = await runCli(
-      ['init', '--url', 'github.com/x', '--name', 'n', '--max-runners', '0', '--app-private-key', 'k.pem', '--yes'],
+      [
+        'init',
+        '--url',
+        'github.com/x',
+        '--name',
+        'n',
+        '--max-runners',
+        '0',
+        '--app-private-key',
+        'k.pem',
+        '--yes',
+      ],
       { cwd },
     );
     expect(r.code).toBe(1);
@@ -266,11 +333,17 @@ describe('runner init (built CLI, no terminal)', () => {
   it('writes the token itself only with --token-inline, taking it from the environment', async () => {
     const cwd = tempDir();
     const token = 'ghp_inline_0123456789';
-    const missing = await runCli([...base, '--yes', '--token-inline'], { cwd, env: { ...process.env, RUNNER_TOKEN: '' } });
+    const missing = await runCli([...base, '--yes', '--token-inline'], {
+      cwd,
+      env: { ...process.env, RUNNER_TOKEN: '' },
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('set $RUNNER_TOKEN');
 
-    const r = await runCli([...base, '--yes', '--token-inline'], { cwd, env: { ...process.env, RUNNER_TOKEN: token } });
+    const r = await runCli([...base, '--yes', '--token-inline'], {
+      cwd,
+      env: { ...process.env, RUNNER_TOKEN: token },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(token);
     expect(parse(readFileSync(join(cwd, 'config.toml'), 'utf8')).token).toBe(token);

@@ -7,10 +7,11 @@ import type { ValidationReport } from '../../src/validate/index.js';
 import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
 import { startFakeDedalus } from '../fakes/dedalus/index.js';
 import { FAKE_TART_DIR, FakeTart } from '../fakes/tart/index.js';
+import { useDocker } from '../setup/docker.js';
 import { cliBundle, node24, runCli } from './support/built-cli.js';
 import { unusedPort, writeConfig } from './support/config-file.js';
 
-const IMAGE = 'runner-fake:test';
+const { image: IMAGE } = useDocker();
 
 let fake: FakeActionsService;
 let dir: string;
@@ -86,7 +87,7 @@ describe('runner validate (built CLI)', () => {
       expect(r.stdout).toContain(line);
     }
     expect(r.stdout).not.toContain('✗');
-    expect(r.stdout).not.toMatch(/\u001b\[/); // no colours without a terminal
+    expect(r.stdout).not.toContain('\u001b['); // no colours without a terminal
     const routes = fake.requests.slice(before).map((q) => q.route);
     expect(routes).toContain('runner-groups');
     expect(routes.filter((x) => ['scale-sets', 'sessions', 'jit-config'].includes(x))).toEqual([]);
@@ -134,14 +135,22 @@ describe('runner validate (built CLI)', () => {
       detail: expect.stringContaining('pull-policy "never" forbids pulling it'),
       hint: expect.stringContaining('docker pull runner-fake:no-such-tag'),
     });
-    expect(byId(report, 'health-port')[0]).toMatchObject({ status: 'fail', detail: 'another process listens on it' });
-    expect(byId(report, 'state-dir')[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('not a directory') });
+    expect(byId(report, 'health-port')[0]).toMatchObject({
+      status: 'fail',
+      detail: 'another process listens on it',
+    });
+    expect(byId(report, 'state-dir')[0]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('not a directory'),
+    });
     expect(report.checks.filter((c) => c.status === 'fail')).toHaveLength(4);
   });
 
   it('says GitHub is unreachable, with a hint, when nothing answers at the URL', async () => {
     const closed = await unusedPort();
-    const { code, report } = await validateJson(await goodConfig({ url: `http://127.0.0.1:${closed}/my-org` }));
+    const { code, report } = await validateJson(
+      await goodConfig({ url: `http://127.0.0.1:${closed}/my-org` }),
+    );
     expect(code).toBe(1);
     expect(byId(report, 'github')[0]).toMatchObject({
       status: 'fail',
@@ -163,7 +172,12 @@ describe('runner validate (built CLI)', () => {
     });
     rmSync(dir, { recursive: true, force: true });
 
-    fake.faults.inject({ route: 'registration-token', status: 403, times: 5, body: '{"message":"Resource not accessible by personal access token"}' });
+    fake.faults.inject({
+      route: 'registration-token',
+      status: 403,
+      times: 5,
+      body: '{"message":"Resource not accessible by personal access token"}',
+    });
     const repo = await validateJson(await goodConfig({ url: fake.configUrl('my-org/my-repo') }));
     expect(byId(repo.report, 'github')[0]).toMatchObject({
       status: 'fail',
@@ -174,10 +188,7 @@ describe('runner validate (built CLI)', () => {
 
   it('checks each scale set on its own', async () => {
     const config = await goodConfig({
-      scaleset: [
-        { name: 'a' },
-        { name: 'b', 'runner-group': 'missing' },
-      ],
+      scaleset: [{ name: 'a' }, { name: 'b', 'runner-group': 'missing' }],
     });
     const { report } = await validateJson(config);
     const groups = byId(report, 'runner-group');
@@ -210,7 +221,12 @@ describe('runner validate: tart and dedalus', () => {
   it('finds tart and a pulled image, and a missing image that pull-policy "never" cannot fetch', async () => {
     const config = setsConfig([
       { name: 'mac', backend: 'tart', 'runner-image': 'ghcr.io/acme/macos:15' },
-      { name: 'mac-offline', backend: 'tart', 'runner-image': 'ghcr.io/acme/other:1', tart: { 'pull-policy': 'never' } },
+      {
+        name: 'mac-offline',
+        backend: 'tart',
+        'runner-image': 'ghcr.io/acme/other:1',
+        tart: { 'pull-policy': 'never' },
+      },
     ]);
     const home = join(dir, 'tart-home');
     mkdirSync(home);
@@ -221,7 +237,10 @@ describe('runner validate: tart and dedalus', () => {
     const image = (set: string) => report.checks.find((c) => c.id === 'runner-image' && c.scaleSet === set);
     expect(report.checks.find((c) => c.id === 'tart-cli')?.status).toBe('ok');
     expect(image('mac')).toMatchObject({ status: 'ok', detail: 'present' });
-    expect(image('mac-offline')).toMatchObject({ status: 'fail', hint: expect.stringContaining('tart pull ghcr.io/acme/other:1') });
+    expect(image('mac-offline')).toMatchObject({
+      status: 'fail',
+      hint: expect.stringContaining('tart pull ghcr.io/acme/other:1'),
+    });
   });
 
   it('says tart is missing from PATH, and skips the image check that needs it', async () => {
@@ -243,7 +262,11 @@ describe('runner validate: tart and dedalus', () => {
     const config = setsConfig([
       { name: 'good', backend: 'dedalus', dedalus: { 'base-url': dedalus.url, 'api-key': 'env:DK_GOOD' } },
       { name: 'bad', backend: 'dedalus', dedalus: { 'base-url': dedalus.url, 'api-key': 'env:DK_BAD' } },
-      { name: 'down', backend: 'dedalus', dedalus: { 'base-url': `http://127.0.0.1:${await unusedPort()}`, 'api-key': 'env:DK_GOOD' } },
+      {
+        name: 'down',
+        backend: 'dedalus',
+        dedalus: { 'base-url': `http://127.0.0.1:${await unusedPort()}`, 'api-key': 'env:DK_GOOD' },
+      },
     ]);
     const { code, report } = await validateJson(config, { DK_GOOD: dedalus.apiKey, DK_BAD: 'dk-wrong' });
     expect(code).toBe(1);
@@ -252,6 +275,9 @@ describe('runner validate: tart and dedalus', () => {
     expect(api('bad')).toMatchObject({ status: 'fail', detail: expect.stringContaining('rejected (401)') });
     expect(api('down')).toMatchObject({ status: 'fail', hint: expect.stringContaining('base-url') });
     expect(dedalus.mutations()).toEqual([]);
-    expect(report.checks.find((c) => c.id === 'health-port')).toMatchObject({ status: 'ok', title: expect.stringContaining('off') });
+    expect(report.checks.find((c) => c.id === 'health-port')).toMatchObject({
+      status: 'ok',
+      title: expect.stringContaining('off'),
+    });
   });
 });

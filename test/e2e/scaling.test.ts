@@ -1,13 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { delay } from '../../src/util/abort.js';
 import { testDocker, useDocker } from '../setup/docker.js';
-import { ContainerWatch, E2eEnv, type E2eOptions, SCALE_SET, stopGracefully } from './support/e2e-env.js';
+import {
+  ContainerWatch,
+  containerNames,
+  E2eEnv,
+  type E2eOptions,
+  SCALE_SET,
+  stopGracefully,
+} from './support/e2e-env.js';
 
 useDocker();
 
 const envs: E2eEnv[] = [];
-afterEach(async () => {
-  await Promise.all(envs.splice(0).map((e) => e.cleanup()));
+afterEach(async (ctx) => {
+  const failed = ctx.task.result?.state === 'fail';
+  await Promise.all(envs.splice(0).map((e) => e.cleanup({ dumpLogs: failed })));
 });
 
 async function setup(opts: E2eOptions): Promise<E2eEnv> {
@@ -23,8 +31,6 @@ const allCompleted = (env: E2eEnv, n: number, timeout = 45_000) =>
   );
 
 const idleRunners = (env: E2eEnv) => env.fake.runners().filter((r) => r.status === 'idle');
-
-const names = (cs: { Names?: string[] }[]) => cs.map((c) => (c.Names?.[0] ?? '').replace(/^\//, '')).sort();
 
 describe('runner run on a real Docker engine: scaling', () => {
   it('runs every job in a fresh container that is gone afterwards', async () => {
@@ -106,7 +112,8 @@ describe('runner run on a real Docker engine: scaling', () => {
       { what: 'two idle runners registered', timeout: 30_000 },
     );
     // Each idle registration is backed by a running container of the same name, and nothing else runs.
-    expect(names(await env.containers({ running: true }))).toEqual(warm);
+    await env.waitContainerNames(warm, { what: 'the warm runners', running: true });
+    expect(containerNames(await env.containers())).toEqual(warm);
 
     env.fake.queueJob({ scaleSet: SCALE_SET, script: 'sleep 0.2' });
     await allCompleted(env, 1);
@@ -118,14 +125,14 @@ describe('runner run on a real Docker engine: scaling', () => {
     const refilled = await env.fake.waitFor(
       () => {
         const idle = idleRunners(env);
-        return idle.length === 2 && env.fake.runners().length === 2 ? idle.map((r) => r.name).sort() : undefined;
+        return idle.length === 2 && env.fake.runners().length === 2
+          ? idle.map((r) => r.name).sort()
+          : undefined;
       },
       { what: 'pool refilled to two idle runners', timeout: 30_000 },
     );
     expect(refilled).not.toContain(job.runnerName);
-    await env.waitContainers((cs) => JSON.stringify(names(cs)) === JSON.stringify(refilled), {
-      what: 'containers = the two idle runners',
-    });
+    await env.waitContainerNames(refilled, { what: 'the refilled pool' });
 
     await stopGracefully(d);
     await env.expectNothingLeft({ sessions: true });
@@ -138,8 +145,8 @@ describe('runner run on a real Docker engine: scaling', () => {
       what: 'an idle runner',
       timeout: 30_000,
     });
+    await env.waitContainerNames([victim.name], { what: 'the idle runner', running: true });
     const [container] = await env.containers({ running: true });
-    expect(names([container!])).toEqual([victim.name]);
 
     await testDocker.getContainer(container!.Id).kill();
 
@@ -154,9 +161,7 @@ describe('runner run on a real Docker engine: scaling', () => {
       },
       { what: 'a replacement runner, and the killed one unregistered', timeout: 30_000 },
     );
-    await env.waitContainers((cs) => JSON.stringify(names(cs)) === JSON.stringify([replacement.name]), {
-      what: 'only the replacement container left',
-    });
+    await env.waitContainerNames([replacement.name], { what: 'only the replacement left' });
     expect(d.logs('runner exited').map((l) => l.runner)).toContain(victim.name);
 
     // The replacement is a working runner, not just a container.

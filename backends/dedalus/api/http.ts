@@ -122,18 +122,7 @@ export class DedalusHttp {
       const again = res ? shouldRetry(res.status, errBody, res.headers) : true;
       if (!again || attempt >= this.retry.maxRetries) {
         if (!res) throw new DedalusTransportError(req.method, path, attempt + 1, failure);
-        throw httpError({
-          method: req.method,
-          path,
-          status: res.status,
-          errorCode: errBody?.error_code,
-          serverMessage: scrub(
-            (errBody?.message ?? errBody?.detail ?? errBody?.title ?? res.text).slice(0, 500),
-          ),
-          retryable: errBody?.retryable,
-          retryAfterMs: errBody?.retry_after_ms,
-          attempts: attempt + 1,
-        });
+        throw failedWith(req.method, path, res.status, res.text, attempt + 1);
       }
       const hint = res ? retryHintMs(errBody, res.headers, this.#now()) : undefined;
       const wait = retryDelay(attempt, hint, this.retry);
@@ -167,18 +156,7 @@ export class DedalusHttp {
       bodyTimeout: 0,
     });
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      const text = await res.body.text();
-      const errBody = parseErrorBody(text);
-      throw httpError({
-        method: 'GET',
-        path,
-        status: res.statusCode,
-        errorCode: errBody?.error_code,
-        serverMessage: scrub((errBody?.message ?? text).slice(0, 500)),
-        retryable: errBody?.retryable,
-        retryAfterMs: errBody?.retry_after_ms,
-        attempts: 1,
-      });
+      throw failedWith('GET', path, res.statusCode, await res.body.text(), 1);
     }
     res.body.setEncoding('utf8');
     for await (const chunk of res.body) yield chunk as string;
@@ -249,6 +227,21 @@ export class DedalusHttp {
     }
     return parsed.data;
   }
+}
+
+/** The typed error for an unwanted status, with the server's error_code and (scrubbed) message. */
+function failedWith(method: string, path: string, status: number, text: string, attempts: number) {
+  const body = parseErrorBody(text);
+  return httpError({
+    method,
+    path,
+    status,
+    errorCode: body?.error_code,
+    serverMessage: scrub((body?.message ?? body?.detail ?? body?.title ?? text).slice(0, 500)),
+    retryable: body?.retryable,
+    retryAfterMs: body?.retry_after_ms,
+    attempts,
+  });
 }
 
 function parseErrorBody(text: string): ErrorBody | undefined {

@@ -36,12 +36,15 @@ export class MachinesApi {
     return this.http.send({ method: 'GET', path: '/v1/machines', query: page, schema: MachineList, signal });
   }
 
-  /** Every machine in the account, following `next_cursor`. Read-only: callers filter by the state file. */
-  async *listAll(signal?: AbortSignal, limit = 100): AsyncIterable<Machine> {
+  /**
+   * Every machine in the account, following `next_cursor`. Read-only: callers filter by the state
+   * file. No `limit` unless asked: the server's maximum page size is not documented.
+   */
+  async *listAll(signal?: AbortSignal, limit?: number): AsyncIterable<Machine> {
     let cursor: string | undefined;
     const seen = new Set<string>();
     for (let page = 0; page < MAX_PAGES; page++) {
-      const res = await this.list({ limit, ...(cursor ? { cursor } : {}) }, signal);
+      const res = await this.list({ ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) }, signal);
       yield* res.items;
       if (!res.next_cursor) return;
       if (seen.has(res.next_cursor)) {

@@ -45,7 +45,9 @@ export class PromptDriver {
     while (!seen()) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`prompt never showed ${String(what)}; screen since last answer:\n${this.#screen.slice(this.#mark)}`);
+        throw new Error(
+          `prompt never showed ${String(what)}; screen since last answer:\n${this.#screen.slice(this.#mark)}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

@@ -88,10 +88,7 @@ export class DaemonProcess {
    * Resolves with the first log line matching `pred` (already written or yet to come). Rejects when the
    * deadline passes or the process exits without writing one.
    */
-  waitForLog(
-    pred: (line: LogLine) => boolean,
-    opts: { timeout?: number; what: string },
-  ): Promise<LogLine> {
+  waitForLog(pred: (line: LogLine) => boolean, opts: { timeout?: number; what: string }): Promise<LogLine> {
     return new Promise<LogLine>((resolve, reject) => {
       let seen = 0;
       const check = (): boolean => {
@@ -113,7 +110,9 @@ export class DaemonProcess {
       const timer = setTimeout(() => {
         done();
         reject(
-          new Error(`timed out after ${opts.timeout ?? 20_000} ms waiting for log: ${opts.what}\n${this.tail()}`),
+          new Error(
+            `timed out after ${opts.timeout ?? 20_000} ms waiting for log: ${opts.what}\n${this.tail()}`,
+          ),
         );
       }, opts.timeout ?? 20_000);
       const done = () => {

@@ -143,6 +143,22 @@ export class E2eEnv {
     });
   }
 
+  /**
+   * Waits until our containers are exactly the runners named. A runner can reach the fake before the
+   * engine reports its container as running (start returns after the process is up), so even
+   * "these containers exist now" is a wait, not a snapshot.
+   */
+  async waitContainerNames(
+    expected: string[],
+    opts: { what: string; running?: boolean; timeout?: number },
+  ): Promise<void> {
+    const want = JSON.stringify([...expected].sort());
+    await this.waitContainers((cs) => JSON.stringify(containerNames(cs)) === want || undefined, {
+      ...opts,
+      what: `${opts.what}: containers ${want}`,
+    });
+  }
+
   async status(): Promise<DaemonStatus> {
     const res = await fetch(`http://127.0.0.1:${this.healthPort}/api/status`);
     if (!res.ok) throw new Error(`/api/status answered ${res.status}`);
@@ -186,8 +202,14 @@ export class E2eEnv {
   }
 
   /** afterEach: kill what is still running, remove whatever carries our label, close the fake. */
-  async cleanup(): Promise<void> {
+  async cleanup(opts: { dumpLogs?: boolean } = {}): Promise<void> {
     await Promise.all(this.#stoppers.map((s) => s()));
+    // A failed test's daemon logs are the first thing anyone debugging it needs.
+    if (opts.dumpLogs) {
+      for (const [i, d] of this.daemons.entries()) {
+        process.stderr.write(`--- daemon ${i + 1} log (exit ${JSON.stringify(d.exit)}) ---\n${d.text}\n`);
+      }
+    }
     await Promise.all(this.daemons.map((d) => d.kill()));
     await removeByInstance(this.instanceId);
     await this.fake.close();
@@ -222,6 +244,11 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => srv.close(() => resolve()));
   if (addr === null || typeof addr === 'string') throw new Error('no port');
   return addr.port;
+}
+
+/** Sorted container names, without the engine's leading slash. */
+export function containerNames(cs: Docker.ContainerInfo[]): string[] {
+  return cs.map((c) => (c.Names?.[0] ?? '').replace(/^\//, '')).sort();
 }
 
 export interface ContainerEvent {
@@ -311,4 +338,3 @@ function toEvent(line: string): ContainerEvent | undefined {
     name: ev.Actor?.Attributes?.name ?? '',
   };
 }
-

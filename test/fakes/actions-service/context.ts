@@ -4,6 +4,8 @@ import type { FakeState } from './state.js';
 import type { JwtSigner } from './tokens.js';
 import type { FakeOptions } from './types.js';
 
+export type ResolvedOptions = Required<Omit<FakeOptions, 'app' | 'pats'>> & Pick<FakeOptions, 'app'>;
+
 /** What every route handler gets. */
 export interface RouteContext {
   req: IncomingMessage;
@@ -13,7 +15,7 @@ export interface RouteContext {
   body: string;
   state: FakeState;
   faults: FakeFaults;
-  opts: Required<Omit<FakeOptions, 'app' | 'pats'>> & Pick<FakeOptions, 'app'>;
+  opts: ResolvedOptions;
   auth: AuthState;
   baseUrl: string;
 }
@@ -22,9 +24,11 @@ export interface AuthState {
   signer: JwtSigner;
   pats: Set<string>;
   installationTokens: Set<string>;
-  registrationTokens: Set<string>;
+  /** Registration token → the scope it was issued for (`org`, `org/repo`, `enterprises/e`). */
+  registrationTokens: Map<string, string>;
   /** Admin JWT ids revoked by expireAdminTokens. */
   revokedAdmin: Set<string>;
   issuedAdmin: Set<string>;
+  /** Lifetime of newly issued admin JWTs: the option, or 30 s after expireAdminTokens (until clear). */
   adminTtlSec: number;
 }

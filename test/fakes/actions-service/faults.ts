@@ -3,22 +3,22 @@ import type { FakeRoute } from './types.js';
 export interface InjectedFault {
   route: FakeRoute | '*';
   status: number;
+  /** Default 1. */
   times?: number;
   retryAfter?: string;
+  /** Raw body; default a JSON exception `{typeName, message}`. */
   body?: string;
   contentType?: string;
+  /** Prefix the body with a UTF-8 byte order mark. */
   bom?: boolean;
 }
 
-export type MalformedKind =
-  | 'empty-body'
-  | 'bad-json'
-  | 'wrong-type'
-  | 'null-statistics'
-  | 'unknown-inner'
-  | 'bom';
+export type MalformedKind = 'empty-body' | 'bad-json' | 'wrong-type' | 'null-statistics' | 'unknown-inner' | 'bom';
 
-/** Fault switches; the server consults them on every request. */
+/**
+ * Fault switches (CONTRACT.md). The server consults them on every request; the hooks let the service
+ * act at once where a switch changes state (tokens, held polls, open connections).
+ */
 export class FakeFaults {
   #injected: (InjectedFault & { left: number })[] = [];
   sessionConflicts = 0;
@@ -26,18 +26,23 @@ export class FakeFaults {
   pollDrops = 0;
   isDown = false;
   malformed: MalformedKind[] = [];
-  /** Set by the service: invalidates tokens. */
   onExpireQueueTokens: () => void = () => {};
   onExpireAdminTokens: () => void = () => {};
+  /** Wakes held polls. */
   onReleasePolls: () => void = () => {};
+  /** Cuts the connections already open (a held long poll must fail too when the service goes away). */
+  onDown: () => void = () => {};
+  /** Undoes what the hooks above changed (the admin token lifetime). */
+  onClear: () => void = () => {};
 
+  /** The next `times` requests on `route` (any route for '*') answer `status`. Earlier injections win. */
   inject(f: InjectedFault): void {
     this.#injected.push({ ...f, left: f.times ?? 1 });
   }
 
-  /** The fault the next request on `route` must answer with, consuming one use. */
-  take(route: FakeRoute | 'unknown'): InjectedFault | undefined {
-    const i = this.#injected.findIndex((f) => f.left > 0 && (f.route === '*' || f.route === route));
+  /** The fault the current request must answer with, consuming one use. */
+  take(route: FakeRoute): InjectedFault | undefined {
+    const i = this.#injected.findIndex((f) => f.route === '*' || f.route === route);
     if (i < 0) return undefined;
     const f = this.#injected[i]!;
     f.left--;
@@ -45,10 +50,12 @@ export class FakeFaults {
     return f;
   }
 
+  /** Every current queue token becomes invalid: the next queue or acquire call gets 401. */
   expireQueueTokens(): void {
     this.onExpireQueueTokens();
   }
 
+  /** Current admin JWTs become invalid (401), and new ones expire 30 s after issue until `clear()`. */
   expireAdminTokens(): void {
     this.onExpireAdminTokens();
   }
@@ -57,6 +64,7 @@ export class FakeFaults {
     this.sessionConflicts += times;
   }
 
+  /** Long polls stop answering (messages and 202 alike) until `releasePolls()` or close. */
   holdPolls(): void {
     this.pollsHeld = true;
   }
@@ -66,18 +74,22 @@ export class FakeFaults {
     this.onReleasePolls();
   }
 
+  /** The next `times` long polls lose their connection without a response. */
   dropPolls(times: number): void {
     this.pollDrops += times;
   }
 
+  /** Every service request (not the fake runner's) has its connection destroyed until `up()`. */
   down(): void {
     this.isDown = true;
+    this.onDown();
   }
 
   up(): void {
     this.isDown = false;
   }
 
+  /** The next 200 from the queue is malformed this way (see queue-routes.ts). */
   malformedMessage(kind: MalformedKind): void {
     this.malformed.push(kind);
   }
@@ -85,10 +97,10 @@ export class FakeFaults {
   clear(): void {
     this.#injected = [];
     this.sessionConflicts = 0;
-    this.pollsHeld = false;
     this.pollDrops = 0;
     this.isDown = false;
     this.malformed = [];
-    this.onReleasePolls();
+    this.releasePolls();
+    this.onClear();
   }
 }

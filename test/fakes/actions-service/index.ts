@@ -1,11 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { pollUntil } from '../../../src/util/poll-until.js';
-import type { AuthState, RouteContext } from './context.js';
+import type { AuthState, ResolvedOptions } from './context.js';
 import { FakeFaults } from './faults.js';
 import { issueAdminToken } from './github-routes.js';
-import { readBody, send } from './http-util.js';
-import { classify, dispatch } from './router.js';
+import { completeJob, queueJob } from './jobs.js';
+import { FakeServer } from './server.js';
 import { FakeState } from './state.js';
 import { JwtSigner, randomToken } from './tokens.js';
 import type {
@@ -14,26 +11,28 @@ import type {
   FakeRunner,
   FakeScaleSet,
   FakeSession,
+  QueueJobOptions,
   RecordedRequest,
 } from './types.js';
 
-export type { FakeFaults } from './faults.js';
+export type { FakeFaults, InjectedFault, MalformedKind } from './faults.js';
 export type * from './types.js';
 
 /**
- * A stateful fake of GitHub's Actions service for runner scale sets (scaleset-protocol.md §11.5),
- * over real HTTP, with fault injection, and the part of the runner (test/fakes/CONTRACT.md).
+ * A stateful fake of GitHub's Actions service for runner scale sets (scaleset-protocol.md §11.5) over
+ * real HTTP, with fault switches, and the service side of the fake runner (test/fakes/CONTRACT.md).
  */
 export class FakeActionsService {
   readonly faults = new FakeFaults();
+  /** Every request, in arrival order. */
   readonly requests: RecordedRequest[] = [];
   readonly pat: string;
   readonly #state: FakeState;
   readonly #auth: AuthState;
-  readonly #opts: RouteContext['opts'];
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #opts: ResolvedOptions;
+  readonly #server: FakeServer;
   #url = '';
+  #closed = false;
 
   constructor(opts: FakeOptions = {}) {
     this.pat = opts.pats?.[0] ?? randomToken('ghp');
@@ -45,52 +44,64 @@ export class FakeActionsService {
       runnerClaimHoldMs: opts.runnerClaimHoldMs ?? 25_000,
       sessionIdleTimeoutMs: opts.sessionIdleTimeoutMs ?? 60_000,
       reannounceMs: opts.reannounceMs ?? 5_000,
+      leaseGraceMs: opts.leaseGraceMs ?? 10_000,
       app: opts.app,
     };
     this.#auth = {
       signer: new JwtSigner(),
       pats: new Set(opts.pats ?? [this.pat]),
       installationTokens: new Set(),
-      registrationTokens: new Set(),
+      registrationTokens: new Map(),
       revokedAdmin: new Set(),
       issuedAdmin: new Set(),
       adminTtlSec: this.#opts.adminTokenTtlSec,
     };
     this.#state = new FakeState(() => this.#url);
+    this.#server = new FakeServer({
+      state: this.#state,
+      faults: this.faults,
+      auth: this.#auth,
+      opts: this.#opts,
+      requests: this.requests,
+      baseUrl: () => this.#url,
+    });
+    this.#wireFaults();
+  }
+
+  #wireFaults(): void {
+    const state = this.#state;
     this.faults.onExpireQueueTokens = () => {
-      for (const s of this.#state.sessions.values()) s.queueToken = randomToken('qt-expired-rotated');
-      this.#state.changed();
+      for (const s of state.sessions.values()) state.rotateQueueToken(s);
     };
     this.faults.onExpireAdminTokens = () => {
       for (const jti of this.#auth.issuedAdmin) this.#auth.revokedAdmin.add(jti);
+      // Short-lived successors make the client's exp-based refresh (refresh when exp < now + 60 s) fire.
       this.#auth.adminTtlSec = 30;
     };
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.on('connection', (s: Socket) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
+    this.faults.onReleasePolls = () => state.changed();
+    this.faults.onDown = () => this.#server.cutServiceConnections();
+    this.faults.onClear = () => {
+      this.#auth.adminTtlSec = this.#opts.adminTokenTtlSec;
+    };
   }
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#opts.port, this.#opts.host, () => resolve());
-    });
-    const { port } = this.#server.address() as AddressInfo;
+    const port = await this.#server.listen(this.#opts.host, this.#opts.port);
     this.#url = `http://${this.#opts.host}:${port}`;
     return this;
   }
 
+  /** `http://HOST:PORT`, no trailing slash. */
   get url(): string {
     return this.#url;
   }
 
+  /** A config URL (§1.1): `my-org`, `my-org/my-repo` or `enterprises/my-enterprise`. */
   configUrl(path = 'my-org'): string {
     return `${this.#url}/${path}`;
   }
 
-  /** A valid admin JWT, for tests that call the Actions routes directly. */
+  /** A valid admin JWT, for tests that call Actions routes without walking the auth chain. */
   adminToken(): string {
     return issueAdminToken({ auth: this.#auth });
   }
@@ -99,6 +110,7 @@ export class FakeActionsService {
     return [...this.#state.scaleSets.values()];
   }
 
+  /** Active sessions (idle ones past `sessionIdleTimeoutMs` are dropped first). */
   sessions(): FakeSession[] {
     this.#state.expireIdleSessions(this.#opts.sessionIdleTimeoutMs);
     return [...this.#state.sessions.values()];
@@ -116,124 +128,83 @@ export class FakeActionsService {
     return this.#state.statistics(scaleSetId);
   }
 
+  /** Adds a runner group; returns its id. */
   addRunnerGroup(name: string): number {
-    const id = Math.max(...this.#state.groups.map((g) => g.id)) + 1;
-    this.#state.groups.push({ id, name, size: 0, isDefaultGroup: false });
-    return id;
-  }
-
-  /** Queues a job for the scale set named `scaleSet`, or the one whose labels cover `labels`. */
-  queueJob(
-    opts: { scaleSet?: string; labels?: string[]; script?: string; durationMs?: number } = {},
-  ): FakeJob {
-    const sets = this.scaleSets();
-    const ss = opts.scaleSet
-      ? sets.find((s) => s.name === opts.scaleSet)
-      : sets.find((s) => (opts.labels ?? []).every((l) => s.labels.some((x) => x.name === l)));
-    if (!ss) throw new Error(`no scale set for job (${opts.scaleSet ?? (opts.labels ?? []).join(',')})`);
-    const secs = (opts.durationMs ?? 0) / 1000;
-    const script = opts.script ?? (secs > 0 ? `sleep ${secs}` : 'true');
-    return this.#state.queueJob(ss.id, opts.labels ?? [ss.name], script);
+    return this.#state.addGroup(name).id;
   }
 
   /**
-   * Resolves when `fn` returns a value: re-checked on every state change, and every 20 ms for
-   * conditions on things outside the fake (a scaler's records, a container's state).
+   * Queues a job for the scale set named `scaleSet`, else the first whose labels cover `labels`, else
+   * the only scale set there is. Labels compare case-insensitively, as GitHub's do.
    */
+  queueJob(opts: QueueJobOptions = {}): FakeJob {
+    const sets = this.scaleSets();
+    const want = (opts.labels ?? []).map((l) => l.toLowerCase());
+    const ss = opts.scaleSet
+      ? sets.find((s) => s.name.toLowerCase() === opts.scaleSet!.toLowerCase())
+      : opts.labels
+        ? sets.find((s) => want.every((l) => s.labels.some((x) => x.name.toLowerCase() === l)))
+        : sets.length === 1
+          ? sets[0]
+          : undefined;
+    if (!ss) {
+      throw new Error(`queueJob: no scale set for ${opts.scaleSet ?? opts.labels?.join(',') ?? '(no name or labels)'}`);
+    }
+    return queueJob(this.#state, ss, opts);
+  }
+
+  /** Cancels a job: JobCompleted with result `canceled`; a runner running it loses its registration. */
+  cancelJob(requestId: number): void {
+    const job = this.#state.jobs.get(requestId);
+    if (!job) throw new Error(`cancelJob: no job ${requestId}`);
+    completeJob(this.#state, job, 'canceled');
+  }
+
+  /** Resolves with `fn()`'s first value other than undefined/false, re-checking on every state change or request. */
   waitFor<T>(fn: () => T | undefined | false, opts: { timeout?: number; what?: string } = {}): Promise<T> {
-    const check = () => {
-      const v = fn();
-      return v === undefined || v === false ? undefined : v;
-    };
+    const state = this.#state;
+    const timeout = opts.timeout ?? 10_000;
     return new Promise<T>((resolve, reject) => {
-      const first = check();
-      if (first !== undefined) {
-        resolve(first);
-        return;
-      }
-      const timeout = opts.timeout ?? 10_000;
-      const onChange = () => {
-        const v = check();
-        if (v !== undefined) {
+      let last: T | undefined | false;
+      const check = (): boolean => {
+        try {
+          last = fn();
+        } catch (err) {
           cleanup();
-          resolve(v);
+          reject(err);
+          return true;
         }
-      };
-      const ticker = setInterval(onChange, 20);
-      const timer = setTimeout(() => {
+        if (last === undefined || last === false) return false;
         cleanup();
-        // One last look, then a message that says what was awaited.
-        pollUntil(check, { timeout: 0, what: opts.what }).then(resolve, reject);
+        resolve(last);
+        return true;
+      };
+      const onChange = () => void check();
+      const timer = setTimeout(() => {
+        if (check()) return;
+        cleanup();
+        const seen = JSON.stringify(last);
+        reject(new Error(`timed out after ${timeout} ms waiting for ${opts.what ?? 'condition'} (last seen: ${seen})`));
       }, timeout);
       const cleanup = () => {
         clearTimeout(timer);
-        clearInterval(ticker);
-        this.#state.off('change', onChange);
+        state.off('change', onChange);
       };
-      this.#state.on('change', onChange);
+      state.on('change', onChange);
+      check();
     });
   }
 
+  /** Ends held requests, destroys sockets and cancels timers; safe to call twice. */
   async close(): Promise<void> {
-    this.faults.releasePolls();
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#server.close();
+    this.#state.dispose();
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const body = await readBody(req).catch(() => '');
-    const found = classify(url.pathname);
-    this.requests.push({
-      method: req.method ?? '',
-      url: req.url ?? '',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-      body,
-      at: Date.now(),
-      route: found?.route.name ?? 'unknown',
-    });
-    this.#state.changed();
-    if (this.faults.isDown) {
-      req.socket.destroy();
-      return;
-    }
-    if (!found) {
-      send(res, 'github', 404, { message: `no route for ${req.method} ${url.pathname}` });
-      return;
-    }
-    const fault = this.faults.take(found.route.name);
-    if (fault) {
-      const headers: Record<string, string> = {};
-      if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-      if (fault.contentType) headers['content-type'] = fault.contentType;
-      const text =
-        fault.body ??
-        JSON.stringify({ typeName: 'FakeInjectedException', message: `injected ${fault.status}` });
-      send(res, found.route.api, fault.status, fault.bom ? `\uFEFF${text}` : text, {
-        'content-type': 'application/json',
-        ...headers,
-      });
-      return;
-    }
-    const ctx: RouteContext = {
-      req,
-      res,
-      path: url.pathname,
-      query: url.searchParams,
-      body,
-      state: this.#state,
-      faults: this.faults,
-      opts: this.#opts,
-      auth: this.#auth,
-      baseUrl: this.#url,
-    };
-    try {
-      await dispatch(ctx, found.route, found.match);
-    } catch (err) {
-      send(res, found.route.api, 500, { message: `fake failed: ${(err as Error).message}` });
-    }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }
 

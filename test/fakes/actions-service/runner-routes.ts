@@ -1,82 +1,86 @@
-import type { ServerResponse } from 'node:http';
 import type { RouteContext } from './context.js';
 import { send } from './http-util.js';
+import { claimFor, completeJob } from './jobs.js';
+import type { FakeJob, FakeRunner } from './types.js';
 import { holdUntil } from './waiting.js';
 
-const LEASE_GRACE_MS = 5_000;
-/** Jobs whose lease was ever opened (a completed lease is no longer in the map). */
-const leased = new WeakSet<object>();
+/** busybox wget gives up on a connection silent for 15 minutes; a byte a minute keeps a long job's lease. */
+const LEASE_KEEPALIVE_MS = 60_000;
 
-/** Open lease connections by job request id: a drop before /complete means the runner died. */
-const leases = new WeakMap<object, Map<number, ServerResponse>>();
-
-function leaseMap(ctx: RouteContext): Map<number, ServerResponse> {
-  let m = leases.get(ctx.state);
-  if (!m) {
-    m = new Map();
-    leases.set(ctx.state, m);
+/** The fake runner protocol of test/fakes/CONTRACT.md: claim → lease → complete. */
+export async function fakeRunner(ctx: RouteContext, id: number, secret: string, action: string): Promise<void> {
+  const r = ctx.state.runners.get(id);
+  if (!r || r.secret !== secret) {
+    send(ctx.res, 'runner', 410, 'runner is not registered\n');
+    return;
   }
-  return m;
+  if (action === 'claim') return claim(ctx, r);
+  const job = r.jobRequestId === undefined ? undefined : ctx.state.jobs.get(r.jobRequestId);
+  if (!job) {
+    send(ctx.res, 'runner', 409, 'no job is running on this runner\n');
+    return;
+  }
+  if (action === 'lease') lease(ctx, job);
+  else complete(ctx, job);
 }
 
-/** The fake runner protocol of test/fakes/CONTRACT.md. */
-export async function fakeRunner(
-  ctx: RouteContext,
-  id: number,
-  secret: string,
-  action: string,
-): Promise<void> {
+/** Long request: answers with the next assigned job of the runner's scale set, 204 after the hold, 410 if removed. */
+async function claim(ctx: RouteContext, r: FakeRunner): Promise<void> {
   const { state, res } = ctx;
-  const r = state.runners.get(id);
-  if (!r || r.secret !== secret) {
-    send(res, 'runner', 410, 'runner is not registered');
+  if (r.status === 'busy') {
+    send(res, 'runner', 409, 'this runner already has a job\n');
     return;
   }
-  if (action === 'claim') {
-    if (r.status === 'offline') {
-      r.status = 'idle';
+  r.status = 'idle';
+  state.changed();
+  const job = await holdUntil(state, res, ctx.opts.runnerClaimHoldMs, () =>
+    state.runners.has(r.id) ? claimFor(state, r) : ('gone' as const),
+  );
+  if (res.destroyed) {
+    // The runner went away while waiting; it still is registered, but nobody is there.
+    if (state.runners.has(r.id) && r.status === 'idle') {
+      r.status = 'offline';
       state.changed();
     }
-    const job = await holdUntil(state, res, ctx.opts.runnerClaimHoldMs, () => {
-      if (!state.runners.has(id)) return 'gone' as const;
-      return r.status === 'idle' ? state.claimFor(r) : undefined;
-    });
-    if (res.destroyed) return;
-    if (job === 'gone') send(res, 'runner', 410, 'runner was removed');
-    else if (job) {
-      send(res, 'runner', 200, `JOB ${job.requestId}\n${job.script}\n`);
-      // A runner that dies between claim and lease would otherwise leave the job "running" forever.
-      setTimeout(() => {
-        if (job.state === 'started' && !leaseMap(ctx).has(job.requestId) && !leased.has(job)) {
-          state.completeJob(job, 'failed');
-        }
-      }, LEASE_GRACE_MS).unref();
-    } else send(res, 'runner', 204);
     return;
   }
-  const job = r.jobRequestId === undefined ? undefined : state.jobs.get(r.jobRequestId);
+  if (job === 'gone') {
+    send(res, 'runner', 410, 'runner was removed\n');
+    return;
+  }
   if (!job) {
-    send(res, 'runner', 409, 'no job is running on this runner');
+    send(res, 'runner', 204);
     return;
   }
-  if (action === 'lease') {
-    leaseMap(ctx).set(job.requestId, res);
-    leased.add(job);
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.write('leased\n');
-    res.on('close', () => {
-      leaseMap(ctx).delete(job.requestId);
-      if (!res.writableEnded && job.state !== 'completed') state.completeJob(job, 'failed');
-    });
+  send(res, 'runner', 200, `JOB ${job.requestId}\n${job.script}\n`);
+  // A runner that dies between claim and lease would otherwise leave the job running forever.
+  state.later(ctx.opts.leaseGraceMs, () => {
+    if (job.state === 'started' && !job.leased) completeJob(state, job, 'failed');
+  });
+}
+
+/** Held open while the job runs; a drop before /complete means the runner died: the job fails. */
+function lease(ctx: RouteContext, job: FakeJob): void {
+  const { state, res } = ctx;
+  if (job.state !== 'started' || job.leased) {
+    send(res, 'runner', 409, 'the job is not waiting for a lease\n');
     return;
   }
-  if (action === 'complete') {
-    const exit = Number(ctx.query.get('exit') ?? '0');
-    state.completeJob(job, exit === 0 ? 'succeeded' : 'failed');
-    const lease = leaseMap(ctx).get(job.requestId);
-    lease?.end('done\n');
-    send(res, 'runner', 200, 'ok\n');
-    return;
-  }
-  send(res, 'runner', 404, `unknown action ${action}`);
+  job.leased = true;
+  state.leases.set(job.requestId, res);
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.write('leased\n');
+  const keepalive = setInterval(() => res.write('.\n'), LEASE_KEEPALIVE_MS);
+  res.on('close', () => {
+    clearInterval(keepalive);
+    if (state.leases.get(job.requestId) === res) state.leases.delete(job.requestId);
+    if (!res.writableEnded) completeJob(state, job, 'failed');
+  });
+  state.changed();
+}
+
+function complete(ctx: RouteContext, job: FakeJob): void {
+  const exit = Number(ctx.query.get('exit') ?? '0');
+  completeJob(ctx.state, job, exit === 0 ? 'succeeded' : 'failed');
+  send(ctx.res, 'runner', 200, 'ok\n');
 }

@@ -1,30 +1,39 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { Label, RunnerScaleSetStatistic } from '../../../src/github/types.js';
+import { MessageQueue } from './messages.js';
 import { randomToken } from './tokens.js';
-import type { FakeJob, FakeMessage, FakeRunner, FakeScaleSet, FakeSession, JobState } from './types.js';
+import type { FakeJob, FakeRunner, FakeRunnerGroup, FakeScaleSet, FakeSession } from './types.js';
 
-const UNSET = '0001-01-01T00:00:00Z';
-const MAX_EVENTS_PER_MESSAGE = 50;
+export interface ScaleSetInput {
+  name: string;
+  runnerGroupId: number;
+  labels: Label[];
+  runnerSetting: Record<string, unknown>;
+}
 
 /**
- * The fake's model of one Actions service tenant: groups, scale sets, sessions, runner registrations,
- * jobs and each scale set's message queue. Emits 'change' on every mutation, so waiters never sleep.
+ * The fake's model of one Actions service tenant: runner groups, scale sets, sessions, runner
+ * registrations, jobs and each scale set's message queue. Emits 'change' on every mutation, so waiters
+ * (long polls, claims, `waitFor`) re-check on events instead of sleeping.
  */
 export class FakeState extends EventEmitter {
-  readonly groups = [{ id: 1, name: 'Default', size: 0, isDefaultGroup: true }];
+  readonly groups: FakeRunnerGroup[] = [{ id: 1, name: 'Default', size: 0, isDefaultGroup: true }];
   readonly scaleSets = new Map<number, FakeScaleSet>();
   readonly sessions = new Map<string, FakeSession>();
   readonly runners = new Map<number, FakeRunner>();
   readonly jobs = new Map<number, FakeJob>();
-  readonly #messages = new Map<number, FakeMessage[]>();
-  readonly #pending = new Map<number, Record<string, unknown>[]>();
+  readonly queues = new Map<number, MessageQueue>();
+  /** Open lease responses by job request id. */
+  readonly leases = new Map<number, ServerResponse>();
+  readonly #timers = new Set<NodeJS.Timeout>();
   #nextScaleSetId = 1;
   #nextRunnerId = 1;
   #nextRequestId = 1000;
   #nextMessageId = 1;
 
-  constructor(readonly runnerBaseUrl: () => string) {
+  constructor(readonly baseUrl: () => string) {
     super();
     this.setMaxListeners(0);
   }
@@ -33,44 +42,46 @@ export class FakeState extends EventEmitter {
     this.emit('change');
   }
 
-  // ---- scale sets ---------------------------------------------------------------------------------
+  /** A timer that `dispose()` cancels, so a closed fake leaves nothing scheduled. */
+  later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+  }
 
-  createScaleSet(body: Record<string, unknown>): FakeScaleSet {
-    const groupId = Number(body.runnerGroupId ?? 1) || 1;
+  dispose(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.removeAllListeners();
+  }
+
+  // ---- runner groups and scale sets ---------------------------------------------------------------
+
+  addGroup(name: string): FakeRunnerGroup {
+    const group = { id: Math.max(...this.groups.map((g) => g.id)) + 1, name, size: 0, isDefaultGroup: false };
+    this.groups.push(group);
+    this.changed();
+    return group;
+  }
+
+  createScaleSet(input: ScaleSetInput): FakeScaleSet {
     const ss: FakeScaleSet = {
       id: this.#nextScaleSetId++,
-      name: String(body.name ?? ''),
-      runnerGroupId: groupId,
-      runnerGroupName: this.groups.find((g) => g.id === groupId)?.name ?? 'Default',
-      labels: (body.labels as Label[] | undefined) ?? [],
-      runnerSetting: (body.RunnerSetting ?? body.runnerSetting ?? {}) as Record<string, unknown>,
+      ...input,
+      runnerGroupName: this.groups.find((g) => g.id === input.runnerGroupId)?.name ?? 'Default',
       createdOn: new Date().toISOString(),
       maxCapacity: Number.POSITIVE_INFINITY,
     };
     this.scaleSets.set(ss.id, ss);
-    this.#messages.set(ss.id, []);
+    this.queues.set(ss.id, new MessageQueue(() => this.#nextMessageId++));
     this.changed();
     return ss;
   }
 
-  /** PATCH semantics of the real service: absent or zero fields mean unchanged. */
-  updateScaleSet(ss: FakeScaleSet, body: Record<string, unknown>): FakeScaleSet {
-    if (typeof body.name === 'string' && body.name) ss.name = body.name;
-    if (typeof body.runnerGroupId === 'number' && body.runnerGroupId) {
-      ss.runnerGroupId = body.runnerGroupId;
-      ss.runnerGroupName = this.groups.find((g) => g.id === body.runnerGroupId)?.name ?? ss.runnerGroupName;
-    }
-    if (Array.isArray(body.labels) && body.labels.length > 0) ss.labels = body.labels as Label[];
-    const setting = body.RunnerSetting ?? body.runnerSetting;
-    if (setting && typeof setting === 'object') ss.runnerSetting = { ...ss.runnerSetting, ...setting };
-    this.changed();
-    return ss;
-  }
-
-  deleteScaleSet(id: number): void {
-    this.scaleSets.delete(id);
-    for (const [sid, s] of this.sessions) if (s.scaleSetId === id) this.sessions.delete(sid);
-    this.changed();
+  queue(scaleSetId: number): MessageQueue | undefined {
+    return this.queues.get(scaleSetId);
   }
 
   scaleSetJson(ss: FakeScaleSet): Record<string, unknown> {
@@ -82,7 +93,7 @@ export class FakeState extends EventEmitter {
       labels: ss.labels,
       RunnerSetting: ss.runnerSetting,
       createdOn: ss.createdOn,
-      runnerJitConfigUrl: `/_apis/runtime/runnerscalesets/${ss.id}/generatejitconfig`,
+      runnerJitConfigUrl: `${this.baseUrl()}/tenant/123/_apis/runtime/runnerscalesets/${ss.id}/generatejitconfig`,
       statistics: this.statistics(ss.id),
     };
   }
@@ -99,13 +110,24 @@ export class FakeState extends EventEmitter {
       sessionId: randomUUID(),
       scaleSetId,
       ownerName,
-      queueToken: randomToken('qt'),
+      queueToken: this.#queueToken(scaleSetId),
       lastSeen: Date.now(),
       activePolls: 0,
     };
     this.sessions.set(s.sessionId, s);
     this.changed();
     return s;
+  }
+
+  rotateQueueToken(s: FakeSession): void {
+    s.queueToken = this.#queueToken(s.scaleSetId);
+    s.lastSeen = Date.now();
+    this.changed();
+  }
+
+  deleteSession(sessionId: string): void {
+    this.sessions.delete(sessionId);
+    this.changed();
   }
 
   /** Sessions of crashed listeners go away after a while without polls, as at GitHub. */
@@ -116,7 +138,11 @@ export class FakeState extends EventEmitter {
     }
   }
 
-  // ---- runners ------------------------------------------------------------------------------------
+  #queueToken(scaleSetId: number): string {
+    return randomToken(`qt${scaleSetId}`);
+  }
+
+  // ---- runner registrations -----------------------------------------------------------------------
 
   registerRunner(scaleSetId: number, name: string): FakeRunner {
     const r: FakeRunner = {
@@ -136,9 +162,10 @@ export class FakeState extends EventEmitter {
     return undefined;
   }
 
+  /** The fake's JIT config: base64 JSON whose `runnerUrl` the fake runner talks to (CONTRACT.md). */
   jitConfigFor(r: FakeRunner): string {
     const json = JSON.stringify({
-      runnerUrl: `${this.runnerBaseUrl()}/_fake/runners/${r.id}/${r.secret}`,
+      runnerUrl: `${this.baseUrl()}/_fake/runners/${r.id}/${r.secret}`,
       runnerName: r.name,
       runnerId: r.id,
       scaleSetId: r.scaleSetId,
@@ -153,173 +180,29 @@ export class FakeState extends EventEmitter {
 
   // ---- jobs ---------------------------------------------------------------------------------------
 
-  queueJob(scaleSetId: number, labels: string[], script: string): FakeJob {
-    const now = Date.now();
-    const job: FakeJob = {
-      requestId: this.#nextRequestId++,
-      scaleSetId,
-      labels,
-      script,
-      state: 'available',
-      queueTime: new Date(now).toISOString(),
-      lastAnnouncedAt: now,
-      history: [{ state: 'available', at: now }],
-    };
-    this.jobs.set(job.requestId, job);
-    this.event(job, 'JobAvailable', { acquireJobUrl: `/acquire/${job.requestId}` });
-    return job;
+  nextRequestId(): number {
+    return this.#nextRequestId++;
   }
 
-  setJobState(job: FakeJob, state: JobState): void {
-    job.state = state;
-    job.history.push({ state, at: Date.now() });
-  }
-
-  /** Jobs acquired by a scale set become assigned while it has capacity (X-ScaleSetMaxCapacity). */
-  assignAcquired(scaleSetId: number): void {
-    const ss = this.scaleSets.get(scaleSetId);
-    if (!ss) return;
-    let inFlight = 0;
-    for (const j of this.jobs.values()) {
-      if (j.scaleSetId === scaleSetId && (j.state === 'assigned' || j.state === 'started')) inFlight++;
-    }
-    for (const j of this.jobs.values()) {
-      if (inFlight >= ss.maxCapacity) break;
-      if (j.scaleSetId !== scaleSetId || j.state !== 'acquired') continue;
-      this.setJobState(j, 'assigned');
-      j.scaleSetAssignTime = new Date().toISOString();
-      inFlight++;
-      this.event(j, 'JobAssigned', {});
-    }
-  }
-
-  /** Binds the oldest assigned job of the runner's scale set to it: the job starts. */
-  claimFor(r: FakeRunner): FakeJob | undefined {
-    for (const j of this.jobs.values()) {
-      if (j.scaleSetId !== r.scaleSetId || j.state !== 'assigned') continue;
-      this.setJobState(j, 'started');
-      j.runnerName = r.name;
-      j.runnerId = r.id;
-      j.runnerAssignTime = new Date().toISOString();
-      r.status = 'busy';
-      r.jobRequestId = j.requestId;
-      this.event(j, 'JobStarted', { runnerId: r.id, runnerName: r.name });
-      return j;
-    }
-    return undefined;
-  }
-
-  completeJob(job: FakeJob, result: 'succeeded' | 'failed' | 'canceled'): void {
-    if (job.state === 'completed') return;
-    this.setJobState(job, 'completed');
-    job.result = result;
-    job.finishTime = new Date().toISOString();
-    this.event(job, 'JobCompleted', {
-      result,
-      runnerId: job.runnerId ?? 0,
-      runnerName: job.runnerName ?? '',
-    });
-    // Ephemeral runners are deregistered by the service once their job ends.
-    if (job.runnerId !== undefined) this.runners.delete(job.runnerId);
-    this.assignAcquired(job.scaleSetId);
-    this.changed();
-  }
-
-  // ---- messages -----------------------------------------------------------------------------------
-
-  event(job: FakeJob, messageType: string, extra: Record<string, unknown>): void {
-    const list = this.#pending.get(job.scaleSetId) ?? [];
-    list.push({
-      messageType,
-      runnerRequestId: job.requestId,
-      repositoryName: 'repo',
-      ownerName: 'my-org',
-      jobId: `job-${job.requestId}`,
-      jobWorkflowRef: 'my-org/repo/.github/workflows/ci.yml@refs/heads/main',
-      jobDisplayName: `job ${job.requestId}`,
-      workflowRunId: job.requestId * 10,
-      eventName: 'push',
-      requestLabels: job.labels,
-      queueTime: job.queueTime,
-      scaleSetAssignTime: job.scaleSetAssignTime ?? UNSET,
-      runnerAssignTime: job.runnerAssignTime ?? UNSET,
-      finishTime: job.finishTime ?? UNSET,
-      ...extra,
-    });
-    this.#pending.set(job.scaleSetId, list);
-    this.changed();
-  }
-
-  /** Turns pending job events into messages (≤ 50 events each) carrying current statistics. */
-  flush(scaleSetId: number): void {
-    const pending = this.#pending.get(scaleSetId);
-    if (!pending || pending.length === 0) return;
-    this.#pending.set(scaleSetId, []);
-    const queue = this.#messages.get(scaleSetId) ?? [];
-    for (let i = 0; i < pending.length; i += MAX_EVENTS_PER_MESSAGE) {
-      queue.push({
-        messageId: this.#nextMessageId++,
-        scaleSetId,
-        events: pending.slice(i, i + MAX_EVENTS_PER_MESSAGE),
-        statistics: this.statistics(scaleSetId),
-      });
-    }
-    this.#messages.set(scaleSetId, queue);
-  }
-
-  nextMessage(scaleSetId: number, lastMessageId: number): FakeMessage | undefined {
-    this.flush(scaleSetId);
-    return this.#messages.get(scaleSetId)?.find((m) => m.messageId > lastMessageId);
-  }
-
-  ackMessage(scaleSetId: number, messageId: number): boolean {
-    const queue = this.#messages.get(scaleSetId) ?? [];
-    const i = queue.findIndex((m) => m.messageId === messageId);
-    if (i < 0) return false;
-    queue.splice(i, 1);
-    this.changed();
-    return true;
-  }
-
-  unacked(scaleSetId: number): number {
-    return (this.#messages.get(scaleSetId)?.length ?? 0) + (this.#pending.get(scaleSetId)?.length ?? 0);
-  }
-
-  /** An approximation: available jobs nobody acquired are announced again so none is lost. */
-  reannounce(scaleSetId: number, afterMs: number): void {
-    const now = Date.now();
-    for (const j of this.jobs.values()) {
-      if (j.scaleSetId === scaleSetId && j.state === 'available' && now - j.lastAnnouncedAt > afterMs) {
-        j.lastAnnouncedAt = now;
-        this.event(j, 'JobAvailable', { acquireJobUrl: `/acquire/${j.requestId}` });
-      }
-    }
-  }
-
+  /** Computed from state on every call, so every message and session carries current numbers. */
   statistics(scaleSetId: number): RunnerScaleSetStatistic {
-    const s = { available: 0, acquired: 0, assigned: 0, started: 0 };
-    for (const j of this.jobs.values()) {
-      if (j.scaleSetId !== scaleSetId) continue;
-      if (j.state === 'available') s.available++;
-      else if (j.state === 'acquired') s.acquired++;
-      else if (j.state === 'assigned') s.assigned++;
-      else if (j.state === 'started') s.started++;
-    }
-    let registered = 0;
-    let busy = 0;
+    const jobs = { available: 0, acquired: 0, assigned: 0, started: 0, completed: 0 };
+    for (const j of this.jobs.values()) if (j.scaleSetId === scaleSetId) jobs[j.state]++;
+    const runners = { registered: 0, busy: 0, idle: 0 };
     for (const r of this.runners.values()) {
       if (r.scaleSetId !== scaleSetId) continue;
-      registered++;
-      if (r.status === 'busy') busy++;
+      runners.registered++;
+      if (r.status === 'busy') runners.busy++;
+      if (r.status === 'idle') runners.idle++;
     }
     return {
-      totalAvailableJobs: s.available,
-      totalAcquiredJobs: s.acquired,
-      totalAssignedJobs: s.acquired + s.assigned + s.started,
-      totalRunningJobs: s.started,
-      totalRegisteredRunners: registered,
-      totalBusyRunners: busy,
-      totalIdleRunners: registered - busy,
+      totalAvailableJobs: jobs.available,
+      totalAcquiredJobs: jobs.acquired,
+      totalAssignedJobs: jobs.acquired + jobs.assigned + jobs.started,
+      totalRunningJobs: jobs.started,
+      totalRegisteredRunners: runners.registered,
+      totalBusyRunners: runners.busy,
+      totalIdleRunners: runners.idle,
     };
   }
 }

@@ -1,25 +1,31 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Label, RunnerScaleSetStatistic } from '../../../src/github/types.js';
+import type { Label } from '../../../src/github/types.js';
 
 /** Options of the fake (test/fakes/CONTRACT.md). */
 export interface FakeOptions {
+  /** Default 127.0.0.1. */
   host?: string;
+  /** Default 0 (a free port). */
   port?: number;
-  /** Long-poll hold before 202; default 50_000. */
+  /** Long-poll hold before 202; default 50_000 (tests pass ~200–1000). */
   holdMs?: number;
   /** `exp` of admin JWTs; default 3600. */
   adminTokenTtlSec?: number;
   /** Accepted PATs; default one generated token exposed as `fake.pat`. */
   pats?: string[];
+  /** The accepted GitHub App. */
   app?: { clientId: string; installationId: number; publicKeyPem: string };
   /** How long /claim waits for a job before answering 204; default 25_000. */
   runnerClaimHoldMs?: number;
-  /** Sessions without polls for this long go away; default 60_000. */
+  /** A session nobody polled for this long goes away, as a crashed listener's does at GitHub; default 60_000. */
   sessionIdleTimeoutMs?: number;
-  /** Available jobs are announced again after this long; default 5_000. */
+  /** A job still `available` this long after its announcement was acked is announced again; default 5_000. */
   reannounceMs?: number;
+  /** A runner that claimed a job must open its lease within this; else the job fails; default 10_000. */
+  leaseGraceMs?: number;
 }
 
+/** Routes faults can target: CONTRACT.md's list plus the optional legacy F11 (`acquirable-jobs`). */
 export type FakeRoute =
   | 'access-token'
   | 'registration-token'
@@ -30,24 +36,38 @@ export type FakeRoute =
   | 'sessions'
   | 'session'
   | 'acquire-jobs'
+  | 'acquirable-jobs'
   | 'jit-config'
   | 'agents'
   | 'agent'
   | 'poll'
-  | 'ack'
-  | 'fake-runner';
+  | 'ack';
+
+/** The fake runner protocol (claim/lease/complete): never hit by faults, it stands for the runner's own link. */
+export type RunnerRoute = 'fake-runner';
 
 export interface RecordedRequest {
   method: string;
+  /** Path and query as sent. */
   url: string;
   path: string;
   query: Record<string, string>;
+  /** Lower-case names (node's IncomingHttpHeaders). */
   headers: IncomingHttpHeaders;
   body: string;
+  /** Epoch ms of arrival. */
   at: number;
-  route: FakeRoute | 'unknown';
+  route: FakeRoute | RunnerRoute | 'unknown';
 }
 
+export interface FakeRunnerGroup {
+  id: number;
+  name: string;
+  size: number;
+  isDefaultGroup: boolean;
+}
+
+/** A scale set as the fake stores it (live). `statistics(id)` gives its statistics. */
 export interface FakeScaleSet {
   id: number;
   name: string;
@@ -56,7 +76,7 @@ export interface FakeScaleSet {
   labels: Label[];
   runnerSetting: Record<string, unknown>;
   createdOn: string;
-  /** Last X-ScaleSetMaxCapacity seen on a poll. */
+  /** Last `X-ScaleSetMaxCapacity` seen on a poll; Infinity before the first. */
   maxCapacity: number;
 }
 
@@ -64,42 +84,59 @@ export interface FakeSession {
   sessionId: string;
   scaleSetId: number;
   ownerName: string;
+  /** The current message-queue token; rotated by a refresh, invalidated by `expireQueueTokens`. */
   queueToken: string;
   lastSeen: number;
   activePolls: number;
 }
 
+/** A runner registration from generatejitconfig (live). */
 export interface FakeRunner {
   id: number;
   name: string;
   scaleSetId: number;
+  /** Part of the runner's URL, so only the holder of the JIT config can act as the runner. */
   secret: string;
   status: 'offline' | 'idle' | 'busy';
   jobRequestId?: number;
 }
 
 export type JobState = 'available' | 'acquired' | 'assigned' | 'started' | 'completed';
+export type JobResult = 'succeeded' | 'failed' | 'canceled';
 
+/** A job (live: its fields change as it moves on). Times are RFC 3339 strings, undefined while unset. */
 export interface FakeJob {
   requestId: number;
+  jobId: string;
   scaleSetId: number;
   labels: string[];
   script: string;
+  /** `owner/repo`. */
+  repository: string;
+  displayName: string;
   state: JobState;
-  result?: 'succeeded' | 'failed' | 'canceled';
+  result?: JobResult;
   runnerName?: string;
   runnerId?: number;
+  /** True once its runner opened the lease. */
+  leased: boolean;
   queueTime: string;
   scaleSetAssignTime?: string;
   runnerAssignTime?: string;
   finishTime?: string;
-  lastAnnouncedAt: number;
+  /** When its last JobAvailable was acked (re-announcement clock). */
+  announceAckedAt?: number;
   history: { state: JobState; at: number }[];
 }
 
-export interface FakeMessage {
-  messageId: number;
-  scaleSetId: number;
-  events: Record<string, unknown>[];
-  statistics: RunnerScaleSetStatistic;
+export interface QueueJobOptions {
+  /** Scale set name; the job's labels default to `[scaleSet]`. */
+  scaleSet?: string;
+  labels?: string[];
+  /** Script the fake runner runs; default `sleep <durationMs/1000>` (0 → `true`). */
+  script?: string;
+  durationMs?: number;
+  /** `owner/repo`; default `my-org/my-repo`. */
+  repository?: string;
+  displayName?: string;
 }

@@ -2,15 +2,14 @@ import type { ServerResponse } from 'node:http';
 import type { FakeState } from './state.js';
 
 /**
- * Waits until `check` returns a value, the state changes make it so, `ms` passes (→ undefined) or the
- * client goes away (→ undefined). The long poll and the runner's claim both hold requests this way.
+ * Holds a request until `check` returns a value (re-checked on every state change), `ms` passes (→ one
+ * last check) or the client goes away (→ undefined). Long polls and runner claims wait this way.
  */
 export function holdUntil<T>(
   state: FakeState,
   res: ServerResponse,
   ms: number,
   check: () => T | undefined,
-  extraWake?: (wake: () => void) => () => void,
 ): Promise<T | undefined> {
   return new Promise((resolve) => {
     let done = false;
@@ -20,7 +19,6 @@ export function holdUntil<T>(
       clearTimeout(timer);
       state.off('change', onChange);
       res.off('close', onClose);
-      unhook?.();
       resolve(v);
     };
     const onChange = () => {
@@ -31,7 +29,6 @@ export function holdUntil<T>(
     const timer = setTimeout(() => finish(check()), ms);
     state.on('change', onChange);
     res.on('close', onClose);
-    const unhook = extraWake?.(onChange);
     onChange();
   });
 }

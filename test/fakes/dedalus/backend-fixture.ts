@@ -16,6 +16,7 @@ import { createLogger } from '../../../src/log.js';
 import { Secret } from '../../../src/secret.js';
 import { useFakeDedalus } from './harness.js';
 import type { FakeDedalus, FakeDedalusOptions, FakeMachine } from './index.js';
+import { provisionInstalling } from './provision-script.js';
 import { TEST_TIMING } from './timing.js';
 
 export { TEST_TIMING };
@@ -58,15 +59,7 @@ export async function dedalusFixture(fakeOpts: FakeDedalusOptions = {}): Promise
   const provision = join(root, 'provision.sh');
   writeFileSync(
     provision,
-    [
-      '#!/bin/sh',
-      'set -eu',
-      'mkdir -p "$RUNNER_DIR"',
-      `cp '${TEST_RUNNER}' "$RUNNER_DIR/run.sh"`,
-      'chmod +x "$RUNNER_DIR/run.sh"',
-      'echo provisioned >> /home/machine/provision.log',
-      '',
-    ].join('\n'),
+    provisionInstalling(TEST_RUNNER, 'echo provisioned >> /home/machine/provision.log'),
   );
   const owner: Owner = { instanceId: `t-${randomBytes(4).toString('hex')}`, scaleSet: 'dedalus-e2e' };
   const backends: DedalusBackend[] = [];

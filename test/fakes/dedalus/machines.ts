@@ -40,7 +40,6 @@ export class FakeMachines {
     const dirs = machineDirs(this.root, id);
     mkdirSync(dirs.home, { recursive: true });
     mkdirSync(dirs.tmp, { recursive: true });
-    mkdirSync(dirs.root, { recursive: true });
     const m: FakeMachine = {
       id,
       ...spec,
@@ -97,7 +96,6 @@ export class FakeMachines {
       // The root filesystem does not survive sleep; /home/machine does (spec §A.5).
       rmSync(m.dirs.rootfs, { recursive: true, force: true });
       mkdirSync(m.dirs.tmp, { recursive: true });
-      mkdirSync(m.dirs.root, { recursive: true });
       this.#to(m, 'sleeping', reason);
       this.hooks.sleeping(m);
     });

@@ -2,15 +2,15 @@ import { join } from 'node:path';
 
 /**
  * Where a fake machine's guest paths live on this host. `/home/machine` is the persistent home
- * (survives sleep); `/tmp` and `/root` stand for the root filesystem, which the fake wipes at every
- * sleep to model the docs' warning that "the root filesystem is ephemeral" (spec §A.5).
+ * (survives sleep); `/tmp` stands for the root filesystem, which the fake wipes at every sleep to model
+ * the docs' warning that "the root filesystem is ephemeral" (spec §A.5). `/root` is deliberately not
+ * mapped: a checkout under /root (CI as root) would otherwise have its own paths rewritten.
  */
 export interface MachineDirs {
   base: string;
   home: string;
   rootfs: string;
   tmp: string;
-  root: string;
 }
 
 export function machineDirs(rootDir: string, machineId: string): MachineDirs {
@@ -21,20 +21,17 @@ export function machineDirs(rootDir: string, machineId: string): MachineDirs {
     home: join(base, 'home', 'machine'),
     rootfs,
     tmp: join(rootfs, 'tmp'),
-    root: join(rootfs, 'root'),
   };
 }
 
 // A guest path starts at a word boundary that is not part of another path or word, and ends at a
 // path separator, quote, shell metacharacter or end of string. One pass, so a mapped host path is
 // never mapped again (the host root may itself live under /tmp).
-const GUEST_PATH = /(?<![\w./-])(\/home\/machine|\/tmp|\/root)(?=$|[/\s'"`;:)|&<>])/g;
+const GUEST_PATH = /(?<![\w./-])(\/home\/machine|\/tmp)(?=$|[/\s'"`;:)|&<>])/g;
 
 /** Rewrites guest paths inside a command line, cwd or script text to this machine's host directories. */
 export function mapGuestText(dirs: MachineDirs, text: string): string {
-  return text.replace(GUEST_PATH, (m) =>
-    m === '/home/machine' ? dirs.home : m === '/tmp' ? dirs.tmp : dirs.root,
-  );
+  return text.replace(GUEST_PATH, (m) => (m === '/home/machine' ? dirs.home : dirs.tmp));
 }
 
 /**
@@ -42,7 +39,7 @@ export function mapGuestText(dirs: MachineDirs, text: string): string {
  * and base64 may contain "/tmp" by chance.
  */
 export function mapGuestEnvValue(dirs: MachineDirs, value: string): string {
-  if (!/^\/(home\/machine|tmp|root)(\/|$|:)/.test(value)) return value;
+  if (!/^\/(home\/machine|tmp)(\/|$|:)/.test(value)) return value;
   return value
     .split(':')
     .map((part) => mapGuestText(dirs, part))

@@ -55,19 +55,8 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
 
   if (!r) return fail(new FakeApiError(404, 'NOT_FOUND', `no route ${method} ${url.pathname}`));
   if (!rec.authorized) return fail(new FakeApiError(401, 'UNAUTHORIZED', 'missing or invalid API key'));
-  const mutation = method !== 'GET';
-  const fingerprint = `${method} ${url.pathname} ${raw}`;
-  if (mutation) {
-    if (!key)
-      return fail(new FakeApiError(400, 'IDEMPOTENCY_KEY_REQUIRED', 'Idempotency-Key header is required'));
-    const stored = deps.idempotency.get(key);
-    if (stored && stored.fingerprint !== fingerprint) {
-      return fail(
-        new FakeApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was used with a different request'),
-      );
-    }
-    if (stored) return send(stored.status, stored.body, { 'idempotent-replayed': 'true' });
-  }
+  // Faults come before idempotency, as a gateway or a failing dependency would answer: a resend of a
+  // committed create can still meet a 503.
   const fault = deps.faults.take(r.route);
   if (fault && (fault.kind ?? 'error') === 'error') {
     const status = fault.status ?? 503;
@@ -81,6 +70,19 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
       new FakeApiError(status, code, 'injected fault', fault.retryable ?? true, fault.retryAfterMs),
       headers,
     );
+  }
+  const mutation = method !== 'GET';
+  const fingerprint = `${method} ${url.pathname} ${raw}`;
+  if (mutation) {
+    if (!key)
+      return fail(new FakeApiError(400, 'IDEMPOTENCY_KEY_REQUIRED', 'Idempotency-Key header is required'));
+    const stored = deps.idempotency.get(key);
+    if (stored && stored.fingerprint !== fingerprint) {
+      return fail(
+        new FakeApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was used with a different request'),
+      );
+    }
+    if (stored) return send(stored.status, stored.body, { 'idempotent-replayed': 'true' });
   }
   if (r.route === 'machines.watch') return watch(deps.ctx, r, rec, res);
 

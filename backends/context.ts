@@ -1,0 +1,21 @@
+import { join } from 'node:path';
+import type { RunnerConfig, ScaleSetConfig } from '../src/config/types.js';
+import type { Logger } from '../src/log.js';
+import type { BackendContext } from './types.js';
+
+/**
+ * The one place a scale set's backend context is made. The daemon and doctor both use it, so doctor
+ * sees exactly the owner and state directory the daemon's backends used, and nothing else.
+ */
+export function backendContext(
+  config: Pick<RunnerConfig, 'stateDir'>,
+  set: ScaleSetConfig,
+  instanceId: string,
+  logger: Logger,
+): BackendContext {
+  return {
+    owner: { instanceId, scaleSet: set.name },
+    logger,
+    stateDir: join(config.stateDir, 'backends', set.backend),
+  };
+}

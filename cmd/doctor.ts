@@ -1,0 +1,73 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { doctorCommand } from '../src/doctor/index.js';
+import { reportError } from './report-error.js';
+
+interface DoctorFlags {
+  config?: string;
+  fix?: boolean;
+  force?: boolean;
+  json?: boolean;
+  timeout: number;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0');
+  return n;
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'Find what runner owns that nothing uses (containers, VMs, machines, registrations); --fix removes it',
+    )
+    .option(
+      '-c, --config <file>',
+      'config file (default: RUNNER_CONFIG, else ./config.toml, else /etc/runner/config.toml)',
+    )
+    .option('--fix', 'remove what was found (refused while a daemon for this config answers)')
+    .option(
+      '--force',
+      'with --fix: go ahead although doctor cannot tell whether a daemon runs (health-port = 0)',
+    )
+    .option('--json', 'print the report as JSON')
+    .option('--timeout <seconds>', 'time limit of each backend or GitHub call', seconds, 30)
+    .addHelpText(
+      'after',
+      `
+Looks at every scale set of the config through its backend's own ownership marks (labels for Docker,
+the backend's state for Tart and Dedalus) and the daemon's state-dir, so it never touches anything
+another daemon or a person made. It finds:
+  - exited containers / VMs / machines of ours that were never removed
+  - ours still running while no daemon manages them
+  - runners registered at GitHub by us whose container/VM/machine is gone
+It cannot see stale message sessions at GitHub (the API cannot list them; they expire by themselves).
+
+--fix refuses while the daemon's health server answers at health-host:health-port (any answer,
+also 503 while it starts). Stop the daemon first. Exit code 1 when anything is left over or a removal
+failed; 0 only when nothing is left.
+
+Examples:
+  runner doctor --config /etc/runner/config.toml
+  sudo systemctl stop runner && sudo runner doctor --fix -c /etc/runner/config.toml
+  runner doctor --json | jq '.scaleSets[].findings'`,
+    )
+    .action(async (flags: DoctorFlags) => {
+      try {
+        process.exitCode = await doctorCommand({
+          configFile: flags.config,
+          env: process.env,
+          fix: Boolean(flags.fix),
+          force: Boolean(flags.force),
+          timeoutMs: flags.timeout * 1000,
+          json: Boolean(flags.json),
+          color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+          write: (text) => process.stdout.write(text),
+          writeError: (text) => process.stderr.write(text),
+        });
+      } catch (err) {
+        reportError(err);
+      }
+    });
+}

@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { useDocker } from '../setup/docker.js';
+import { containerNames, E2eEnv, type E2eOptions, SCALE_SET, stopGracefully } from './support/e2e-env.js';
+
+useDocker();
+
+const envs: E2eEnv[] = [];
+afterEach(async (ctx) => {
+  const failed = ctx.task.result?.state === 'fail';
+  await Promise.all(envs.splice(0).map((e) => e.cleanup({ dumpLogs: failed })));
+});
+
+async function setup(opts: E2eOptions): Promise<E2eEnv> {
+  const env = await E2eEnv.create(opts);
+  envs.push(env);
+  return env;
+}
+
+describe('runner run on a real Docker engine: crash, restart and drain', () => {
+  it('after kill -9 mid-job, a restart adopts the busy runners; every job completes and nothing leaks', async () => {
+    // Jobs are gated: they run until the test opens the gate, so "mid-job" is a fact, not a guess.
+    const env = await setup({ maxRunners: 2, gate: true });
+    const first = await env.startDaemon();
+    await env.fake.waitFor(() => env.fake.sessions().length === 1, { what: 'session', timeout: 20_000 });
+    for (let i = 0; i < 3; i++) env.fake.queueJob({ scaleSet: SCALE_SET, script: env.gatedScript() });
+    const busy = await env.fake.waitFor(
+      () => {
+        const started = env.fake.jobs().filter((j) => j.state === 'started');
+        return started.length === 2 ? started.map((j) => j.runnerName!).sort() : undefined;
+      },
+      { what: 'two jobs running (max-runners 2)', timeout: 30_000 },
+    );
+
+    first.signal('SIGKILL');
+    expect(await first.waitForExit(10_000)).toEqual({ code: null, signal: 'SIGKILL' });
+    // The crash leaves the busy containers running: they are not the daemon's children.
+    expect(containerNames(await env.containers({ running: true }))).toEqual(busy);
+
+    const second = await env.startDaemon();
+    const adopted = await second.waitForLog((l) => l.json?.msg === 'adopted runners of a previous run', {
+      what: 'adoption of the previous run’s runners',
+      timeout: 30_000,
+    });
+    expect(adopted.json?.adopted).toBe(2);
+    // The stale session of the killed daemon expires (no more polls) and the new one takes over.
+    await env.fake.waitFor(() => env.fake.sessions().length === 1, {
+      what: 'new session after the stale one expired',
+      timeout: 30_000,
+    });
+    const status = await env.status();
+    expect(status.scaleSets[0]?.counters.adopted).toBe(2);
+    // The gated jobs are still the ones running: adoption did not restart or kill them.
+    expect(
+      env.fake
+        .jobs()
+        .filter((j) => j.state === 'started')
+        .map((j) => j.runnerName)
+        .sort(),
+    ).toEqual(busy);
+
+    await env.openGate();
+    await env.fake.waitFor(() => env.fake.jobs().every((j) => j.state === 'completed'), {
+      what: 'all three jobs completed',
+      timeout: 45_000,
+    });
+    expect(env.fake.jobs().map((j) => j.result)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // The third job ran on a runner the second daemon started.
+    const third = env.fake.jobs().find((j) => !busy.includes(j.runnerName!));
+    expect(third?.runnerName).toBeDefined();
+    await env.waitContainers((cs) => cs.length === 0, { what: 'every runner container removed' });
+    await env.fake.waitFor(() => env.fake.runners().length === 0, { what: 'registrations gone' });
+
+    await stopGracefully(second);
+    await env.expectNothingLeft({ sessions: true });
+  });
+
+  it('SIGTERM drains: the idle runner goes at once, the busy one finishes its job, then exit 0', async () => {
+    // min-runners 1 plus one running job: one busy runner and one idle one.
+    const env = await setup({ minRunners: 1, maxRunners: 3, gate: true });
+    const d = await env.startDaemon();
+    await env.fake.waitFor(() => env.fake.sessions().length === 1, { what: 'session', timeout: 20_000 });
+    const job = env.fake.queueJob({ scaleSet: SCALE_SET, script: env.gatedScript() });
+    const { busyName, idleName } = await env.fake.waitFor(
+      () => {
+        const j = env.fake.jobs()[0];
+        const idle = env.fake.runners().filter((r) => r.status === 'idle');
+        return j?.state === 'started' && idle.length === 1 && env.fake.runners().length === 2
+          ? { busyName: j.runnerName!, idleName: idle[0]!.name }
+          : undefined;
+      },
+      { what: 'one busy and one idle runner', timeout: 30_000 },
+    );
+    await env.waitContainerNames([busyName, idleName], { what: 'busy and idle runner', running: true });
+
+    d.signal('SIGTERM');
+    // The idle runner's container and registration go promptly; the busy one keeps running its job.
+    await env.waitContainerNames([busyName], {
+      what: 'idle container removed, busy one left',
+      timeout: 10_000,
+    });
+    await env.fake.waitFor(() => !env.fake.runners().some((r) => r.name === idleName), {
+      what: 'idle runner unregistered',
+    });
+    expect(d.exit).toBeUndefined();
+    expect(env.fake.jobs()[0]?.state).toBe('started');
+    expect((await env.containers({ running: true })).length).toBe(1);
+    // While draining, the daemon asks GitHub for no more jobs.
+    expect(env.fake.scaleSets()[0]?.maxCapacity).toBe(0);
+
+    await env.openGate();
+    const exit = await d.waitForExit(30_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(env.fake.jobs()[0]).toMatchObject({
+      requestId: job.requestId,
+      state: 'completed',
+      result: 'succeeded',
+    });
+    expect(d.logs('shutdown complete')).toHaveLength(1);
+    // Session gone, scale set kept (so jobs queued during a restart are not lost), nothing leaked.
+    expect(env.fake.scaleSets()).toHaveLength(1);
+    await env.expectNothingLeft({ sessions: true });
+  });
+});
