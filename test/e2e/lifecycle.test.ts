@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { useDocker } from '../setup/docker.js';
-import { containerNames, E2eEnv, type E2eOptions, SCALE_SET, stopGracefully } from './support/e2e-env.js';
+import { E2eEnv, type E2eOptions, SCALE_SET, stopGracefully } from './support/e2e-env.js';
 
 useDocker();
 
@@ -31,10 +31,11 @@ describe('runner run on a real Docker engine: crash, restart and drain', () => {
       { what: 'two jobs running (max-runners 2)', timeout: 30_000 },
     );
 
+    const [stale] = env.fake.sessions();
     first.signal('SIGKILL');
     expect(await first.waitForExit(10_000)).toEqual({ code: null, signal: 'SIGKILL' });
     // The crash leaves the busy containers running: they are not the daemon's children.
-    expect(containerNames(await env.containers({ running: true }))).toEqual(busy);
+    await env.waitContainerNames(busy, { what: 'busy runners still running after kill -9', running: true });
 
     const second = await env.startDaemon();
     const adopted = await second.waitForLog((l) => l.json?.msg === 'adopted runners of a previous run', {
@@ -43,7 +44,7 @@ describe('runner run on a real Docker engine: crash, restart and drain', () => {
     });
     expect(adopted.json?.adopted).toBe(2);
     // The stale session of the killed daemon expires (no more polls) and the new one takes over.
-    await env.fake.waitFor(() => env.fake.sessions().length === 1, {
+    await env.fake.waitFor(() => env.fake.sessions().some((s) => s.sessionId !== stale?.sessionId), {
       what: 'new session after the stale one expired',
       timeout: 30_000,
     });
@@ -104,8 +105,10 @@ describe('runner run on a real Docker engine: crash, restart and drain', () => {
     expect(d.exit).toBeUndefined();
     expect(env.fake.jobs()[0]?.state).toBe('started');
     expect((await env.containers({ running: true })).length).toBe(1);
-    // While draining, the daemon asks GitHub for no more jobs.
-    expect(env.fake.scaleSets()[0]?.maxCapacity).toBe(0);
+    // While draining, the daemon's polls ask GitHub for no more jobs (from the first poll after SIGTERM).
+    await env.fake.waitFor(() => env.fake.scaleSets()[0]?.maxCapacity === 0, {
+      what: 'a poll with X-ScaleSetMaxCapacity 0',
+    });
 
     await env.openGate();
     const exit = await d.waitForExit(30_000);

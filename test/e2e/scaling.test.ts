@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { delay } from '../../src/util/abort.js';
 import { testDocker, useDocker } from '../setup/docker.js';
 import {
   ContainerWatch,
+  containerEventsBetween,
   containerNames,
   E2eEnv,
   type E2eOptions,
@@ -36,6 +36,7 @@ describe('runner run on a real Docker engine: scaling', () => {
   it('runs every job in a fresh container that is gone afterwards', async () => {
     const env = await setup({ maxRunners: 3 });
     const w = await ContainerWatch.start(env);
+    const t0 = Date.now();
     const d = await env.startDaemon();
     const started = await d.waitForLog((l) => l.json?.msg === 'runner started', { what: 'runner started' });
     // The id the daemon runs as is the one persisted in state-dir, i.e. the label the test filters on.
@@ -53,6 +54,9 @@ describe('runner run on a real Docker engine: scaling', () => {
     expect(w.count('create')).toBe(5);
     expect(w.count('destroy')).toBe(5);
     expect(new Set(w.events.map((e) => e.name))).toEqual(runnerNames);
+    // The engine's event history agrees (the bad-config test relies on that query finding nothing).
+    const history = await containerEventsBetween(env.labelFilter, t0, Date.now());
+    expect(history.filter((e) => e.action === 'create')).toHaveLength(5);
     await env.fake.waitFor(() => env.fake.runners().length === 0, { what: 'registrations gone' });
 
     await stopGracefully(d);
@@ -61,31 +65,23 @@ describe('runner run on a real Docker engine: scaling', () => {
 
   it('never runs more than max-runners containers or registrations in a burst', async () => {
     const env = await setup({ maxRunners: 3 });
-    // Two independent views of "how many at once": the engine's create/destroy events (exact, sees
-    // even a container that lives for milliseconds) and `docker ps` samples, plus every registration
-    // change at the fake.
+    // Three views of "how many at once": the engine's create/destroy events (exact: they see even a
+    // container that lives for milliseconds), a `docker ps` taken at each of those events, and every
+    // registration change at the fake.
     const w = await ContainerWatch.start(env);
+    const listings: Promise<number>[] = [];
+    w.onEvent(() => listings.push(env.containers().then((cs) => cs.length)));
     let registrationsPeak = 0;
     env.observeFake(() => {
       registrationsPeak = Math.max(registrationsPeak, env.fake.runners().length);
     });
-    let listedPeak = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        listedPeak = Math.max(listedPeak, (await env.containers()).length);
-        // Paces the sampler, it synchronises nothing: the event count above is the exact measure.
-        await delay(50);
-      }
-    })();
 
     const d = await env.startDaemon();
     await env.fake.waitFor(() => env.fake.sessions().length === 1, { what: 'session', timeout: 20_000 });
     for (let i = 0; i < 10; i++) env.fake.queueJob({ scaleSet: SCALE_SET, script: 'sleep 0.2' });
     await allCompleted(env, 10, 60_000);
     await env.waitContainers((cs) => cs.length === 0, { what: 'every runner container removed' });
-    sampling = false;
-    await sampler;
+    const listedPeak = Math.max(...(await Promise.all(listings)));
 
     expect(env.fake.jobs().map((j) => j.result)).toEqual(Array(10).fill('succeeded'));
     expect(w.peak).toBeLessThanOrEqual(3);

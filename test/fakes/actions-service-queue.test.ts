@@ -24,7 +24,9 @@ describe('fake Actions service: sessions', () => {
     const fake = await start();
     const a = await admin(fake);
     const s = await scaleSetWithSession(a);
-    expect(fake.sessions()).toMatchObject([{ sessionId: s.sessionId, scaleSetId: s.scaleSetId, ownerName: 'test-host' }]);
+    expect(fake.sessions()).toMatchObject([
+      { sessionId: s.sessionId, scaleSetId: s.scaleSetId, ownerName: 'test-host' },
+    ]);
 
     const second = await actions(a, 'POST', `_apis/runtime/runnerscalesets/${s.scaleSetId}/sessions`, {
       sessionId: '00000000-0000-0000-0000-000000000000',
@@ -137,7 +139,10 @@ describe('fake Actions service: acquiring and assigning jobs', () => {
     const s = await scaleSetWithSession(a);
     const job = fake.queueJob({ scaleSet: 'linux' });
     await drain(s, 1);
-    expect((await actions(a, 'POST', `_apis/runtime/runnerscalesets/${s.scaleSetId}/acquirejobs`, [job.requestId])).status).toBe(401);
+    expect(
+      (await actions(a, 'POST', `_apis/runtime/runnerscalesets/${s.scaleSetId}/acquirejobs`, [job.requestId]))
+        .status,
+    ).toBe(401);
 
     const acquired = await acquireJobs(a, s, [job.requestId, 999_999]);
     expect(acquired.json).toEqual({ count: 1, value: [job.requestId] });
@@ -148,7 +153,11 @@ describe('fake Actions service: acquiring and assigning jobs', () => {
     const assigned = await poll(s);
     expect(assigned.jobs).toMatchObject([{ messageType: 'JobAssigned', runnerRequestId: job.requestId }]);
     expect(Date.parse(String(assigned.jobs[0]?.scaleSetAssignTime))).toBeGreaterThan(Date.now() - 60_000);
-    expect(assigned.json?.statistics).toMatchObject({ totalAvailableJobs: 0, totalAssignedJobs: 1, totalRunningJobs: 0 });
+    expect(assigned.json?.statistics).toMatchObject({
+      totalAvailableJobs: 0,
+      totalAssignedJobs: 1,
+      totalRunningJobs: 0,
+    });
   });
 
   it('never assigns more jobs than the last X-ScaleSetMaxCapacity', async () => {
@@ -158,7 +167,11 @@ describe('fake Actions service: acquiring and assigning jobs', () => {
     const jobs = [1, 2, 3].map(() => fake.queueJob({ scaleSet: 'linux' }));
     await drain(s, 3, 1);
     expect(fake.scaleSets()[0]?.maxCapacity).toBe(1);
-    await acquireJobs(a, s, jobs.map((j) => j.requestId));
+    await acquireJobs(
+      a,
+      s,
+      jobs.map((j) => j.requestId),
+    );
     expect(jobs.map((j) => j.state)).toEqual(['assigned', 'acquired', 'acquired']);
     expect(fake.statistics(s.scaleSetId)).toMatchObject({ totalAcquiredJobs: 2, totalAssignedJobs: 3 });
 
@@ -190,7 +203,10 @@ describe('fake Actions service: acquiring and assigning jobs', () => {
     expect((await actions(a, 'GET', path)).status).toBe(204);
     const job = fake.queueJob({ scaleSet: 'linux' });
     const r = await actions(a, 'GET', path);
-    expect(r.json).toMatchObject({ count: 1, value: [{ runnerRequestId: job.requestId, requestLabels: ['linux'] }] });
+    expect(r.json).toMatchObject({
+      count: 1,
+      value: [{ runnerRequestId: job.requestId, requestLabels: ['linux'] }],
+    });
     expect((await http(`${a.url}${path}`, { token: a.token })).status).toBe(400);
   });
 });

@@ -39,7 +39,11 @@ async function assignedJob(w: World, script: string) {
   return job;
 }
 
-async function runner(w: World, name: string, shell: 'sh' | 'busybox' = 'sh'): Promise<RunnerProcess & { id: number }> {
+async function runner(
+  w: World,
+  name: string,
+  shell: 'sh' | 'busybox' = 'sh',
+): Promise<RunnerProcess & { id: number }> {
   const { id, jit } = await jitConfig(w.a, w.s.scaleSetId, name);
   const proc = await runRunner(jit, shell);
   onTestFinished(() => proc.dispose());
@@ -53,16 +57,30 @@ describe('fake runner (run.sh) against the fake service', () => {
     const r = await runner(w, 'runner-1', shell);
 
     expect(await r.exit).toBe(0);
-    expect(job).toMatchObject({ state: 'completed', result: 'succeeded', runnerName: 'runner-1', runnerId: r.id });
+    expect(job).toMatchObject({
+      state: 'completed',
+      result: 'succeeded',
+      runnerName: 'runner-1',
+      runnerId: r.id,
+    });
     expect(await readFile(join(r.dir, '_work', 'out.txt'), 'utf8')).toBe(`job ${job.requestId}\n`);
     expect(w.fake.runners()).toEqual([]);
 
     const [started, completed] = await drain(w.s, 2);
     expect(started).toMatchObject({ messageType: 'JobStarted', runnerId: r.id, runnerName: 'runner-1' });
     expect(Date.parse(String(started?.runnerAssignTime))).toBeGreaterThan(Date.now() - 60_000);
-    expect(completed).toMatchObject({ messageType: 'JobCompleted', result: 'succeeded', runnerName: 'runner-1' });
-    expect(Date.parse(String(completed?.finishTime))).toBeGreaterThanOrEqual(Date.parse(String(started?.runnerAssignTime)));
-    expect(w.fake.statistics(w.s.scaleSetId)).toMatchObject({ totalAssignedJobs: 0, totalRegisteredRunners: 0 });
+    expect(completed).toMatchObject({
+      messageType: 'JobCompleted',
+      result: 'succeeded',
+      runnerName: 'runner-1',
+    });
+    expect(Date.parse(String(completed?.finishTime))).toBeGreaterThanOrEqual(
+      Date.parse(String(started?.runnerAssignTime)),
+    );
+    expect(w.fake.statistics(w.s.scaleSetId)).toMatchObject({
+      totalAssignedJobs: 0,
+      totalRegisteredRunners: 0,
+    });
   });
 
   it('reports a failing script as a failed job and still exits 0', async () => {
@@ -95,7 +113,11 @@ describe('fake runner (run.sh) against the fake service', () => {
     expect(job.result).toBe('failed');
     expect(w.fake.runners()).toEqual([]);
     const [, completed] = await drain(w.s, 2);
-    expect(completed).toMatchObject({ messageType: 'JobCompleted', result: 'failed', runnerName: 'runner-1' });
+    expect(completed).toMatchObject({
+      messageType: 'JobCompleted',
+      result: 'failed',
+      runnerName: 'runner-1',
+    });
   });
 
   it('drops the lease when run.sh gets SIGTERM mid-job', async () => {
@@ -115,25 +137,57 @@ describe('fake runner (run.sh) against the fake service', () => {
     const claims = () => w.fake.requests.filter((q) => q.path.endsWith('/claim')).length;
     await w.fake.waitFor(() => claims() >= 3, { what: 'three claims' });
     expect(w.fake.runners()[0]?.status).toBe('idle');
-    expect(w.fake.statistics(w.s.scaleSetId)).toMatchObject({ totalRegisteredRunners: 1, totalIdleRunners: 1 });
+    expect(w.fake.statistics(w.s.scaleSetId)).toMatchObject({
+      totalRegisteredRunners: 1,
+      totalIdleRunners: 1,
+    });
 
     expect((await actions(w.a, 'DELETE', `_apis/distributedtask/pools/0/agents/${r.id}`)).status).toBe(204);
     expect(await r.exit).toBe(1);
     expect(r.output()).toContain('410');
   });
 
-  it('hands assigned jobs to waiting runners in order and fails a job whose lease never opens', async () => {
-    const w = await world({ leaseGraceMs: 100 });
-    const { id, jit } = await jitConfig(w.a, w.s.scaleSetId, 'manual');
-    const url = JSON.parse(Buffer.from(jit, 'base64').toString()).runnerUrl as string;
-    const claim = http(`${url}/claim`, { method: 'POST' });
+  it('gives up with exit 1 when the service stays unreachable', async () => {
+    const w = await world();
+    const { jit } = await jitConfig(w.a, w.s.scaleSetId, 'orphan');
+    await w.fake.close();
+    const proc = await runRunner(jit);
+    onTestFinished(() => proc.dispose());
+    expect(await proc.exit).toBe(1);
+    expect(proc.output()).toMatch(/POST claim failed 5 times; last: HTTP 000/);
+  });
+
+  it('gives a waiting runner the next assigned job, and one job per runner in FIFO order', async () => {
+    const w = await world();
+    const runnerUrl = async (name: string) => {
+      const { jit } = await jitConfig(w.a, w.s.scaleSetId, name);
+      return (JSON.parse(Buffer.from(jit, 'base64').toString()) as { runnerUrl: string }).runnerUrl;
+    };
+    const waiting = await runnerUrl('waiting');
+    const claim = http(`${waiting}/claim`, { method: 'POST' });
     await w.fake.waitFor(() => w.fake.runners()[0]?.status === 'idle', { what: 'runner idle' });
-    const job = await assignedJob(w, 'true');
+    const first = await assignedJob(w, 'echo first');
     const answer = await claim;
     expect(answer.status).toBe(200);
-    expect(answer.text).toBe(`JOB ${job.requestId}\ntrue\n`);
-    expect(job).toMatchObject({ state: 'started', runnerId: id });
+    expect(answer.text).toBe(`JOB ${first.requestId}\necho first\n`);
+    expect(first).toMatchObject({ state: 'started', runnerName: 'waiting' });
 
+    // Two jobs already assigned when a runner claims: it gets the older one, and only that one.
+    const a = w.fake.queueJob({ scaleSet: 'linux' });
+    const b = w.fake.queueJob({ scaleSet: 'linux' });
+    await drain(w.s, 2);
+    await acquireJobs(w.a, w.s, [a.requestId, b.requestId]);
+    const late = await http(`${await runnerUrl('late')}/claim`, { method: 'POST' });
+    expect(late.text).toBe(`JOB ${a.requestId}\ntrue\n`);
+    expect([a.state, a.runnerName, b.state]).toEqual(['started', 'late', 'assigned']);
+  });
+
+  it('fails a job whose runner never opens its lease', async () => {
+    const w = await world({ leaseGraceMs: 100 });
+    const { jit } = await jitConfig(w.a, w.s.scaleSetId, 'manual');
+    const url = (JSON.parse(Buffer.from(jit, 'base64').toString()) as { runnerUrl: string }).runnerUrl;
+    const job = await assignedJob(w, 'true');
+    expect((await http(`${url}/claim`, { method: 'POST' })).status).toBe(200);
     await w.fake.waitFor(() => job.state === 'completed', { what: 'job to fail without a lease' });
     expect(job.result).toBe('failed');
     expect((await http(`${url}/claim`, { method: 'POST' })).status).toBe(410);

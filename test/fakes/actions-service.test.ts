@@ -50,7 +50,9 @@ describe('fake Actions service: auth chain', () => {
 
     const register = (auth: string, body: unknown) =>
       http(`${fake.url}/actions/runner-registration`, { method: 'POST', auth, body });
-    expect((await register('RemoteAuth nope', { url: fake.configUrl(), runner_event: 'register' })).status).toBe(401);
+    expect(
+      (await register('RemoteAuth nope', { url: fake.configUrl(), runner_event: 'register' })).status,
+    ).toBe(401);
     const reg = await http(`${fake.url}/orgs/my-org/actions/runners/registration-token`, {
       method: 'POST',
       token: fake.pat,
@@ -58,34 +60,56 @@ describe('fake Actions service: auth chain', () => {
     const token = String(reg.json?.token);
     expect((await register(`RemoteAuth ${token}`, { url: fake.configUrl() })).status).toBe(400);
     // A token issued for my-org does not register another org.
-    const other = await register(`RemoteAuth ${token}`, { url: fake.configUrl('other'), runner_event: 'register' });
+    const other = await register(`RemoteAuth ${token}`, {
+      url: fake.configUrl('other'),
+      runner_event: 'register',
+    });
     expect(other.status).toBe(404);
   });
 
   it('accepts a GitHub App JWT (RS256, iss = client id, exp ahead) and its installation token', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const app = { clientId: 'Iv1.abc', installationId: 42, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+    const app = {
+      clientId: 'Iv1.abc',
+      installationId: 42,
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
     const fake = await start({ app });
     const tokenUrl = (id: number) => `${fake.url}/api/v3/app/installations/${id}/access_tokens`;
 
-    const good = await http(tokenUrl(42), { method: 'POST', token: createAppJwt('Iv1.abc', pem, Date.now()) });
+    const good = await http(tokenUrl(42), {
+      method: 'POST',
+      token: createAppJwt('Iv1.abc', pem, Date.now()),
+    });
     expect(good.status).toBe(201);
     expect(String(good.json?.token)).toMatch(/^ghs_/);
     const a = await adminWith(fake, String(good.json?.token));
     expect(a.token.split('.')).toHaveLength(3);
 
-    const wrongIss = await http(tokenUrl(42), { method: 'POST', token: createAppJwt('Iv1.other', pem, Date.now()) });
+    const wrongIss = await http(tokenUrl(42), {
+      method: 'POST',
+      token: createAppJwt('Iv1.other', pem, Date.now()),
+    });
     expect(wrongIss.status).toBe(401);
     const expired = await http(tokenUrl(42), {
       method: 'POST',
       token: createAppJwt('Iv1.abc', pem, Date.now() - 3_600_000),
     });
     expect(expired.status).toBe(401);
-    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
-    const forged = await http(tokenUrl(42), { method: 'POST', token: createAppJwt('Iv1.abc', otherKey.toString(), Date.now()) });
+    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
+    const forged = await http(tokenUrl(42), {
+      method: 'POST',
+      token: createAppJwt('Iv1.abc', otherKey.toString(), Date.now()),
+    });
     expect(forged.status).toBe(401);
-    const wrongInstallation = await http(tokenUrl(7), { method: 'POST', token: createAppJwt('Iv1.abc', pem, Date.now()) });
+    const wrongInstallation = await http(tokenUrl(7), {
+      method: 'POST',
+      token: createAppJwt('Iv1.abc', pem, Date.now()),
+    });
     expect(wrongInstallation.status).toBe(404);
     // Apps cannot register enterprise runners.
     await expect(adminWith(fake, String(good.json?.token), 'enterprises/e')).rejects.toThrow(/403/);
@@ -108,8 +132,12 @@ describe('fake Actions service: runner groups and scale sets', () => {
     const fake = await start();
     const a = await admin(fake);
     const gid = fake.addRunnerGroup('gpu');
-    const byName = async (n: string) => (await actions(a, 'GET', `_apis/runtime/runnergroups/?groupName=${n}`)).json;
-    expect(await byName('Default')).toEqual({ count: 1, value: [{ id: 1, name: 'Default', size: 0, isDefaultGroup: true }] });
+    const byName = async (n: string) =>
+      (await actions(a, 'GET', `_apis/runtime/runnergroups/?groupName=${n}`)).json;
+    expect(await byName('Default')).toEqual({
+      count: 1,
+      value: [{ id: 1, name: 'Default', size: 0, isDefaultGroup: true }],
+    });
     expect(await byName('gpu')).toMatchObject({ count: 1, value: [{ id: gid, name: 'gpu' }] });
     expect(await byName('nope')).toEqual({ count: 0, value: [] });
   });
@@ -143,7 +171,7 @@ describe('fake Actions service: runner groups and scale sets', () => {
     const find = (q: string) => actions(a, 'GET', `_apis/runtime/runnerscalesets?${q}`);
     expect((await find('runnerGroupId=1&name=linux')).json).toMatchObject({ count: 1, value: [{ id }] });
     expect((await find('runnerGroupId=1&name=other')).json).toEqual({ count: 0, value: [] });
-    expect((await createScaleSetStatus(a, 'linux'))).toBe(409);
+    expect(await createScaleSetStatus(a, 'linux')).toBe(409);
 
     const gid = fake.addRunnerGroup('moved');
     const patched = await actions(a, 'PATCH', `_apis/runtime/runnerscalesets/${id}`, {
@@ -152,8 +180,11 @@ describe('fake Actions service: runner groups and scale sets', () => {
       createdOn: '0001-01-01T00:00:00Z',
     });
     expect(patched.json).toMatchObject({ id, name: 'linux', runnerGroupId: gid, runnerGroupName: 'moved' });
-    expect((patched.json?.labels as unknown[]).length).toBe(2);
-    const renamed = await actions(a, 'PATCH', `_apis/runtime/runnerscalesets/${id}`, { name: 'linux-2', runnerGroupId: 0 });
+    expect(patched.json?.labels).toHaveLength(2);
+    const renamed = await actions(a, 'PATCH', `_apis/runtime/runnerscalesets/${id}`, {
+      name: 'linux-2',
+      runnerGroupId: 0,
+    });
     expect(renamed.json).toMatchObject({ name: 'linux-2', runnerGroupId: gid });
 
     expect((await actions(a, 'DELETE', `_apis/runtime/runnerscalesets/${id}`)).status).toBe(204);
@@ -192,13 +223,30 @@ describe('fake Actions service: JIT configs and agents', () => {
     });
     expect(dup.status).toBe(409);
     expect(String(dup.json?.typeName)).toContain('AgentExistsException');
-    expect((await actions(a, 'POST', '_apis/runtime/runnerscalesets/99/generatejitconfig', { name: 'x', workFolder: '' })).status).toBe(404);
+    expect(
+      (
+        await actions(a, 'POST', '_apis/runtime/runnerscalesets/99/generatejitconfig', {
+          name: 'x',
+          workFolder: '',
+        })
+      ).status,
+    ).toBe(404);
 
     const byName = await actions(a, 'GET', '_apis/distributedtask/pools/0/agents?agentName=runner-1');
-    expect(byName.json).toMatchObject({ count: 1, value: [{ id: r1.id, name: 'runner-1', runnerScaleSetId: ss }] });
-    expect((await actions(a, 'GET', '_apis/distributedtask/pools/0/agents?agentName=none')).json).toEqual({ count: 0, value: [] });
-    expect((await actions(a, 'GET', `_apis/distributedtask/pools/0/agents/${r1.id}`)).json).toMatchObject({ name: 'runner-1' });
-    expect(fake.runners()).toMatchObject([{ id: r1.id, name: 'runner-1', scaleSetId: ss, status: 'offline' }]);
+    expect(byName.json).toMatchObject({
+      count: 1,
+      value: [{ id: r1.id, name: 'runner-1', runnerScaleSetId: ss }],
+    });
+    expect((await actions(a, 'GET', '_apis/distributedtask/pools/0/agents?agentName=none')).json).toEqual({
+      count: 0,
+      value: [],
+    });
+    expect((await actions(a, 'GET', `_apis/distributedtask/pools/0/agents/${r1.id}`)).json).toMatchObject({
+      name: 'runner-1',
+    });
+    expect(fake.runners()).toMatchObject([
+      { id: r1.id, name: 'runner-1', scaleSetId: ss, status: 'offline' },
+    ]);
 
     expect((await actions(a, 'DELETE', `_apis/distributedtask/pools/0/agents/${r1.id}`)).status).toBe(204);
     const missing = await actions(a, 'DELETE', `_apis/distributedtask/pools/0/agents/${r1.id}`);
@@ -210,9 +258,13 @@ describe('fake Actions service: JIT configs and agents', () => {
 
 describe('fake Actions service: standalone', () => {
   it('prints its URL and PAT as one JSON line, serves, and exits on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fakes/actions-service/main.ts', '--port', '0', '--hold-ms', '100'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/fakes/actions-service/main.ts', '--port', '0', '--hold-ms', '100'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });

@@ -176,24 +176,35 @@ export class E2eEnv {
   }
 
   /**
-   * Calls `fn` on every state change of the fake (and on its 20 ms ticker) until the returned stop
-   * function is called: sees every registration the moment it is made, without sampling guesswork.
+   * Calls `fn` now and after every state change of the fake, until the returned function is called:
+   * sees every registration the moment it is made, without sampling.
    */
-  observeFake(fn: () => void): () => Promise<void> {
-    let stopped = false;
-    const done = this.fake.waitFor(
-      () => {
-        fn();
-        return stopped;
-      },
-      { timeout: 600_000, what: 'observer stopped' },
-    );
-    const stop = async () => {
-      stopped = true;
-      await done;
-    };
-    this.onCleanup(stop);
-    return stop;
+  observeFake(fn: () => void): () => void {
+    const off = this.fake.onChange(fn);
+    fn();
+    this.onCleanup(off);
+    return off;
+  }
+
+  /** What a failed test leaves for whoever reads the output: daemon logs, fake state, runner output. */
+  async #dump(): Promise<void> {
+    const out: string[] = [];
+    for (const [i, d] of this.daemons.entries()) {
+      out.push(`--- daemon ${i + 1} log (exit ${JSON.stringify(d.exit)}) ---`, d.text);
+    }
+    const jobs = this.fake
+      .jobs()
+      .map((j) => ({ id: j.requestId, state: j.state, result: j.result, runner: j.runnerName }));
+    const runners = this.fake.runners().map((r) => ({ id: r.id, name: r.name, status: r.status }));
+    out.push(`--- fake: jobs ${JSON.stringify(jobs)}`, `--- fake: runners ${JSON.stringify(runners)}`);
+    for (const c of await this.containers().catch(() => [])) {
+      const logs = await testDocker
+        .getContainer(c.Id)
+        .logs({ stdout: true, stderr: true })
+        .catch((err: unknown) => String(err));
+      out.push(`--- container ${c.Names?.[0]} (${c.Status}) ---`, logs.toString());
+    }
+    process.stderr.write(`${out.join('\n')}\n`);
   }
 
   /** Runs `fn` first thing in cleanup() (watchers and observers that must stop before the fake closes). */
@@ -205,11 +216,7 @@ export class E2eEnv {
   async cleanup(opts: { dumpLogs?: boolean } = {}): Promise<void> {
     await Promise.all(this.#stoppers.map((s) => s()));
     // A failed test's daemon logs are the first thing anyone debugging it needs.
-    if (opts.dumpLogs) {
-      for (const [i, d] of this.daemons.entries()) {
-        process.stderr.write(`--- daemon ${i + 1} log (exit ${JSON.stringify(d.exit)}) ---\n${d.text}\n`);
-      }
-    }
+    if (opts.dumpLogs) await this.#dump();
     await Promise.all(this.daemons.map((d) => d.kill()));
     await removeByInstance(this.instanceId);
     await this.fake.close();
@@ -266,6 +273,7 @@ export class ContainerWatch {
   live = 0;
   peak = 0;
   readonly #stream: Readable;
+  readonly #listeners: ((e: ContainerEvent) => void)[] = [];
 
   private constructor(stream: Readable) {
     this.#stream = stream;
@@ -276,6 +284,7 @@ export class ContainerWatch {
       if (e.action === 'create') this.live++;
       if (e.action === 'destroy') this.live--;
       this.peak = Math.max(this.peak, this.live);
+      for (const l of this.#listeners) l(e);
     });
     // Destroyed by stop(); an engine hiccup shows up as missing events, which the assertions catch.
     stream.on('error', () => {});
@@ -289,6 +298,11 @@ export class ContainerWatch {
     const w = new ContainerWatch(stream);
     env.onCleanup(() => w.stop());
     return w;
+  }
+
+  /** Calls `fn` on every event from now on. */
+  onEvent(fn: (e: ContainerEvent) => void): void {
+    this.#listeners.push(fn);
   }
 
   count(action: string): number {
@@ -310,9 +324,10 @@ export async function containerEventsBetween(
   untilMs: number,
 ): Promise<ContainerEvent[]> {
   const stream = (await testDocker.getEvents({
-    // Whole seconds, widened outwards: the engine's history is queried in seconds.
-    since: Math.floor(sinceMs / 1000) - 1,
-    until: Math.ceil(untilMs / 1000) + 1,
+    // Fractional seconds are honoured by the engine. An `until` in the future would keep the stream
+    // open until then, so the window ends exactly at `untilMs` (same host, same clock).
+    since: sinceMs / 1000 - 1,
+    until: untilMs / 1000,
     filters: { type: ['container'], label },
   })) as Readable;
   const out: ContainerEvent[] = [];

@@ -55,7 +55,12 @@ export function agents(ctx: RouteContext): void {
 export function agent(ctx: RouteContext, id: number): void {
   const r = ctx.state.runners.get(id);
   if (!r) {
-    send(ctx.res, 'actions', 404, taskException('AgentNotFoundException', `No agent found with identifier ${id}.`));
+    send(
+      ctx.res,
+      'actions',
+      404,
+      taskException('AgentNotFoundException', `No agent found with identifier ${id}.`),
+    );
     return;
   }
   if (ctx.req.method === 'GET') {

@@ -13,7 +13,13 @@ export interface InjectedFault {
   bom?: boolean;
 }
 
-export type MalformedKind = 'empty-body' | 'bad-json' | 'wrong-type' | 'null-statistics' | 'unknown-inner' | 'bom';
+export type MalformedKind =
+  | 'empty-body'
+  | 'bad-json'
+  | 'wrong-type'
+  | 'null-statistics'
+  | 'unknown-inner'
+  | 'bom';
 
 /**
  * Fault switches (CONTRACT.md). The server consults them on every request; the hooks let the service

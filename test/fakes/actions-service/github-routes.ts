@@ -20,7 +20,8 @@ export function accessToken(ctx: RouteContext, installationId: number): void {
   }
   if (!(exp > now) || exp > now + MAX_APP_JWT_LIFETIME_SEC) {
     send(ctx.res, 'github', 401, {
-      message: "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+      message:
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
     });
     return;
   }

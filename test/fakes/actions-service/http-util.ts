@@ -31,7 +31,8 @@ export function send(
     return;
   }
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  h['content-type'] ??= typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+  h['content-type'] ??=
+    typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
   res.writeHead(status, h);
   res.end(text);
 }

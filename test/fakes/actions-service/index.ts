@@ -148,7 +148,9 @@ export class FakeActionsService {
           ? sets[0]
           : undefined;
     if (!ss) {
-      throw new Error(`queueJob: no scale set for ${opts.scaleSet ?? opts.labels?.join(',') ?? '(no name or labels)'}`);
+      throw new Error(
+        `queueJob: no scale set for ${opts.scaleSet ?? opts.labels?.join(',') ?? '(no name or labels)'}`,
+      );
     }
     return queueJob(this.#state, ss, opts);
   }
@@ -158,6 +160,12 @@ export class FakeActionsService {
     const job = this.#state.jobs.get(requestId);
     if (!job) throw new Error(`cancelJob: no job ${requestId}`);
     completeJob(this.#state, job, 'canceled');
+  }
+
+  /** Calls `listener` after every state change or request; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.#state.on('change', listener);
+    return () => this.#state.off('change', listener);
   }
 
   /** Resolves with `fn()`'s first value other than undefined/false, re-checking on every state change or request. */
@@ -184,7 +192,11 @@ export class FakeActionsService {
         if (check()) return;
         cleanup();
         const seen = JSON.stringify(last);
-        reject(new Error(`timed out after ${timeout} ms waiting for ${opts.what ?? 'condition'} (last seen: ${seen})`));
+        reject(
+          new Error(
+            `timed out after ${timeout} ms waiting for ${opts.what ?? 'condition'} (last seen: ${seen})`,
+          ),
+        );
       }, timeout);
       const cleanup = () => {
         clearTimeout(timer);

@@ -81,6 +81,7 @@ export function assignAcquired(state: FakeState, scaleSetId: number): void {
 
 /** Starts the oldest assigned job of the runner's scale set on it (FIFO), if there is one. */
 export function claimFor(state: FakeState, r: FakeRunner): FakeJob | undefined {
+  if (r.status === 'busy') return undefined;
   for (const job of state.jobs.values()) {
     if (job.scaleSetId !== r.scaleSetId || job.state !== 'assigned') continue;
     moveTo(job, 'started');

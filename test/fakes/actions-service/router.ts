@@ -50,7 +50,9 @@ const ROUTES: Route[] = [
   route('scale-set', ['GET', 'PATCH', 'DELETE'], 'actions', `${SS}/(\\d+)`, (c, m) =>
     scaleSets.scaleSet(c, num(m, 1)),
   ),
-  route('sessions', ['POST'], 'actions', `${SS}/(\\d+)/sessions`, (c, m) => sessions.createSession(c, num(m, 1))),
+  route('sessions', ['POST'], 'actions', `${SS}/(\\d+)/sessions`, (c, m) =>
+    sessions.createSession(c, num(m, 1)),
+  ),
   route('session', ['PATCH', 'DELETE'], 'actions', `${SS}/(\\d+)/sessions/([^/]+)`, (c, m) =>
     sessions.session(c, num(m, 1), str(m, 2)),
   ),
@@ -69,8 +71,12 @@ const ROUTES: Route[] = [
   ),
   route('poll', ['GET'], 'queue', '/queue/([^/]+)', (c, m) => poll(c, str(m, 1))),
   route('ack', ['DELETE'], 'queue', '/queue/([^/]+)/(\\d+)', (c, m) => ack(c, str(m, 1), num(m, 2))),
-  route('fake-runner', ['POST'], 'runner', '/_fake/runners/(\\d+)/([0-9a-f]+)/(claim|lease|complete)', (c, m) =>
-    fakeRunner(c, num(m, 1), str(m, 2), str(m, 3)),
+  route(
+    'fake-runner',
+    ['POST'],
+    'runner',
+    '/_fake/runners/(\\d+)/([0-9a-f]+)/(claim|lease|complete)',
+    (c, m) => fakeRunner(c, num(m, 1), str(m, 2), str(m, 3)),
   ),
 ];
 
@@ -90,7 +96,12 @@ export async function dispatch(ctx: RouteContext, route: Route, match: RegExpExe
   }
   if (route.api === 'actions') {
     if (ctx.query.get('api-version') !== '6.0-preview') {
-      send(ctx.res, 'actions', 400, exception('VssInvalidApiVersionException', 'api-version=6.0-preview is required'));
+      send(
+        ctx.res,
+        'actions',
+        400,
+        exception('VssInvalidApiVersionException', 'api-version=6.0-preview is required'),
+      );
       return;
     }
     // acquirejobs is authorised by the queue token instead (§6.5), checked by its handler.

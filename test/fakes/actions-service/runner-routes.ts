@@ -8,7 +8,12 @@ import { holdUntil } from './waiting.js';
 const LEASE_KEEPALIVE_MS = 60_000;
 
 /** The fake runner protocol of test/fakes/CONTRACT.md: claim → lease → complete. */
-export async function fakeRunner(ctx: RouteContext, id: number, secret: string, action: string): Promise<void> {
+export async function fakeRunner(
+  ctx: RouteContext,
+  id: number,
+  secret: string,
+  action: string,
+): Promise<void> {
   const r = ctx.state.runners.get(id);
   if (!r || r.secret !== secret) {
     send(ctx.res, 'runner', 410, 'runner is not registered\n');

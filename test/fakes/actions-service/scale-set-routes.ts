@@ -88,7 +88,8 @@ function deleteScaleSet(ctx: RouteContext, ss: FakeScaleSet): void {
   state.scaleSets.delete(ss.id);
   state.queues.delete(ss.id);
   for (const [sid, s] of state.sessions) if (s.scaleSetId === ss.id) state.sessions.delete(sid);
-  for (const [rid, r] of state.runners) if (r.scaleSetId === ss.id && r.status !== 'busy') state.runners.delete(rid);
+  for (const [rid, r] of state.runners)
+    if (r.scaleSetId === ss.id && r.status !== 'busy') state.runners.delete(rid);
   state.changed();
 }
 
@@ -98,7 +99,12 @@ export function notFound(id: number): ReturnType<typeof exception> {
 
 function groupExists(ctx: RouteContext, groupId: number): boolean {
   if (ctx.state.groups.some((g) => g.id === groupId)) return true;
-  send(ctx.res, 'actions', 404, exception('RunnerGroupNotFoundException', `No runner group with id ${groupId}.`));
+  send(
+    ctx.res,
+    'actions',
+    404,
+    exception('RunnerGroupNotFoundException', `No runner group with id ${groupId}.`),
+  );
   return false;
 }
 
@@ -117,5 +123,7 @@ function labelsOf(v: unknown): Label[] {
 /** Go decodes keys case-insensitively, so `runnerSetting` is as good as the wire's `RunnerSetting`. */
 function settingOf(body: Record<string, unknown>): Record<string, unknown> {
   const s = body.RunnerSetting ?? body.runnerSetting;
-  return s !== null && typeof s === 'object' && !Array.isArray(s) ? { ...(s as Record<string, unknown>) } : {};
+  return s !== null && typeof s === 'object' && !Array.isArray(s)
+    ? { ...(s as Record<string, unknown>) }
+    : {};
 }

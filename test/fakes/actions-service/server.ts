@@ -103,7 +103,12 @@ export class FakeServer {
     try {
       await dispatch(ctx, found.route, found.match);
     } catch (err) {
-      send(res, found.route.api, 500, exception('FakeInternalException', (err as Error).stack ?? String(err)));
+      send(
+        res,
+        found.route.api,
+        500,
+        exception('FakeInternalException', (err as Error).stack ?? String(err)),
+      );
     }
   }
 }

@@ -72,9 +72,16 @@ export function session(ctx: RouteContext, scaleSetId: number, sessionId: string
 /** F10: authorised by the scale set's current queue token, not the admin token (§6.5). */
 export function acquireJobs(ctx: RouteContext, scaleSetId: number): void {
   const token = bearer(ctx.req);
-  const s = [...ctx.state.sessions.values()].find((x) => x.queueToken === token && x.scaleSetId === scaleSetId);
+  const s = [...ctx.state.sessions.values()].find(
+    (x) => x.queueToken === token && x.scaleSetId === scaleSetId,
+  );
   if (!s) {
-    send(ctx.res, 'actions', 401, exception('UnauthorizedException', 'The message queue token is not valid.'));
+    send(
+      ctx.res,
+      'actions',
+      401,
+      exception('UnauthorizedException', 'The message queue token is not valid.'),
+    );
     return;
   }
   let ids: unknown;
@@ -97,7 +104,9 @@ export function acquirableJobs(ctx: RouteContext, scaleSetId: number): void {
     send(ctx.res, 'actions', 404, notFound(scaleSetId));
     return;
   }
-  const jobs = [...ctx.state.jobs.values()].filter((j) => j.scaleSetId === scaleSetId && j.state === 'available');
+  const jobs = [...ctx.state.jobs.values()].filter(
+    (j) => j.scaleSetId === scaleSetId && j.state === 'available',
+  );
   if (jobs.length === 0) {
     send(ctx.res, 'actions', 204);
     return;
@@ -106,7 +115,16 @@ export function acquirableJobs(ctx: RouteContext, scaleSetId: number): void {
   const value = jobs.map((j) => {
     const e = jobEvent(j, 'JobAvailable', { acquireJobUrl });
     const { repositoryName, ownerName, jobWorkflowRef, eventName, requestLabels } = e;
-    return { acquireJobUrl, messageType: 'JobAvailable', runnerRequestId: j.requestId, repositoryName, ownerName, jobWorkflowRef, eventName, requestLabels };
+    return {
+      acquireJobUrl,
+      messageType: 'JobAvailable',
+      runnerRequestId: j.requestId,
+      repositoryName,
+      ownerName,
+      jobWorkflowRef,
+      eventName,
+      requestLabels,
+    };
   });
   send(ctx.res, 'actions', 200, { count: value.length, value });
 }

@@ -28,7 +28,13 @@ export interface Reply {
 
 export async function http(
   url: string,
-  init: { method?: string; token?: string; auth?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: {
+    method?: string;
+    token?: string;
+    auth?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
@@ -57,8 +63,16 @@ export interface Admin {
 }
 
 /** Steps 2–3 of the auth chain (§2.3–2.4) with a bearer credential (PAT or installation token). */
-export async function adminWith(fake: FakeActionsService, credential: string, scope = 'my-org'): Promise<Admin> {
-  const path = scope.startsWith('enterprises/') ? scope : scope.includes('/') ? `repos/${scope}` : `orgs/${scope}`;
+export async function adminWith(
+  fake: FakeActionsService,
+  credential: string,
+  scope = 'my-org',
+): Promise<Admin> {
+  const path = scope.startsWith('enterprises/')
+    ? scope
+    : scope.includes('/')
+      ? `repos/${scope}`
+      : `orgs/${scope}`;
   const reg = await http(`${fake.url}/api/v3/${path}/actions/runners/registration-token`, {
     method: 'POST',
     token: credential,
@@ -76,7 +90,13 @@ export async function adminWith(fake: FakeActionsService, credential: string, sc
 export const admin = (fake: FakeActionsService) => adminWith(fake, fake.pat);
 
 /** An Actions call (§3.1): `api-version` added, admin token unless `token` says otherwise. */
-export function actions(a: Admin, method: string, path: string, body?: unknown, token = a.token): Promise<Reply> {
+export function actions(
+  a: Admin,
+  method: string,
+  path: string,
+  body?: unknown,
+  token = a.token,
+): Promise<Reply> {
   const sep = path.includes('?') ? '&' : '?';
   return http(`${a.url}${path}${sep}api-version=6.0-preview`, { method, token, body });
 }
@@ -129,7 +149,10 @@ export async function poll(s: Session, lastMessageId = 0, capacity = 10): Promis
   const q = lastMessageId > 0 ? `?lastMessageId=${lastMessageId}` : '';
   const r = await http(`${s.queueUrl}${q}`, {
     token: s.queueToken,
-    headers: { accept: 'application/json; api-version=6.0-preview', 'x-scalesetmaxcapacity': String(capacity) },
+    headers: {
+      accept: 'application/json; api-version=6.0-preview',
+      'x-scalesetmaxcapacity': String(capacity),
+    },
   });
   const body = typeof r.json?.body === 'string' && r.json.body !== '' ? r.json.body : '[]';
   return { ...r, messageId: Number(r.json?.messageId ?? 0), jobs: r.status === 200 ? JSON.parse(body) : [] };
@@ -157,13 +180,18 @@ export async function acquireJobs(a: Admin, s: Session, ids: number[]): Promise<
   return actions(a, 'POST', `_apis/runtime/runnerscalesets/${s.scaleSetId}/acquirejobs`, ids, s.queueToken);
 }
 
-export async function jitConfig(a: Admin, scaleSetId: number, name: string): Promise<{ id: number; jit: string }> {
+export async function jitConfig(
+  a: Admin,
+  scaleSetId: number,
+  name: string,
+): Promise<{ id: number; jit: string }> {
   const r = await actions(a, 'POST', `_apis/runtime/runnerscalesets/${scaleSetId}/generatejitconfig`, {
     name,
     workFolder: '',
   });
   if (r.status !== 200) throw new Error(`generatejitconfig: ${r.status} ${r.text}`);
-  return { id: Number((r.json?.runner as { id: number }).id), jit: String(r.json?.encodedJITConfig) };
+  const runner = r.json?.runner as { id?: number } | undefined;
+  return { id: Number(runner?.id), jit: String(r.json?.encodedJITConfig) };
 }
 
 export interface RunnerProcess {
@@ -196,8 +224,9 @@ export async function runRunner(jit: string, shell: 'sh' | 'busybox' = 'sh'): Pr
   child.stderr?.on('data', (b: Buffer) => {
     out += b.toString();
   });
-  const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.on('close', (code, sig) => resolve([code, sig])),
+  // 'exit', not 'close': a process the job left behind may hold the pipes open after run.sh is gone.
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (code, sig) => resolve([code, sig])),
   );
   const killGroup = () => {
     try {
@@ -209,13 +238,15 @@ export async function runRunner(jit: string, shell: 'sh' | 'busybox' = 'sh'): Pr
   return {
     child,
     dir,
-    exit: closed.then(([code]) => code),
-    signal: closed.then(([, sig]) => sig),
+    exit: exited.then(([code]) => code),
+    signal: exited.then(([, sig]) => sig),
     output: () => out,
     killGroup,
     async dispose() {
       killGroup();
-      await closed;
+      await exited;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -21,9 +21,29 @@ export function holdUntil<T>(
       res.off('close', onClose);
       resolve(v);
     };
+    // A check may change state itself (a claim starts a job), which emits 'change' synchronously: that
+    // nested call must not run the check again (it would hand the same runner a second job); it is
+    // noted and re-run once the outer check is done.
+    let checking = false;
+    let again = false;
     const onChange = () => {
-      const v = check();
-      if (v !== undefined) finish(v);
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        do {
+          again = false;
+          const v = check();
+          if (v !== undefined) {
+            finish(v);
+            return;
+          }
+        } while (again && !done);
+      } finally {
+        checking = false;
+      }
     };
     const onClose = () => finish(undefined);
     const timer = setTimeout(() => finish(check()), ms);

@@ -5,6 +5,7 @@
 #
 # Exit codes: 0 job done (or canceled at the service), 1 runner removed (410) or service unreachable,
 # 2 bad JIT config, 128+N killed by signal N.
+# shellcheck disable=SC2317 # several functions only run from traps
 set -u
 
 fail() {
@@ -51,15 +52,25 @@ tmp=$(mktemp -d 2>/dev/null) || {
   mkdir -p "$tmp" || fail 1 "cannot create $tmp"
 }
 
+# children PID: the pids whose parent is PID (Linux /proc; none where there is no /proc).
+children() {
+  cat /proc/[0-9]*/stat 2>/dev/null | sed -n "s/^\([0-9]*\) (.*) [A-Za-z] $1 .*/\1/p"
+}
+# tree PID: PID and its descendants, listed before any is killed (a killed parent's children move away).
+tree() {
+  echo "$1"
+  for kid in $(children "$1"); do tree "$kid"; done
+}
+
 http_pid=''
 job_pid=''
 lease_pid=''
-# shellcheck disable=SC2317 # cleanup and on_signal run from traps
 cleanup() {
+  # The job's own children too: a script's `sleep` must not outlive a stopped runner.
+  [ -z "$job_pid" ] || job_pid=$(tree "$job_pid")
   for pid in $http_pid $job_pid $lease_pid; do kill "$pid" 2>/dev/null; done
   rm -rf "$tmp"
 }
-# shellcheck disable=SC2317
 # Stopped mid-job (docker stop, kill): end the job and drop the lease, so the service sees a dead runner.
 on_signal() {
   trap - EXIT

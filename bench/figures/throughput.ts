@@ -1,0 +1,157 @@
+import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseConfigText } from '../../src/config/index.js';
+import { startDaemon } from '../../src/daemon/daemon.js';
+import { createLogger } from '../../src/log.js';
+import { pollUntil } from '../../src/util/poll-until.js';
+import { type ProfileSummary, Profiler } from '../lib/profile.js';
+import { benchDir } from '../lib/paths.js';
+import type { Notice, Verdict } from '../throughput/protocol.js';
+import { RemoteBackend } from '../throughput/remote-backend.js';
+
+export interface ThroughputOptions {
+  jobs: number;
+  maxRunners: number;
+  startConcurrency: number;
+  /** Write a CPU profile of the daemon process over the measured window. */
+  profileFile?: string;
+  log?: (line: string) => void;
+}
+
+export interface ThroughputRun {
+  jobs: number;
+  maxRunners: number;
+  startConcurrency: number;
+  /** First job queued → last job completed, by the fake's clock. */
+  seconds: number;
+  jobsPerSec: number;
+  /** User+system CPU of the daemon process over the window, per job. */
+  daemonCpuMsPerJob: number;
+  /** Share of one core the daemon used over the window. */
+  daemonCpuPct: number;
+  /** The world process (fake + runners), for scale: it shares the machine's two cores with the daemon. */
+  worldCpuMsPerJob: number;
+  worldCpuPct: number;
+  /** The daemon's event-loop delay over the window (how long a ready callback waited). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  verdict: Verdict;
+  profile?: ProfileSummary;
+}
+
+const SCALE_SET = 'bench-throughput';
+
+/**
+ * Figure 4: the daemon in this process (startDaemon, real protocol client, listener and scaler), the
+ * fake service and the runners in a child. Measures N jobs queued at once until every one completed.
+ */
+export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun> {
+  const child = fork(join(benchDir, 'throughput/world.ts'), [JSON.stringify({})], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const backend = new RemoteBackend(child);
+  const notices: Notice[] = [];
+  const waiters: (() => void)[] = [];
+  backend.onNotice((n) => {
+    notices.push(n);
+    for (const w of waiters.splice(0)) w();
+  });
+  const notice = <K extends Notice['t']>(t: K): Promise<Extract<Notice, { t: K }>> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const n = notices.find((x) => x.t === t);
+        if (n) return resolve(n as Extract<Notice, { t: K }>);
+        if (child.exitCode !== null) return reject(new Error(`world process exited (${child.exitCode})`));
+        waiters.push(check);
+      };
+      child.once('exit', () => {
+        for (const w of waiters.splice(0)) w();
+      });
+      check();
+    });
+
+  const stateDir = await mkdtemp(join(tmpdir(), 'runner-bench-tp-'));
+  try {
+    const ready = await notice('ready');
+    const text = [
+      `url = "${ready.configUrl}"`,
+      `name = "${SCALE_SET}"`,
+      `state-dir = "${stateDir}"`,
+      'health-port = 0',
+      'log-level = "info"',
+      'log-format = "json"',
+      `max-runners = ${o.maxRunners}`,
+      `start-concurrency = ${o.startConcurrency}`,
+      '',
+    ].join('\n');
+    const config = await parseConfigText(text, 'bench.toml', { RUNNER_TOKEN: ready.pat });
+    // Logs are formatted and written as in production (info, JSON), then dropped.
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    const daemon = await startDaemon(config, {
+      logger: createLogger({ level: 'info', format: 'json', destination: sink }),
+      backendFactory: () => backend,
+    });
+    try {
+      await pollUntil(() => daemon.status().ready, { timeout: 30_000, interval: 20, what: 'daemon listening' });
+
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      const profiler = o.profileFile ? new Profiler() : undefined;
+      await profiler?.start();
+      const worldCpu0 = await backend.call<NodeJS.CpuUsage>({ t: 'cpu' });
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      loop.enable();
+      await backend.call({ t: 'queue', jobs: o.jobs, scaleSet: SCALE_SET });
+      const done = await notice('allCompleted');
+      const cpu = process.cpuUsage(cpu0);
+      const wall = performance.now() - wall0;
+      loop.disable();
+      const worldCpu1 = await backend.call<NodeJS.CpuUsage>({ t: 'cpu' });
+      const profile = o.profileFile ? await profiler?.stop(o.profileFile) : undefined;
+
+      const seconds = (done.lastCompletedAt - done.firstQueuedAt) / 1000;
+      const daemonCpuMs = (cpu.user + cpu.system) / 1000;
+      const worldCpuMs = (worldCpu1.user + worldCpu1.system - worldCpu0.user - worldCpu0.system) / 1000;
+
+      await daemon.shutdown();
+      const verdict = await pollUntil(
+        async () => {
+          const v = await backend.call<Verdict>({ t: 'verify' });
+          return v.registrationsLeft === 0 ? v : undefined;
+        },
+        { timeout: 30_000, interval: 100, what: 'registrations removed after shutdown' },
+      ).catch(() => backend.call<Verdict>({ t: 'verify' }));
+      const run: ThroughputRun = {
+        jobs: o.jobs,
+        maxRunners: o.maxRunners,
+        startConcurrency: o.startConcurrency,
+        seconds,
+        jobsPerSec: o.jobs / seconds,
+        daemonCpuMsPerJob: daemonCpuMs / o.jobs,
+        daemonCpuPct: (daemonCpuMs / wall) * 100,
+        worldCpuMsPerJob: worldCpuMs / o.jobs,
+        worldCpuPct: (worldCpuMs / wall) * 100,
+        loopDelayP99Ms: loop.percentile(99) / 1e6,
+        loopDelayMaxMs: loop.max / 1e6,
+        verdict,
+      };
+      if (profile) run.profile = profile;
+      o.log?.(
+        `throughput: ${o.jobs} jobs in ${seconds.toFixed(2)} s = ${run.jobsPerSec.toFixed(0)} jobs/s; daemon ${run.daemonCpuMsPerJob.toFixed(3)} ms CPU/job (${run.daemonCpuPct.toFixed(0)} % of a core), world ${run.worldCpuMsPerJob.toFixed(3)} ms/job (${run.worldCpuPct.toFixed(0)} %); lost ${verdict.lost}, duplicated ${verdict.duplicated}`,
+      );
+      return run;
+    } finally {
+      daemon.abort();
+      await daemon.done;
+    }
+  } finally {
+    child.disconnect();
+    await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
