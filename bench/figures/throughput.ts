@@ -2,14 +2,14 @@ import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
 import { parseConfigText } from '../../src/config/index.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/log.js';
 import { pollUntil } from '../../src/util/poll-until.js';
-import { type ProfileSummary, Profiler } from '../lib/profile.js';
 import { benchDir } from '../lib/paths.js';
+import { Profiler, type ProfileSummary } from '../lib/profile.js';
 import type { Notice, Verdict } from '../throughput/protocol.js';
 import { RemoteBackend } from '../throughput/remote-backend.js';
 
@@ -51,7 +51,14 @@ const SCALE_SET = 'bench-throughput';
  */
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun> {
   const child = fork(join(benchDir, 'throughput/world.ts'), [JSON.stringify({})], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_WORLD_CPU_PROF=<dir>: a CPU profile of the world process too (written when it exits).
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_WORLD_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORLD_CPU_PROF}`]
+        : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const backend = new RemoteBackend(child);
@@ -97,7 +104,11 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun
       backendFactory: () => backend,
     });
     try {
-      await pollUntil(() => daemon.status().ready, { timeout: 30_000, interval: 20, what: 'daemon listening' });
+      await pollUntil(() => daemon.status().ready, {
+        timeout: 30_000,
+        interval: 20,
+        what: 'daemon listening',
+      });
 
       const loop = monitorEventLoopDelay({ resolution: 5 });
       const profiler = o.profileFile ? new Profiler() : undefined;
@@ -151,7 +162,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun
     }
   } finally {
     child.disconnect();
-    await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    await new Promise<void>((resolve) =>
+      child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
     await rm(stateDir, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,9 @@ export type Request =
   | { t: 'verify'; id: number }
   | { t: 'cpu'; id: number };
 
-export type Reply = { t: 'reply'; id: number; ok: true; value: unknown } | { t: 'reply'; id: number; ok: false; error: string };
+export type Reply =
+  | { t: 'reply'; id: number; ok: true; value: unknown }
+  | { t: 'reply'; id: number; ok: false; error: string };
 
 export type Notice =
   | { t: 'ready'; url: string; configUrl: string; pat: string }

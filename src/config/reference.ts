@@ -9,14 +9,15 @@ export function renderConfigReference(): string {
     const def = k.default ?? (k.defaultNote ? `*${k.defaultNote}*` : '—');
     const where = k.scope === 'global' ? 'global' : 'global, `[[scaleset]]`';
     const env = k.env ? `\`${k.env}\`` : '';
-    return `| \`${k.path}\` | ${escape(def)} | ${where} | ${env} | ${escape(k.description)} |`;
+    return `| \`${k.path}\` | ${mdEscape(def)} | ${where} | ${env} | ${mdEscape(k.description)} |`;
   });
   return ['| key | default | where | env | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
-function escape(s: string): string {
+function mdEscape(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export const REFERENCE_START = '<!-- config-reference:start (generated from the schema; UPDATE_README=1 npx vitest run test/config/reference.test.ts) -->';
+export const REFERENCE_START =
+  '<!-- config-reference:start (generated from the schema; UPDATE_README=1 npx vitest run test/config/reference.test.ts) -->';
 export const REFERENCE_END = '<!-- config-reference:end -->';

@@ -22,7 +22,10 @@ export function parseChecksums(text: string): Map<string, string> {
     const trimmed = line.trim();
     if (trimmed === '') continue;
     const m = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(trimmed);
-    if (!m) throw new Error(`checksums.txt line ${i + 1} is not "<sha256>  <file>": ${JSON.stringify(trimmed.slice(0, 80))}`);
+    if (!m)
+      throw new Error(
+        `checksums.txt line ${i + 1} is not "<sha256>  <file>": ${JSON.stringify(trimmed.slice(0, 80))}`,
+      );
     out.set(m[2]!, m[1]!.toLowerCase());
   }
   return out;

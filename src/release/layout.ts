@@ -37,7 +37,9 @@ export function resolveBaseUrl(flag?: string, env: NodeJS.ProcessEnv = process.e
   try {
     url = new URL(raw);
   } catch {
-    throw new ReleaseUrlError(`release base URL ${JSON.stringify(raw)} is not a URL; expected e.g. https://github.com/<owner>/runner/releases`);
+    throw new ReleaseUrlError(
+      `release base URL ${JSON.stringify(raw)} is not a URL; expected e.g. https://github.com/<owner>/runner/releases`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ReleaseUrlError(`release base URL must be http(s), got ${url.protocol}`);

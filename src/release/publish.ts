@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatChecksums, parseChecksums, sha256Hex } from './checksums.js';
 import { CHECKSUMS_FILE, METADATA_FILE } from './layout.js';
-import { renderReleaseMetadata, type ReleaseMetadata } from './metadata.js';
+import { type ReleaseMetadata, renderReleaseMetadata } from './metadata.js';
 import { createTarGz } from './tar.js';
 import { ARCHIVE_MEMBER, archiveName, binaryName, type ReleaseTarget } from './target.js';
 

@@ -80,7 +80,8 @@ export function extractFromTarGz(archive: Uint8Array, member: string): Buffer | 
       continue;
     }
     const prefix = cString(h.subarray(345, 500));
-    const name = longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
+    const name =
+      longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
     longName = undefined;
     if ((type === '0' || type === '\u0000') && baseName(name) === member) return Buffer.from(data);
   }

@@ -40,6 +40,7 @@ export interface ScalerOptions {
 }
 
 const LIVE: ReadonlySet<RunnerStateName> = new Set(['creating', 'idle', 'busy']);
+const RETIRE_RETRY_MS = 2000;
 
 /**
  * Keeps the runners of one scale set at target = min(max, min + assigned jobs), against reality.
@@ -56,6 +57,7 @@ export class RunnerScaler implements Scaler {
   readonly #now: () => number;
   readonly #runners = new Map<string, RunnerRecord>();
   readonly #tasks = new Set<Promise<void>>();
+  readonly #retiring = new Set<Promise<void>>();
   readonly #startBackoff: Backoff;
   #assigned = 0;
   /** Until the listener reports the first assigned count, the target is unknown: adopted runners stay. */
@@ -139,7 +141,7 @@ export class RunnerScaler implements Scaler {
       return;
     }
     if (LIVE.has(r.state)) this.#setState(r, 'done');
-    this.#retire(r, `job ${job.result || 'completed'}`);
+    this.#retire(r, `job ${job.result || 'completed'}`, true);
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -202,7 +204,8 @@ export class RunnerScaler implements Scaler {
     const idle: RunnerRecord[] = [];
     for (const r of this.#runners.values()) {
       if (LIVE.has(r.state)) live++;
-      if (r.state === 'removing') removing++;
+      // A failed removal may still hold its container or VM.
+      if (r.state === 'removing' || (r.state === 'failed' && !r.resourceRemoved)) removing++;
       if (r.state === 'creating') creating++;
       if (r.state === 'idle') idle.push(r);
     }
@@ -217,7 +220,9 @@ export class RunnerScaler implements Scaler {
       }
     } else if (live > target && idle.length > 0) {
       idle.sort((a, b) => a.since - b.since);
-      for (const r of idle.slice(0, live - target)) this.#retire(r, 'scale down');
+      const now = this.#now();
+      const removable = idle.filter((r) => (r.retireBlockedUntil ?? 0) <= now);
+      for (const r of removable.slice(0, live - target)) this.#retire(r, 'scale down', false);
     }
   }
 
@@ -250,12 +255,12 @@ export class RunnerScaler implements Scaler {
       this.#startBackoff.reset();
       log.info({ tier: handle.tier, ms: took }, 'runner started');
       if (r.state === 'creating') this.#setState(r, 'idle');
-      if (r.exitedEarly) this.#retire(r, 'exited during start');
+      if (r.exitedEarly) this.#retire(r, 'exited during start', true);
     } catch (err) {
       if (signal.aborted) {
         // Shutdown mid-start: the record stays so drain/close removes whatever was made.
         this.#setState(r, 'failed');
-        this.#retire(r, 'start aborted');
+        this.#retire(r, 'start aborted', true);
         return;
       }
       const capacity = err instanceof BackendCapacityError;
@@ -272,7 +277,7 @@ export class RunnerScaler implements Scaler {
           'runner start failed; its registration is removed and the start retried',
         );
       this.#setState(r, 'failed');
-      this.#retire(r, 'start failed');
+      this.#retire(r, 'start failed', true);
     } finally {
       this.#converge();
     }
@@ -299,25 +304,41 @@ export class RunnerScaler implements Scaler {
 
   /**
    * Removes a runner: registration first (GitHub refuses while a job runs, which tells us the runner
-   * is in fact busy), then the resource, then our records. Errors leave the runner for reconcile.
+   * is in fact busy), then the resource, then our records.
+   *
+   * `exited` says the runner's process is known to be over (exit event, JobCompleted, failed start).
+   * Then the resource goes even when GitHub cannot be reached, and only the registration is retried
+   * later; otherwise a failed deregistration keeps the runner, because a job might be running on it.
    */
-  #retire(r: RunnerRecord, reason: string): void {
+  #retire(r: RunnerRecord, reason: string, exited: boolean): void {
     if (r.state === 'removing') return;
+    if (exited) r.exited = true;
     const wasIdle = r.state === 'idle';
     this.#setState(r, 'removing');
-    this.#track(
+    this.#trackRetire(
       (async () => {
         const log = this.#log.child({ runner: r.name });
         try {
-          if (r.runnerId !== undefined) {
-            const res = await this.#o.registrar.unregister(r.runnerId);
-            if (res === 'busy' && wasIdle) {
-              log.info('runner picked up a job while being scaled down; keeping it');
-              this.#setState(r, 'busy');
+          if (r.runnerId !== undefined && !r.unregistered) {
+            const res = await this.#o.registrar.unregister(r.runnerId).catch((err: unknown) => {
+              log.warn({ err, reason }, 'cannot remove the runner registration yet');
+              return 'error' as const;
+            });
+            if (res === 'removed' || res === 'not-found') r.unregistered = true;
+            else if (!r.exited) {
+              if (res === 'busy' && wasIdle)
+                log.info('runner picked up a job while being scaled down; keeping it');
+              this.#setState(r, res === 'busy' ? 'busy' : 'idle');
+              r.retireBlockedUntil = this.#now() + RETIRE_RETRY_MS;
               return;
             }
           }
           await this.#o.backend.remove(r.name, AbortSignal.timeout(60_000));
+          r.resourceRemoved = true;
+          if (r.runnerId !== undefined && !r.unregistered) {
+            this.#setState(r, 'failed');
+            return;
+          }
           this.#runners.delete(r.name);
           this.#o.store.delete(r.name);
           // A spent JIT config is useless to anyone; keep the scrub list from growing per job.
@@ -325,13 +346,22 @@ export class RunnerScaler implements Scaler {
           this.counters.cleanedUp++;
           log.debug({ reason }, 'runner removed');
         } catch (err) {
-          log.warn({ err, reason }, 'runner removal failed; reconcile retries it');
+          log.warn({ err, reason }, 'runner removal failed; retried by reconcile and on shutdown');
           this.#setState(r, 'failed');
         } finally {
           this.#converge();
         }
       })(),
     );
+  }
+
+  /** Failed removals are retried at most every RETIRE_RETRY_MS. */
+  #retryFailed(): void {
+    const now = this.#now();
+    for (const r of [...this.#runners.values()]) {
+      if (r.state === 'failed' && now - r.since >= RETIRE_RETRY_MS)
+        this.#retire(r, 'retry removal', r.exited === true);
+    }
   }
 
   #setState(r: RunnerRecord, state: RunnerStateName): void {
@@ -356,10 +386,10 @@ export class RunnerScaler implements Scaler {
             // A clean exit of an "idle" runner is a job too short for its JobStarted to have arrived.
             this.#awaitCompletion(r.name);
             this.#setState(r, 'done');
-            this.#retire(r, 'exited after job');
+            this.#retire(r, 'exited after job', true);
           } else if (r.state === 'idle' || r.state === 'failed') {
             this.#setState(r, 'failed');
-            this.#retire(r, 'exited before taking a job');
+            this.#retire(r, 'exited before taking a job', true);
           }
         }
       } catch (err) {
@@ -379,12 +409,12 @@ export class RunnerScaler implements Scaler {
 
     for (const r of [...this.#runners.values()]) {
       const o = byName.get(r.name);
-      if (r.state === 'failed') this.#retire(r, 'retry removal');
+      if (r.state === 'failed') this.#retire(r, 'retry removal', r.exited === true);
       else if ((r.state === 'idle' || r.state === 'busy') && (!o || o.state === 'exited')) {
         this.#setState(r, r.state === 'busy' ? 'done' : 'failed');
-        this.#retire(r, o ? 'resource exited' : 'resource gone');
+        this.#retire(r, o ? 'resource exited' : 'resource gone', true);
       } else if (r.state === 'idle' && this.#o.idleTimeout > 0 && now - r.since > this.#o.idleTimeout) {
-        this.#retire(r, 'idle timeout');
+        this.#retire(r, 'idle timeout', false);
       }
     }
 
@@ -404,7 +434,7 @@ export class RunnerScaler implements Scaler {
       this.#runners.set(o.name, r);
       if (o.state === 'exited') {
         this.#setState(r, 'failed');
-        this.#retire(r, 'left exited by a previous run');
+        this.#retire(r, 'left exited by a previous run', true);
       } else {
         // Busy or idle is unknown after a restart: scale-down asks GitHub first, which refuses if busy.
         adopted++;
@@ -448,11 +478,22 @@ export class RunnerScaler implements Scaler {
     this.#converge();
     const deadline = this.#now() + timeoutMs;
     while (this.#now() < deadline && !signal?.aborted) {
-      const active = [...this.#runners.values()].filter((r) => r.state !== 'failed').length;
+      // A runner whose resource is gone but whose registration could not be removed does not hold the
+      // drain: its registration is in the state file and the next start (or doctor) removes it.
+      const active = [...this.#runners.values()].filter(
+        (r) => !(r.state === 'failed' && r.resourceRemoved),
+      ).length;
       if (active === 0) break;
       await Promise.race([...this.#tasks, sleepUnref(500)]);
+      this.#retryFailed();
       this.#converge();
     }
+    // One last try at registrations of runners already gone, so a clean stop leaves none behind.
+    for (const r of [...this.#runners.values()]) {
+      if (r.state === 'failed') this.#retire(r, 'final retry', r.exited === true);
+    }
+    const left = Math.max(0, Math.min(5000, deadline - this.#now()));
+    await Promise.race([Promise.allSettled([...this.#retiring]), sleepUnref(left)]);
     return this.count('busy') + this.count('idle') + this.count('creating');
   }
 
@@ -466,6 +507,12 @@ export class RunnerScaler implements Scaler {
     clearTimeout(this.#retryTimer);
     await Promise.allSettled([...this.#tasks]);
     await this.#o.store.flush();
+  }
+
+  #trackRetire(p: Promise<void>): void {
+    this.#retiring.add(p);
+    void p.finally(() => this.#retiring.delete(p));
+    this.#track(p);
   }
 
   #track(p: Promise<void>): void {

@@ -25,6 +25,12 @@ export interface RunnerRecord {
   adopted?: boolean;
   /** The JIT config handed to the backend; forgotten by the log scrubber once the runner is gone. */
   jitConfig?: Secret;
+  /** The runner's process is known to be over: its resource may go even if GitHub can't be reached. */
+  exited?: boolean;
+  unregistered?: boolean;
+  resourceRemoved?: boolean;
+  /** A scale-down whose deregistration failed is not retried before this time (ms epoch). */
+  retireBlockedUntil?: number;
   /** The backend reported the exit while the start was still in flight. */
   exitedEarly?: boolean;
 }

@@ -11,7 +11,10 @@ describe('README configuration reference', () => {
     const current = readme.slice(start + REFERENCE_START.length, end).trim();
     const wanted = renderConfigReference();
     if (process.env.UPDATE_README === '1' && current !== wanted) {
-      await writeFile('README.md', `${readme.slice(0, start + REFERENCE_START.length)}\n${wanted}\n${readme.slice(end)}`);
+      await writeFile(
+        'README.md',
+        `${readme.slice(0, start + REFERENCE_START.length)}\n${wanted}\n${readme.slice(end)}`,
+      );
       return;
     }
     expect(current).toBe(wanted);

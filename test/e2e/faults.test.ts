@@ -1,28 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { JIT_ENV } from '../../backends/docker/container-spec.js';
-import { testDocker, useDocker } from '../setup/docker.js';
+import { testDocker } from '../setup/docker.js';
 import {
   containerEventsBetween,
-  E2eEnv,
-  type E2eOptions,
-  managedByFilter,
+  type E2eEnv,
   SCALE_SET,
+  scaleSetFilter,
   stopGracefully,
+  useE2e,
 } from './support/e2e-env.js';
 
-useDocker();
-
-const envs: E2eEnv[] = [];
-afterEach(async (ctx) => {
-  const failed = ctx.task.result?.state === 'fail';
-  await Promise.all(envs.splice(0).map((e) => e.cleanup({ dumpLogs: failed })));
-});
-
-async function setup(opts: E2eOptions): Promise<E2eEnv> {
-  const env = await E2eEnv.create(opts);
-  envs.push(env);
-  return env;
-}
+const setup = useE2e();
 
 /** Queues `n` short jobs and waits until every job the fake knows of has completed. */
 async function runJobs(env: E2eEnv, n: number, what: string): Promise<void> {
@@ -32,6 +21,16 @@ async function runJobs(env: E2eEnv, n: number, what: string): Promise<void> {
     what: `${total} jobs completed (${what})`,
     timeout: 45_000,
   });
+}
+
+/**
+ * Waits until every runner is gone again (container and registration), so the next fault meets a
+ * daemon at rest rather than one halfway through removing runners: a removal that fails on a fault
+ * is left to the next reconcile (see the drain test marked as a known bug in lifecycle.test.ts).
+ */
+async function atRest(env: E2eEnv, what: string): Promise<void> {
+  await env.waitContainers((cs) => cs.length === 0, { what: `runner containers removed (${what})` });
+  await env.fake.waitFor(() => env.fake.runners().length === 0, { what: `registrations gone (${what})` });
 }
 
 const requestsTo = (env: E2eEnv, route: string) => env.fake.requests.filter((r) => r.route === route).length;
@@ -50,6 +49,7 @@ describe('runner run on a real Docker engine: faults, config errors and secrets'
     expect(requestsTo(env, 'sessions')).toBeGreaterThanOrEqual(3);
 
     await runJobs(env, 2, 'after 409s and JIT 500s');
+    await atRest(env, 'after 409s and JIT 500s');
     // Both 500s were answered and the registrations were retried past them.
     const runnersSoFar = new Set(env.fake.jobs().map((j) => j.runnerName)).size;
     expect(requestsTo(env, 'jit-config')).toBeGreaterThanOrEqual(runnersSoFar + 2);
@@ -59,17 +59,17 @@ describe('runner run on a real Docker engine: faults, config errors and secrets'
     env.fake.faults.expireQueueTokens();
     env.fake.faults.expireAdminTokens();
     await runJobs(env, 2, 'after token expiry');
+    await atRest(env, 'after token expiry');
     expect(d.logs('admin token issued').length).toBeGreaterThan(adminTokensBefore);
 
     // A burst of 503s on the long poll, with Retry-After.
     const pollsBefore = requestsTo(env, 'poll');
     env.fake.faults.inject({ route: 'poll', status: 503, times: 3, retryAfter: '1' });
     await runJobs(env, 2, 'after a 503 burst on the poll');
+    await atRest(env, 'after a 503 burst on the poll');
     expect(requestsTo(env, 'poll') - pollsBefore).toBeGreaterThanOrEqual(4);
 
     expect(env.fake.jobs().map((j) => j.result)).toEqual(Array(6).fill('succeeded'));
-    await env.waitContainers((cs) => cs.length === 0, { what: 'every runner container removed' });
-    await env.fake.waitFor(() => env.fake.runners().length === 0, { what: 'registrations gone' });
     expect(d.exit).toBeUndefined();
 
     await stopGracefully(d);
@@ -77,7 +77,9 @@ describe('runner run on a real Docker engine: faults, config errors and secrets'
   });
 
   it('a bad config exits non-zero naming file, key and expected value, before touching anything', async () => {
-    const env = await setup({ maxRunners: 0, top: 'max-runner = 3' });
+    // A name of its own, so "no container of this scale set" holds whatever instance id a daemon used.
+    const name = `e2e-bad-${randomBytes(4).toString('hex')}`;
+    const env = await setup({ name, maxRunners: 0, top: 'max-runner = 3' });
     const t0 = Date.now();
     const d = await env.startDaemon();
     const exit = await d.waitForExit(30_000);
@@ -90,17 +92,15 @@ describe('runner run on a real Docker engine: faults, config errors and secrets'
     expect(d.text).toMatch(new RegExp(`${file}.*max-runner\\b.*unknown`));
     // Nothing was started: no request reached GitHub, and the engine never saw a container of ours.
     expect(env.fake.requests).toEqual([]);
+    expect(await containerEventsBetween(scaleSetFilter(name), t0, t1)).toEqual([]);
     expect(await containerEventsBetween(env.labelFilter, t0, t1)).toEqual([]);
-    expect(
-      await containerEventsBetween([managedByFilter, `dev.runner.scale-set=${SCALE_SET}`], t0, t1).then(
-        (es) => es.filter((e) => e.name.includes(env.instanceId.slice(0, 6))),
-      ),
-    ).toEqual([]);
     expect(await env.containers()).toEqual([]);
   });
 
   it('never puts the PAT or a JIT config in its debug logs, nor in a container’s command line', async () => {
-    const env = await setup({ minRunners: 2, maxRunners: 3 });
+    // A reconcile every second: a runner whose removal hits the just-expired admin token is retried
+    // at once instead of in 30 s (the known bug in lifecycle.test.ts would otherwise leave it behind).
+    const env = await setup({ minRunners: 2, maxRunners: 3, top: 'reconcile-interval = "1s"' });
     // Error paths are where secrets leak: make the daemon log a failed registration and a 401.
     env.fake.faults.inject({ route: 'jit-config', status: 500, times: 1 });
     // Each runner's secret part of its URL, recorded the moment it registers (the fake drops the
@@ -110,10 +110,14 @@ describe('runner run on a real Docker engine: faults, config errors and secrets'
       for (const r of env.fake.runners()) secretPaths.set(r.name, `/_fake/runners/${r.id}/${r.secret}`);
     });
     const d = await env.startDaemon();
-    await env.fake.waitFor(() => env.fake.runners().filter((r) => r.status === 'idle').length === 2, {
-      what: 'two idle runners',
-      timeout: 30_000,
-    });
+    const idle = await env.fake.waitFor(
+      () => {
+        const names = env.fake.runners().flatMap((r) => (r.status === 'idle' ? [r.name] : []));
+        return names.length === 2 ? names : undefined;
+      },
+      { what: 'two idle runners', timeout: 30_000 },
+    );
+    await env.waitContainerNames(idle, { what: 'the idle runners', running: true });
 
     const jits: string[] = [];
     for (const c of await env.containers({ running: true })) {
@@ -141,6 +145,15 @@ describe('runner run on a real Docker engine: faults, config errors and secrets'
     env.fake.faults.expireAdminTokens();
     await runJobs(env, 3, 'with expired tokens');
     expect(env.fake.jobs().map((j) => j.result)).toEqual(Array(3).fill('succeeded'));
+    // The pool settles back to two idle runners and nothing else before the stop.
+    const settled = await env.fake.waitFor(
+      () => {
+        const rs = env.fake.runners();
+        return rs.length === 2 && rs.every((r) => r.status === 'idle') ? rs.map((r) => r.name) : undefined;
+      },
+      { what: 'pool back to two idle runners', timeout: 30_000 },
+    );
+    await env.waitContainerNames(settled, { what: 'only the idle pool left' });
     await stopGracefully(d);
     await env.expectNothingLeft({ sessions: true });
 

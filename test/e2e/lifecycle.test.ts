@@ -1,20 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { useDocker } from '../setup/docker.js';
-import { E2eEnv, type E2eOptions, SCALE_SET, stopGracefully } from './support/e2e-env.js';
+import { describe, expect, it } from 'vitest';
+import { SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
 
-useDocker();
-
-const envs: E2eEnv[] = [];
-afterEach(async (ctx) => {
-  const failed = ctx.task.result?.state === 'fail';
-  await Promise.all(envs.splice(0).map((e) => e.cleanup({ dumpLogs: failed })));
-});
-
-async function setup(opts: E2eOptions): Promise<E2eEnv> {
-  const env = await E2eEnv.create(opts);
-  envs.push(env);
-  return env;
-}
+const setup = useE2e();
 
 describe('runner run on a real Docker engine: crash, restart and drain', () => {
   it('after kill -9 mid-job, a restart adopts the busy runners; every job completes and nothing leaks', async () => {
@@ -121,6 +108,36 @@ describe('runner run on a real Docker engine: crash, restart and drain', () => {
     expect(d.logs('shutdown complete')).toHaveLength(1);
     // Session gone, scale set kept (so jobs queued during a restart are not lost), nothing leaked.
     expect(env.fake.scaleSets()).toHaveLength(1);
+    await env.expectNothingLeft({ sessions: true });
+  });
+
+  // KNOWN BUG (reported to the lead): when removing a finished runner fails at GitHub (5xx until the
+  // client gives up, or a 401 right after an admin token expired) after its container's exit event
+  // was already handled, the runner is parked as `failed`: the container is not removed (removal
+  // stops at the failed deregistration), only the reconcile timer retries it, and a graceful stop
+  // neither waits for nor retries it. The daemon exits 0 and leaves the exited container behind.
+  it('a graceful stop still removes a finished runner whose deregistration failed', async () => {
+    // No reconcile during the test: what is under test is the stop path, not the timer.
+    const env = await setup({ maxRunners: 1, top: 'reconcile-interval = "10m"' });
+    const d = await env.startDaemon();
+    await env.fake.waitFor(() => env.fake.sessions().length === 1, { what: 'session', timeout: 20_000 });
+    // Every attempt of the client (1 + 4 retries, ~15 s of backoff) to delete the runner gets a 500.
+    env.fake.faults.inject({ route: 'agent', status: 500, times: 5 });
+    env.fake.queueJob({ scaleSet: SCALE_SET, script: 'sleep 0.2' });
+    await env.fake.waitFor(() => env.fake.jobs()[0]?.state === 'completed', {
+      what: 'job done',
+      timeout: 20_000,
+    });
+    const runner = env.fake.jobs()[0]!.runnerName!;
+    expect(env.fake.jobs()[0]!.result).toBe('succeeded');
+    await d.waitForLog((l) => l.json?.level === 'warn' && l.json.runner === runner, {
+      what: `the failed removal of ${runner}`,
+      timeout: 30_000,
+    });
+    expect(env.fake.requests.filter((r) => r.route === 'agent')).toHaveLength(5);
+
+    await stopGracefully(d);
+    // Fails today: [ e2e-…-… (exited) ] is left.
     await env.expectNothingLeft({ sessions: true });
   });
 });

@@ -12,6 +12,8 @@ import { MemoryBackend } from './memory-backend.js';
 
 class MemoryRegistrar implements Registrar {
   nextId = 1;
+  /** Unregister calls fail (GitHub unreachable) while this is > 0. */
+  failUnregister = 0;
   readonly registered = new Map<number, string>();
   readonly busy = new Set<number>();
   readonly calls: string[] = [];
@@ -23,6 +25,10 @@ class MemoryRegistrar implements Registrar {
   }
   async unregister(id: number) {
     this.calls.push(`unregister ${id}`);
+    if (this.failUnregister > 0) {
+      this.failUnregister--;
+      throw new Error('HTTP 500');
+    }
     if (this.busy.has(id)) return 'busy' as const;
     return this.registered.delete(id) ? ('removed' as const) : ('not-found' as const);
   }
@@ -182,6 +188,38 @@ describe('RunnerScaler', () => {
     await s.handleJobCompleted(job('JobCompleted', name));
     await s.handleDesiredRunnerCount(0);
     expect(backend.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
+  });
+
+  it('removes a finished runner resource even when GitHub cannot deregister it, and retries the registration', async () => {
+    const { s, store } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const name = s.runners()[0]!.name;
+    registrar.failUnregister = 1;
+    await s.handleJobStarted(job('JobStarted', name));
+    await s.handleJobCompleted(job('JobCompleted', name));
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => !backend.resources.has(name), { timeout: 2000, what: 'container removed anyway' });
+    expect(s.count('failed')).toBe(1);
+    expect(registrar.registered.size).toBe(1);
+    // Draining retries the registration and does not wait on it forever.
+    expect(await s.drain(10_000)).toBe(0);
+    await pollUntil(() => registrar.registered.size === 0, { timeout: 5000, what: 'registration retried' });
+    await pollUntil(() => s.runners().length === 0, { timeout: 5000, what: 'record dropped' });
+    await store.flush();
+    expect(store.runners().size).toBe(0);
+  });
+
+  it('keeps an idle runner when its deregistration fails during scale-down (a job may be on it)', async () => {
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const name = s.runners()[0]!.name;
+    registrar.failUnregister = 5;
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => registrar.calls.some((c) => c.startsWith('unregister')), { timeout: 2000 });
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'runner kept idle' });
+    expect(backend.resources.has(name)).toBe(true);
   });
 
   it('never exceeds max-runners, counting runners still being removed', async () => {

@@ -6,16 +6,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { expect } from 'vitest';
+import { afterEach, beforeAll, expect } from 'vitest';
 import type { DaemonStatus } from '../../../src/health/status-types.js';
-import { LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../../src/labels.js';
+import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_SCALE_SET, MANAGED_BY_VALUE } from '../../../src/labels.js';
 import { pollUntil } from '../../../src/util/poll-until.js';
+import { cliBundle } from '../../cmd/support/built-cli.js';
 import {
   type FakeActionsService,
   type FakeOptions,
   startFakeActionsService,
 } from '../../fakes/actions-service/index.js';
-import { FAKE_IMAGE, removeByInstance, testDocker } from '../../setup/docker.js';
+import { FAKE_IMAGE, removeByInstance, testDocker, useDocker } from '../../setup/docker.js';
 import { DaemonProcess } from './daemon-process.js';
 
 /** The scale set every e2e test registers (each test has its own fake, so names never collide). */
@@ -25,6 +26,8 @@ export const SCALE_SET = 'e2e';
 const GATE_MOUNT = '/e2e-gate';
 
 export interface E2eOptions {
+  /** Scale set name; default SCALE_SET. */
+  name?: string;
   minRunners?: number;
   maxRunners?: number;
   /** Extra top-level TOML (keys before the first table). */
@@ -75,7 +78,7 @@ export class E2eEnv {
     const configFile = join(dir, 'config.toml');
     const toml = [
       `url = "${fake.configUrl()}"`,
-      `name = "${SCALE_SET}"`,
+      `name = "${opts.name ?? SCALE_SET}"`,
       'backend = "docker"',
       `runner-image = "${FAKE_IMAGE}"`,
       `min-runners = ${opts.minRunners ?? 0}`,
@@ -201,8 +204,8 @@ export class E2eEnv {
       const logs = await testDocker
         .getContainer(c.Id)
         .logs({ stdout: true, stderr: true })
-        .catch((err: unknown) => String(err));
-      out.push(`--- container ${c.Names?.[0]} (${c.Status}) ---`, logs.toString());
+        .then(demux, (err: unknown) => String(err));
+      out.push(`--- container ${c.Names?.[0]} (${c.Status}) ---`, logs);
     }
     process.stderr.write(`${out.join('\n')}\n`);
   }
@@ -212,16 +215,44 @@ export class E2eEnv {
     this.#stoppers.push(async () => fn());
   }
 
-  /** afterEach: kill what is still running, remove whatever carries our label, close the fake. */
+  /**
+   * afterEach: kill what is still running, remove whatever carries our label, close the fake. Every
+   * step runs even if an earlier one failed (an engine gone away must not leave the fake listening).
+   */
   async cleanup(opts: { dumpLogs?: boolean } = {}): Promise<void> {
-    await Promise.all(this.#stoppers.map((s) => s()));
-    // A failed test's daemon logs are the first thing anyone debugging it needs.
-    if (opts.dumpLogs) await this.#dump();
-    await Promise.all(this.daemons.map((d) => d.kill()));
-    await removeByInstance(this.instanceId);
-    await this.fake.close();
-    await rm(this.dir, { recursive: true, force: true });
+    try {
+      await Promise.all(this.#stoppers.map((s) => s()));
+      // A failed test's daemon logs are the first thing anyone debugging it needs.
+      if (opts.dumpLogs) await this.#dump();
+      await Promise.all(this.daemons.map((d) => d.kill()));
+      await removeByInstance(this.instanceId);
+    } finally {
+      await this.fake.close();
+      await rm(this.dir, { recursive: true, force: true });
+    }
   }
+}
+
+/**
+ * Call at the top of an e2e test file. Needs the engine (CI fails without one, see useDocker), builds
+ * the CLI before the first test so no test's time includes it, and after each test removes whatever
+ * that test made, printing the daemon logs and fake state first when it failed. Returns `setup`.
+ */
+export function useE2e(): (opts?: E2eOptions) => Promise<E2eEnv> {
+  useDocker();
+  beforeAll(async () => {
+    await cliBundle();
+  }, 120_000);
+  const envs: E2eEnv[] = [];
+  afterEach(async (ctx) => {
+    const failed = ctx.task.result?.state === 'fail';
+    await Promise.all(envs.splice(0).map((e) => e.cleanup({ dumpLogs: failed })));
+  });
+  return async (opts = {}) => {
+    const env = await E2eEnv.create(opts);
+    envs.push(env);
+    return env;
+  };
 }
 
 /** SIGTERM, then the exit a graceful drain must end in. */
@@ -251,6 +282,20 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => srv.close(() => resolve()));
   if (addr === null || typeof addr === 'string') throw new Error('no port');
   return addr.port;
+}
+
+/**
+ * The text of a non-TTY container's log, whose stdout/stderr come in frames: an 8-byte header (stream
+ * type, 3 zero bytes, big-endian payload length) then the payload.
+ */
+function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /** Sorted container names, without the engine's leading slash. */
@@ -305,6 +350,30 @@ export class ContainerWatch {
     this.#listeners.push(fn);
   }
 
+  /**
+   * Resolves when `pred` holds, checked now and at every event: the engine can answer a listing
+   * before it has delivered the events of the same changes.
+   */
+  waitFor(pred: () => boolean, opts: { what: string; timeout?: number }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (pred()) return resolve();
+      const timeout = opts.timeout ?? 20_000;
+      const timer = setTimeout(() => {
+        this.#listeners.splice(this.#listeners.indexOf(check), 1);
+        reject(
+          new Error(`timed out after ${timeout} ms waiting for ${opts.what} (events: ${this.events.length})`),
+        );
+      }, timeout);
+      const check = () => {
+        if (!pred()) return;
+        clearTimeout(timer);
+        this.#listeners.splice(this.#listeners.indexOf(check), 1);
+        resolve();
+      };
+      this.#listeners.push(check);
+    });
+  }
+
   count(action: string): number {
     return this.events.filter((e) => e.action === action).length;
   }
@@ -338,7 +407,10 @@ export async function containerEventsBetween(
   return out;
 }
 
-export const managedByFilter = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+/** Labels every container a daemon makes for scale set `name` carries, whatever its instance id. */
+export function scaleSetFilter(name: string): string[] {
+  return [`${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`, `${LABEL_SCALE_SET}=${name}`];
+}
 
 function toEvent(line: string): ContainerEvent | undefined {
   if (!line.trim()) return undefined;
