@@ -64,7 +64,7 @@ export function summarize(p: CpuProfile, file: string, top = 25): ProfileSummary
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const time = new Map<number, number>();
-  p.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  for (const [i, id] of p.samples.entries()) time.set(id, (time.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
   let total = 0;
   const self = new Map<string, number>();
   const incl = new Map<string, number>();

@@ -5,9 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChecksums, sha256Hex } from '../../src/release/checksums.js';
 import { extractFromTarGz } from '../../src/release/tar.js';
 import { node24, nodeOnPath, repoRoot, runFile } from '../cmd/support/built-cli.js';
+import { startFakeActionsService } from '../fakes/actions-service/index.js';
+import { useDocker } from '../setup/docker.js';
 import { hostTarget } from '../update/fixtures.js';
 
 /** The release build as a maintainer runs it: `node --import tsx scripts/build-sea.ts --out DIR`. */
+useDocker();
+
 describe('scripts/build-sea.ts', () => {
   let out: string;
   let build: { code: number; stdout: string; stderr: string };
@@ -69,5 +73,36 @@ describe('scripts/build-sea.ts', () => {
     const help = await runFile(bin, ['--help'], { env });
     expect(help.code).toBe(0);
     for (const cmd of ['version', 'service', 'update']) expect(help.stdout).toContain(`\n  ${cmd}`);
+  });
+
+  it('the binary runs validate with no node on PATH: GitHub (fake), Docker engine and image, host checks', async () => {
+    const fake = await startFakeActionsService({ holdMs: 300 });
+    try {
+      const config = join(out, 'validate.toml');
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(
+        config,
+        [
+          `url = "${fake.configUrl()}"`,
+          'name = "sea"',
+          'runner-image = "runner-fake:test"',
+          `state-dir = "${join(out, 'state')}"`,
+          'health-port = 0',
+          '[docker]',
+          'pull-policy = "never"',
+          '',
+        ].join('\n'),
+      );
+      const env = { PATH: join(out, 'empty-bin'), RUNNER_TOKEN: fake.pat, HOME: out };
+      expect(await nodeOnPath(env)).toBe(false);
+      const res = await runFile(join(out, `runner-${hostTarget}`), ['validate', '--config', config], { env });
+      expect(res.stdout).toContain('✓');
+      expect(res.stdout).not.toContain('✗');
+      expect(res.code).toBe(0);
+      // It really asked GitHub (the fake): the auth chain ran.
+      expect(fake.requests.some((r) => r.route === 'runner-registration')).toBe(true);
+    } finally {
+      await fake.close();
+    }
   });
 });
