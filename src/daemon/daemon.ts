@@ -3,6 +3,7 @@ import { createBackend } from '../../backends/index.js';
 import type { RunnerBackend } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
 import { ActionsClient, type ActionsClientOptions } from '../github/client.js';
+import { credentialsFromConfig } from '../github/credentials.js';
 import { JobTelemetry } from '../health/jobs.js';
 import { createMetrics } from '../health/metrics.js';
 import { startHealthServer } from '../health/server.js';
@@ -53,15 +54,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
     const backend = (opts.backendFactory ?? createBackend)(cfg, ctx);
     const client = new ActionsClient({
       configUrl: cfg.url,
-      auth:
-        cfg.auth.kind === 'pat'
-          ? { kind: 'pat', token: cfg.auth.token }
-          : {
-              kind: 'app',
-              clientId: cfg.auth.clientId,
-              installationId: cfg.auth.installationId,
-              privateKey: cfg.auth.privateKey,
-            },
+      auth: credentialsFromConfig(cfg.auth),
       logger: slog.child({ component: 'github' }),
       ...opts.clientOptions,
     });

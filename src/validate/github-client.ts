@@ -1,4 +1,5 @@
 import type { ScaleSetConfig } from '../config/types.js';
+import { credentialsFromConfig } from '../github/credentials.js';
 import { ActionsClient, type TransportOptions } from '../github/index.js';
 
 /**
@@ -13,15 +14,7 @@ export function actionsClientFor(
   const transport: TransportOptions = { retryMax: 1, retryWaitMin: 200, retryWaitMax: 1_000, timeoutMs };
   return new ActionsClient({
     configUrl: set.url,
-    auth:
-      set.auth.kind === 'pat'
-        ? { kind: 'pat', token: set.auth.token }
-        : {
-            kind: 'app',
-            clientId: set.auth.clientId,
-            installationId: set.auth.installationId,
-            privateKey: set.auth.privateKey,
-          },
+    auth: credentialsFromConfig(set.auth),
     env,
     ...transport,
   });
