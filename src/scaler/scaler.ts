@@ -49,6 +49,11 @@ const RETIRE_RETRY_MS = 2000;
  * `startConcurrency`, so a slow backend never blocks the message loop. Reconciliation (timer and
  * backend exit events) repairs whatever the messages did not tell us: dead runners, idle TTLs,
  * leftovers of a previous process, registrations without a resource.
+ *
+ * Why one long file: every state transition of a runner happens in this class, so its invariants can be
+ * checked in one read — max-runners is a hard cap that counts runners still being removed; a finished
+ * runner holds its slot until GitHub's count catches up; an idle runner is removed only after GitHub
+ * agrees it has no job; a runner whose process ended always loses its resource.
  */
 export class RunnerScaler implements Scaler {
   readonly #o: ScalerOptions;
