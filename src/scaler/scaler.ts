@@ -209,8 +209,9 @@ export class RunnerScaler implements Scaler {
     const idle: RunnerRecord[] = [];
     for (const r of this.#runners.values()) {
       if (LIVE.has(r.state)) live++;
-      // A failed removal may still hold its container or VM.
-      if (r.state === 'removing' || (r.state === 'failed' && !r.resourceRemoved)) removing++;
+      // A failed removal may still hold its container or VM, or at least its registration at GitHub:
+      // either way it counts against max-runners until it is gone.
+      if (r.state === 'removing' || r.state === 'failed') removing++;
       if (r.state === 'creating') creating++;
       if (r.state === 'idle') idle.push(r);
     }
