@@ -111,11 +111,11 @@ describe('runner run on a real Docker engine: crash, restart and drain', () => {
     await env.expectNothingLeft({ sessions: true });
   });
 
-  // KNOWN BUG (reported to the lead): when removing a finished runner fails at GitHub (5xx until the
-  // client gives up, or a 401 right after an admin token expired) after its container's exit event
-  // was already handled, the runner is parked as `failed`: the container is not removed (removal
-  // stops at the failed deregistration), only the reconcile timer retries it, and a graceful stop
-  // neither waits for nor retries it. The daemon exits 0 and leaves the exited container behind.
+  // Regression test for a bug this suite found (fixed in the scaler): when deregistering a finished
+  // runner failed at GitHub (5xx until the client gave up, or a 401 right after an admin token
+  // expired), the runner was parked as `failed` with its container still there, and a graceful stop
+  // neither retried nor removed it. Now the container of a runner whose process ended is removed even
+  // when GitHub cannot be reached, and drain retries the registration.
   it('a graceful stop still removes a finished runner whose deregistration failed', async () => {
     // No reconcile during the test: what is under test is the stop path, not the timer.
     const env = await setup({ maxRunners: 1, top: 'reconcile-interval = "10m"' });
