@@ -90,7 +90,9 @@ async function main(): Promise<void> {
   const cmd = `npm run soak -- --jobs ${jobs}${quick ? ' --quick' : ''}`;
   const section = soakSection(result, cmd);
   process.stdout.write(`${section}\n`);
-  await writeSection(section);
+  // A quick run is a smoke test: it must not replace the published 1,000-job figures.
+  if (quick) process.stderr.write('quick run: docs/benchmarks.md left alone\n');
+  else await writeSection(section);
   process.exitCode = result.passed ? 0 : 1;
 }
 

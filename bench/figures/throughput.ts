@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { benchDir } from '../lib/paths.js';
 import { Profiler, type ProfileSummary } from '../lib/profile.js';
+import { median } from '../lib/stats.js';
 import type { Notice, Verdict } from '../throughput/protocol.js';
 import { RemoteBackend } from '../throughput/remote-backend.js';
 
@@ -40,7 +42,28 @@ export interface ThroughputRun {
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
   verdict: Verdict;
+  cycle: CycleBreakdown;
   profile?: ProfileSummary;
+}
+
+/**
+ * The listener's message cycle as the daemon sees it (undici's diagnostics channels, medians in ms):
+ * waiting for the fake vs. working in the daemon. Messages carry at most 50 job events and are taken
+ * one at a time, so this cycle bounds jobs/s.
+ */
+export interface CycleBreakdown {
+  messages: number;
+  eventsPerMessage: number;
+  /** Poll sent → response headers: the fake answering (messages were waiting, so no hold). */
+  pollRttMs: number;
+  /** Poll response → ack sent: reading and decoding the message in the daemon. */
+  decodeMs: number;
+  /** Ack sent → its response. */
+  ackRttMs: number;
+  /** Ack response → next poll sent: acquiring jobs (its round trip included) and the scaler's hooks. */
+  handleMs: number;
+  /** Sum of the medians above. */
+  cycleMs: number;
 }
 
 const SCALE_SET = 'bench-throughput';
@@ -111,6 +134,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun
       });
 
       const loop = monitorEventLoopDelay({ resolution: 5 });
+      const trace = new RequestTrace();
       const profiler = o.profileFile ? new Profiler() : undefined;
       await profiler?.start();
       const worldCpu0 = await backend.call<NodeJS.CpuUsage>({ t: 'cpu' });
@@ -122,6 +146,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun
       const cpu = process.cpuUsage(cpu0);
       const wall = performance.now() - wall0;
       loop.disable();
+      trace.stop();
       const worldCpu1 = await backend.call<NodeJS.CpuUsage>({ t: 'cpu' });
       const profile = o.profileFile ? await profiler?.stop(o.profileFile) : undefined;
 
@@ -150,6 +175,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun
         loopDelayP99Ms: loop.percentile(99) / 1e6,
         loopDelayMaxMs: loop.max / 1e6,
         verdict,
+        cycle: trace.breakdown(o.jobs * 4),
       };
       if (profile) run.profile = profile;
       o.log?.(
@@ -166,5 +192,71 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRun
       child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
     );
     await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+type TracedRoute = 'poll' | 'ack' | 'acquire' | 'other';
+interface Traced {
+  at: number;
+  kind: 'create' | 'headers';
+  route: TracedRoute;
+}
+
+/** Times every request the daemon sends, by route, from undici's diagnostics channels. */
+class RequestTrace {
+  readonly #events: Traced[] = [];
+  readonly #onCreate = (m: unknown) => this.#push(m, 'create');
+  readonly #onHeaders = (m: unknown) => this.#push(m, 'headers');
+
+  constructor() {
+    diagnostics.subscribe('undici:request:create', this.#onCreate);
+    diagnostics.subscribe('undici:request:headers', this.#onHeaders);
+  }
+
+  #push(m: unknown, kind: Traced['kind']): void {
+    const path = (m as { request?: { path?: string } }).request?.path ?? '';
+    const route: TracedRoute = path.includes('/queue/')
+      ? path.includes('lastMessageId')
+        ? 'poll'
+        : 'ack'
+      : path.includes('/acquirejobs')
+        ? 'acquire'
+        : 'other';
+    if (route !== 'other') this.#events.push({ at: performance.now(), kind, route });
+  }
+
+  stop(): void {
+    diagnostics.unsubscribe('undici:request:create', this.#onCreate);
+    diagnostics.unsubscribe('undici:request:headers', this.#onHeaders);
+  }
+
+  breakdown(jobEvents: number): CycleBreakdown {
+    const gaps = new Map<string, number[]>();
+    const e = this.#events;
+    for (let i = 1; i < e.length; i++) {
+      const k = `${e[i - 1]!.route}.${e[i - 1]!.kind}>${e[i]!.route}.${e[i]!.kind}`;
+      const list = gaps.get(k) ?? [];
+      list.push(e[i]!.at - e[i - 1]!.at);
+      gaps.set(k, list);
+    }
+    const med = (k: string) => median(gaps.get(k) ?? []);
+    // After an ack, the next request is either the next poll or an acquire (then the poll).
+    const handle: number[] = [];
+    for (let i = 1; i < e.length; i++) {
+      if (e[i]!.route !== 'poll' || e[i]!.kind !== 'create') continue;
+      let j = i - 1;
+      while (j >= 0 && !(e[j]!.route === 'ack' && e[j]!.kind === 'headers')) j--;
+      if (j >= 0) handle.push(e[i]!.at - e[j]!.at);
+    }
+    const messages = e.filter((x) => x.route === 'ack' && x.kind === 'create').length;
+    const b = {
+      messages,
+      eventsPerMessage: messages ? jobEvents / messages : Number.NaN,
+      pollRttMs: med('poll.create>poll.headers'),
+      decodeMs: med('poll.headers>ack.create'),
+      ackRttMs: med('ack.create>ack.headers'),
+      handleMs: median(handle),
+    };
+    return { ...b, cycleMs: b.pollRttMs + b.decodeMs + b.ackRttMs + b.handleMs };
   }
 }

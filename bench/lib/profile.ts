@@ -64,11 +64,22 @@ export function summarize(p: CpuProfile, file: string, top = 25): ProfileSummary
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const time = new Map<number, number>();
+  const notWork = (id: number): boolean => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const k = label(byId.get(cur)!);
+      if (k === '(native):(idle)' || k.startsWith('node:inspector:') || k.includes('bench/lib/profile.ts'))
+        return true;
+    }
+    return false;
+  };
   for (const [i, id] of p.samples.entries()) time.set(id, (time.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
   let total = 0;
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
   for (const [id, t] of time) {
+    // Shares are of the time the process was busy with its own work: idle samples and the
+    // profiler's own inspector traffic are left out of the denominator as well.
+    if (notWork(id)) continue;
     total += t;
     const node = byId.get(id)!;
     self.set(label(node), (self.get(label(node)) ?? 0) + t);

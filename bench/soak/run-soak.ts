@@ -113,6 +113,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   };
   const killedRunners = new Set<string>();
   let restarts = 0;
+  /** Restart policies seen on our containers just before the engine restart. */
+  const restartPolicies = new Set<string>();
   let peakContainers = 0;
   let peakRegistrations = 0;
   let peakRegistrationsSeen = '';
@@ -274,6 +276,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       // during which the daemon still registers and starts runners: every runner seen at the fake
       // from now until the engine is back counts as killed.
       const runners = env.fake.runners();
+      // An engine restart must not bring runners back on its own: an ephemeral runner's JIT config is
+      // spent, so a resurrected container would be a stray. Every container of ours must say so.
+      for (const c of await ours(true)) {
+        // A container may be removed between the listing and the inspect: it has nothing to say.
+        const info = await engine.docker
+          .getContainer(c.Id)
+          .inspect()
+          .catch(() => undefined);
+        if (!info) continue;
+        const policy = info.HostConfig.RestartPolicy?.Name ?? '';
+        restartPolicies.add(policy === '' ? 'no' : policy);
+      }
       counts.busyAtEngineRestart = runners.filter((r) => r.status === 'busy').length;
       const note = () => {
         for (const r of env.fake.runners()) killedRunners.add(r.name);
@@ -389,6 +403,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             .slice(0, 3)
             .map((l) => l.raw)
             .join('\n') || 'none',
+      },
+      {
+        name: 'runner containers never restart on their own (restart policy "no")',
+        pass: !f.engineRestart || (restartPolicies.size > 0 && [...restartPolicies].every((p) => p === 'no')),
+        detail: f.engineRestart
+          ? [...restartPolicies].join(', ') || 'no container seen'
+          : 'no engine restart',
       },
       {
         name: 'daemon exited 0 after SIGTERM',

@@ -67,22 +67,6 @@ function verify(): Verdict {
   }
   const requests: Record<string, number> = {};
   for (const r of fake.requests) requests[r.route] = (requests[r.route] ?? 0) + 1;
-  // The listener's message cycle, from request arrival times at the fake: poll → ack → next poll.
-  const seq = fake.requests.filter(
-    (r) => r.route === 'poll' || r.route === 'ack' || r.route === 'acquire-jobs',
-  );
-  const pollToAck: number[] = [];
-  const ackToPoll: number[] = [];
-  for (let i = 1; i < seq.length; i++) {
-    const a = seq[i - 1]!;
-    const b = seq[i]!;
-    if (a.route === 'poll' && b.route === 'ack') pollToAck.push(b.at - a.at);
-    if (b.route === 'poll') ackToPoll.push(b.at - a.at);
-  }
-  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1] ?? Number.NaN;
-  console.error(
-    `cycle: polls ${seq.filter((r) => r.route === 'poll').length}, poll→ack median ${med(pollToAck)} ms, →next poll median ${med(ackToPoll)} ms`,
-  );
   return {
     jobs: batch.length,
     completed,

@@ -69,6 +69,8 @@ export class RunnerScaler implements Scaler {
   #targetKnown = false;
   #draining = false;
   #notBefore = 0;
+  /** When the backoff last stepped up: starts begun before then fail for the same cause. */
+  #backoffSteppedAt = Number.NEGATIVE_INFINITY;
   #retryTimer: NodeJS.Timeout | undefined;
   #converging = false;
   #convergeAgain = false;
@@ -273,9 +275,16 @@ export class RunnerScaler implements Scaler {
       const reason = capacity ? 'capacity' : errorCode(err);
       this.counters.startFailures++;
       this.#rec.runnerStartFailed(this.#o.scaleSet, this.#o.backend.kind, reason);
-      const wait = this.#startBackoff.next();
-      this.#notBefore = this.#now() + wait;
-      this.#scheduleRetry(wait);
+      // One outage is one backoff step: starts already in flight when it began (up to
+      // start-concurrency of them) fail together, and stepping up for each would jump to the maximum
+      // wait at once, keeping the scale set down long after the backend is back.
+      const stepUp = started >= this.#backoffSteppedAt;
+      const wait = stepUp ? this.#startBackoff.next() : Math.max(0, this.#notBefore - this.#now());
+      if (stepUp) {
+        this.#backoffSteppedAt = this.#now();
+        this.#notBefore = this.#now() + wait;
+        this.#scheduleRetry(wait);
+      }
       if (capacity) log.info({ retryInMs: wait }, 'backend at capacity; will retry');
       else
         log.warn(

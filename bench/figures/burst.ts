@@ -1,0 +1,170 @@
+import { pollUntil } from '../../src/util/poll-until.js';
+import type { FakeJob } from '../../test/fakes/actions-service/index.js';
+import { type EngineEvents, RawDocker } from '../lib/docker.js';
+import { DockerWorld } from '../lib/docker-world.js';
+import { median } from '../lib/stats.js';
+import { at, queuedAt } from './cold.js';
+
+export interface BurstRun {
+  jobs: number;
+  /** Raw: first create sent → last start event, ms, per concurrency tried. */
+  rawMsByConcurrency: Record<string, number>;
+  /** Raw: first create sent → last start call returned, ms, per concurrency. */
+  rawReturnedMsByConcurrency: Record<string, number>;
+  bestConcurrency: number;
+  /** Raw at the best concurrency again, right after the runner burst (the engine's load drifts). */
+  rawAfterMs: number;
+  /** The baseline: the faster of the best raw sweep time and rawAfterMs. */
+  rawBestMs: number;
+  /** start-concurrency the daemon ran with. */
+  startConcurrency: number;
+  /** First job queued → the last runner container's start event, ms. */
+  runnerMs: number;
+  /** First job queued → the last JobStarted (every runner claimed its job), ms. */
+  jobsStartedMs: number;
+  /** runnerMs / rawBestMs. */
+  ratio: number;
+  /** Where the runner burst's time goes (ms): see BurstLegs. */
+  legs: BurstLegs;
+}
+
+export interface BurstLegs {
+  /** First job queued → the daemon's first generatejitconfig request at the fake (the protocol). */
+  queuedToFirstJit: number;
+  /** First → last generatejitconfig request: how the starts are spread out. */
+  jitSpan: number;
+  /** Median create event → start event of the runner containers, and of the raw ones at the best concurrency. */
+  runnerCreateToStart: number;
+  rawCreateToStart: number;
+  /** Median generatejitconfig request → create event of the same runner (JIT answer + create call, queued behind others). */
+  jitToCreate: number;
+}
+
+const SCALE_SET = 'bench-burst';
+
+/**
+ * Figure 3: `jobs` raw create+starts at each concurrency, then `jobs` jobs
+ * queued at once into a scale set with max-runners = jobs and start-concurrency = the best raw
+ * concurrency. Jobs wait on a gate until every one started, so no container exits or is removed while
+ * the burst is measured (raw containers do not exit either). The best raw concurrency is measured
+ * again after the runner burst; the faster of its two times is the baseline (the engine's speed drifts).
+ */
+export async function runBurst(o: {
+  jobs: number;
+  concurrencies: number[];
+  /** Fixed start-concurrency; default: the best raw concurrency of this run. */
+  startConcurrency?: number;
+  events: EngineEvents;
+  log(s: string): void;
+}): Promise<BurstRun> {
+  const probe = await DockerWorld.create({ scaleSet: 'bench-raw', maxRunners: 1, gate: true });
+  const raw = new RawDocker(probe.docker, probe.dockerConfig);
+  /** One raw burst: first create request → last start event, and → last start call returned. */
+  const rawBurst = async (c: number): Promise<{ ms: number; returnedMs: number; createToStart: number }> => {
+    try {
+      const runs = await raw.runMany(o.jobs, c);
+      const t0 = Math.min(...runs.map((r) => r.t0));
+      const starts = await Promise.all(runs.map((r) => o.events.when(r.name, 'start')));
+      const ms = Math.max(...starts) - t0;
+      o.log(`burst raw: ${o.jobs} containers at concurrency ${c}: ${ms.toFixed(0)} ms`);
+      const creates = await Promise.all(runs.map((r) => o.events.when(r.name, 'create')));
+      return {
+        ms,
+        returnedMs: Math.max(...runs.map((r) => r.returned)) - t0,
+        createToStart: median(starts.map((s, i) => s - creates[i]!)),
+      };
+    } finally {
+      await raw.removeAll();
+    }
+  };
+  const rawMsByConcurrency: Record<string, number> = {};
+  const rawReturnedMsByConcurrency: Record<string, number> = {};
+  try {
+    for (const c of o.concurrencies) {
+      const r = await rawBurst(c);
+      rawMsByConcurrency[c] = r.ms;
+      rawReturnedMsByConcurrency[c] = r.returnedMs;
+    }
+    const [best, sweepBestMs] = Object.entries(rawMsByConcurrency).sort((a, b) => a[1] - b[1])[0]!;
+    const startConcurrency = o.startConcurrency ?? Number(best);
+    const runner = await runnerBurst(o, startConcurrency);
+    const after = await rawBurst(Number(best));
+    const rawBestMs = Math.min(sweepBestMs, after.ms);
+    const run: BurstRun = {
+      jobs: o.jobs,
+      rawMsByConcurrency,
+      rawReturnedMsByConcurrency,
+      bestConcurrency: Number(best),
+      rawAfterMs: after.ms,
+      rawBestMs,
+      startConcurrency,
+      runnerMs: runner.runnerMs,
+      jobsStartedMs: runner.jobsStartedMs,
+      ratio: runner.runnerMs / rawBestMs,
+      legs: { ...runner.legs, rawCreateToStart: after.createToStart },
+    };
+    o.log(
+      `burst: raw best ${rawBestMs.toFixed(0)} ms (concurrency ${best}); runner ${run.runnerMs.toFixed(0)} ms to all containers started (${run.ratio.toFixed(2)}×), ${run.jobsStartedMs.toFixed(0)} ms to all jobs started`,
+    );
+    return run;
+  } finally {
+    await raw.removeAll().catch(() => undefined);
+    await probe.cleanup();
+  }
+}
+
+async function runnerBurst(
+  o: { jobs: number; events: EngineEvents },
+  startConcurrency: number,
+): Promise<{ runnerMs: number; jobsStartedMs: number; legs: Omit<BurstLegs, 'rawCreateToStart'> }> {
+  const world = await DockerWorld.create({
+    scaleSet: SCALE_SET,
+    maxRunners: o.jobs,
+    startConcurrency,
+    gate: true,
+  });
+  try {
+    await world.startDaemon();
+    await world.listening();
+    const jobs: FakeJob[] = [];
+    for (let i = 0; i < o.jobs; i++) {
+      jobs.push(world.fake.queueJob({ scaleSet: SCALE_SET, script: world.gatedScript() }));
+    }
+    await world.fake.waitFor(() => jobs.every((j) => j.state === 'started'), {
+      what: `all ${o.jobs} burst jobs started`,
+      timeout: 300_000,
+    });
+    const t0 = Math.min(...jobs.map(queuedAt));
+    const starts = await Promise.all(jobs.map((j) => o.events.when(j.runnerName!, 'start')));
+    const runnerMs = Math.max(...starts) - t0;
+    const jobsStartedMs = Math.max(...jobs.map((j) => at(j, 'started'))) - t0;
+    const names = jobs.map((j) => j.runnerName!);
+    const creates = await Promise.all(names.map((n) => o.events.when(n, 'create')));
+    const jits = names.map(
+      (n) =>
+        world.fake.requests.find((q) => q.route === 'jit-config' && q.body.includes(`"${n}"`))?.at ??
+        Number.NaN,
+    );
+    const allJits = world.fake.requests.filter((q) => q.route === 'jit-config').map((q) => q.at);
+    const legs = {
+      queuedToFirstJit: Math.min(...allJits) - t0,
+      jitSpan: Math.max(...allJits) - Math.min(...allJits),
+      runnerCreateToStart: median(starts.map((s, i) => s - creates[i]!)),
+      jitToCreate: median(creates.map((c, i) => c - jits[i]!).filter((x) => !Number.isNaN(x))),
+    };
+    await world.openGate();
+    await world.fake.waitFor(() => jobs.every((j) => j.state === 'completed'), {
+      what: 'all burst jobs completed',
+      timeout: 300_000,
+    });
+    await pollUntil(async () => (await world.containers()).length === 0, {
+      timeout: 300_000,
+      interval: 200,
+      what: 'burst containers removed',
+    });
+    return { runnerMs, jobsStartedMs, legs };
+  } finally {
+    await world.stopGracefully(300_000).catch(() => undefined);
+    await world.cleanup();
+  }
+}

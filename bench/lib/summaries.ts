@@ -1,0 +1,403 @@
+import type { BurstRun } from '../figures/burst.js';
+import type { ColdRun } from '../figures/cold.js';
+import type { CliFlavour, FootprintRun } from '../figures/footprint.js';
+import type { ThroughputRun } from '../figures/throughput.js';
+import type { WarmRun } from '../figures/warm.js';
+import type { ProfileSummary } from './profile.js';
+import type { FigureReport } from './report.js';
+import { table } from './report.js';
+import { fmt, fmtSpread, spread } from './stats.js';
+
+/*
+ * Turns the runs of each figure into its report: target, headline (median of the runs' values, with
+ * min–max), verdict, and the measured evidence for a miss. Pure functions of the data.
+ */
+
+const ms = (v: number) => fmt(v, ' ms');
+
+export const TARGETS = {
+  coldOverheadMs: 50,
+  warmP50Ms: 50,
+  burstRatio: 1.2,
+  jobsPerSec: 500,
+  rssMb: 80,
+  cpuPct: 1,
+};
+
+export function coldReport(runs: ColdRun[]): FigureReport {
+  const over = spread(runs.map((r) => r.overheadP50));
+  const met = over.median <= TARGETS.coldOverheadMs;
+  const b = runs.map((r) => r.breakdown);
+  const mid = (f: (x: ColdRun['breakdown']) => number) => spread(b.map(f)).median;
+  const legs = {
+    queuedToJit: mid((x) => x.queuedToJit),
+    jitToCreate: mid((x) => x.jitToCreate),
+    createToStart: mid((x) => x.createToStart),
+    rawToCreate: mid((x) => x.rawToCreate),
+    rawCreateToStart: mid((x) => x.rawCreateToStart),
+  };
+  const details = [
+    table(
+      [
+        'run',
+        'raw p50',
+        'raw p95',
+        'pickup p50',
+        'pickup p95',
+        'added at p50',
+        'job started p50',
+        'job started p95',
+      ],
+      runs.map((r, i) => [
+        i + 1,
+        ms(r.rawP50),
+        ms(r.rawP95),
+        ms(r.pickupP50),
+        ms(r.pickupP95),
+        ms(r.overheadP50),
+        ms(r.jobStartedP50),
+        ms(r.jobStartedP95),
+      ]),
+    ),
+    '',
+    'Where a pickup goes (medians over the runs of each leg’s median):',
+    '',
+    table(
+      ['leg', 'runner', 'raw docker run'],
+      [
+        [
+          'job queued → generatejitconfig request at the fake (two message round trips, acquire, scaler)',
+          ms(legs.queuedToJit),
+          '—',
+        ],
+        [
+          'generatejitconfig → engine create event (JIT answer, create call)',
+          ms(legs.jitToCreate),
+          ms(legs.rawToCreate),
+        ],
+        ['create event → start event (engine)', ms(legs.createToStart), ms(legs.rawCreateToStart)],
+      ],
+    ),
+    '',
+    '“Job started” adds the fake runner’s own start-up in the container (busybox `sh`, `wget` claim) to the pickup; it is shown for scale, the target is on the container.',
+  ].join('\n');
+  return {
+    key: 'cold',
+    title: 'Pickup latency, cold (Docker)',
+    target: `runner adds ≤ ${TARGETS.coldOverheadMs} ms at p50 over raw \`docker run -d\``,
+    measured: `adds ${fmtSpread(over, ' ms')} at p50 (pickup p50 ${fmtSpread(spread(runs.map((r) => r.pickupP50)), ' ms')}, raw p50 ${fmtSpread(spread(runs.map((r) => r.rawP50)), ' ms')})`,
+    met,
+    verdict: met ? 'met' : `missed by ${fmt(over.median - TARGETS.coldOverheadMs)} ms`,
+    method:
+      `min-runners 0, one job at a time (script \`true\`), ${runs[0]?.samples ?? 0} samples per run after a warm-up, ${runs.length} runs. ` +
+      'Pickup = job queued at the fake → the engine’s `start` event of the container that ran it. Raw = ' +
+      'dockerode create+start of the same image with the create request the Docker backend builds ' +
+      '(labels, env with a JIT config, host network), command `sleep`, timed from the create request to ' +
+      'the engine’s `start` event; raw and runner samples alternate, so both see the same engine. Both ' +
+      'ends are read from the engine’s event stream (`timeNano`), the same clock.',
+    details,
+    why: met
+      ? undefined
+      : [
+          `The daemon's own legs: ${ms(legs.queuedToJit)} from the job being queued to its JIT registration (JobAvailable → ack → acquire → JobAssigned → desired count), and ${ms(legs.jitToCreate - legs.rawToCreate)} more than a bare create request from there to the engine's create event (${ms(legs.jitToCreate)} vs ${ms(legs.rawToCreate)}, the JIT answer included).`,
+          `The rest of the gap is inside the engine: create → start took ${ms(legs.createToStart)} for runner containers and ${ms(legs.rawCreateToStart)} for raw ones, on a machine whose load average was above its core count during the runs (other test suites starting containers), so these engine legs carry most of the run-to-run noise.`,
+        ].join(' '),
+    data: runs,
+  };
+}
+
+export function warmReport(runs: WarmRun[]): FigureReport {
+  const p50 = spread(runs.map((r) => r.pickupP50));
+  const met = p50.median <= TARGETS.warmP50Ms;
+  return {
+    key: 'warm',
+    title: 'Pickup latency, warm pool',
+    target: `p50 ≤ ${TARGETS.warmP50Ms} ms + the fake runner’s claim interval (≈ 0: the claim is a held long request)`,
+    measured: `p50 ${fmtSpread(p50, ' ms')}, p95 ${fmtSpread(spread(runs.map((r) => r.pickupP95)), ' ms')}`,
+    met,
+    verdict: met ? 'met' : `missed by ${fmt(p50.median - TARGETS.warmP50Ms)} ms`,
+    method:
+      `min-runners 1 (Docker backend). Before each sample exactly one runner is registered, idle and ` +
+      'holding its claim at the fake; a job is queued and timed to JobStarted from the fake’s job ' +
+      `history (available → started). ${runs[0]?.samples ?? 0} samples per run after a warm-up, ${runs.length} runs. ` +
+      'The fake runner’s claim is one long request the fake holds until a job is assigned (re-sent every 25 s ' +
+      'when none comes), so there is no claim polling interval to add.',
+    details: [
+      table(
+        ['run', 'p50', 'p95', 'queued → acquirejobs (median)', 'acquirejobs → started (median)'],
+        runs.map((r, i) => [
+          i + 1,
+          ms(r.pickupP50),
+          ms(r.pickupP95),
+          ms(r.queuedToAcquire),
+          ms(r.acquireToStarted),
+        ]),
+      ),
+    ].join('\n'),
+    why: met
+      ? undefined
+      : `Queued → acquirejobs takes ${ms(spread(runs.map((r) => r.queuedToAcquire)).median)} (poll wake-up, decode, ack).`,
+    data: runs,
+  };
+}
+
+export function burstReport(runs: BurstRun[]): FigureReport {
+  const ratio = spread(runs.map((r) => r.ratio));
+  const met = ratio.median <= TARGETS.burstRatio;
+  const concurrencies = Object.keys(runs[0]?.rawMsByConcurrency ?? {});
+  return {
+    key: 'burst',
+    title: `Burst of ${runs[0]?.jobs ?? 100} jobs`,
+    target: `all runners started in ≤ ${TARGETS.burstRatio}× the time of ${runs[0]?.jobs ?? 100} raw \`docker run -d\` at the best concurrency`,
+    measured: `${fmtSpread(ratio, '×')} (runner ${fmtSpread(spread(runs.map((r) => r.runnerMs)), ' ms')}, raw best ${fmtSpread(spread(runs.map((r) => r.rawBestMs)), ' ms')})`,
+    met,
+    verdict: met
+      ? 'met'
+      : `missed by ${fmt(ratio.median - TARGETS.burstRatio)}× (${fmt(spread(runs.map((r) => r.runnerMs - TARGETS.burstRatio * r.rawBestMs)).median, ' ms')})`,
+    method:
+      `Raw: ${runs[0]?.jobs ?? 100} create+starts (same create request as the backend, command \`sleep\`) by a pool of ` +
+      `${concurrencies.join(', ')} workers; time = first create request → last engine \`start\` event; the fastest ` +
+      'concurrency is measured once more right after the runner burst, and the faster of the two is the baseline. Runner: the same number of jobs queued at once, max-runners = jobs, ' +
+      'start-concurrency = the best raw concurrency of that run; time = first job queued → last runner ' +
+      'container’s `start` event. Jobs wait on a gate file until all started, so nothing exits or is ' +
+      `removed during the measurement. ${runs.length} runs.`,
+    why: met
+      ? undefined
+      : (() => {
+          const l = (f: (x: BurstRun['legs']) => number) => spread(runs.map((r) => f(r.legs))).median;
+          return [
+            `The protocol takes ${ms(l((x) => x.queuedToFirstJit))} from the burst being queued to the first JIT registration; the registrations then spread over ${ms(l((x) => x.jitSpan))} as start slots free up (start-concurrency bounds the starts in flight, as the worker pool bounds the raw ones).`,
+            `Each runner waits a median ${ms(l((x) => x.jitToCreate))} from its JIT request to its container's create event (the JIT answer, then the create call queued at the engine behind the other starts).`,
+            `Inside the engine, create → start takes a median ${ms(l((x) => x.runnerCreateToStart))} per runner container against ${ms(l((x) => x.rawCreateToStart))} per raw one: a runner container starts the fake runner at once (busybox sh, base64, sed, mktemp, a wget claim, then the job), while a raw one runs \`sleep\`, so later starts share the two cores with the earlier runners' processes, a load the raw baseline does not have.`,
+          ].join(' ');
+        })(),
+    details: table(
+      [
+        'run',
+        ...concurrencies.map((c) => `raw ×${c}`),
+        'raw best, again after',
+        'start-concurrency',
+        'runner → containers started',
+        'runner → jobs started',
+        'ratio',
+      ],
+      runs.map((r, i) => [
+        i + 1,
+        ...concurrencies.map((c) => ms(r.rawMsByConcurrency[c] ?? Number.NaN)),
+        ms(r.rawAfterMs),
+        r.startConcurrency,
+        ms(r.runnerMs),
+        ms(r.jobsStartedMs),
+        `${fmt(r.ratio)}×`,
+      ]),
+    ),
+    data: runs,
+  };
+}
+
+export function throughputReport(runs: ThroughputRun[], profile?: ProfileSummary): FigureReport {
+  const jps = spread(runs.map((r) => r.jobsPerSec));
+  const lost = runs.reduce((n, r) => n + r.verdict.lost, 0);
+  const dup = runs.reduce((n, r) => n + r.verdict.duplicated, 0);
+  const met = jps.median >= TARGETS.jobsPerSec && lost === 0 && dup === 0;
+  const cpuPerJob = spread(runs.map((r) => r.daemonCpuMsPerJob));
+  const c = (f: (r: ThroughputRun) => number) => spread(runs.map(f)).median;
+  const cycle = {
+    msgs: c((r) => r.cycle.messages),
+    events: c((r) => r.cycle.eventsPerMessage),
+    poll: c((r) => r.cycle.pollRttMs),
+    decode: c((r) => r.cycle.decodeMs),
+    ack: c((r) => r.cycle.ackRttMs),
+    handle: c((r) => r.cycle.handleMs),
+    total: c((r) => r.cycle.cycleMs),
+  };
+  const first = runs[0];
+  const lines = [
+    table(
+      [
+        'run',
+        'jobs',
+        'seconds',
+        'jobs/s',
+        'daemon CPU/job',
+        'daemon CPU',
+        'world CPU/job',
+        'world CPU',
+        'loop delay p99',
+        'lost',
+        'duplicated',
+      ],
+      runs.map((r, i) => [
+        i + 1,
+        r.jobs,
+        fmt(r.seconds),
+        fmt(r.jobsPerSec),
+        fmt(r.daemonCpuMsPerJob, ' ms'),
+        fmt(r.daemonCpuPct, ' %'),
+        fmt(r.worldCpuMsPerJob, ' ms'),
+        fmt(r.worldCpuPct, ' %'),
+        fmt(r.loopDelayP99Ms, ' ms'),
+        r.verdict.lost,
+        r.verdict.duplicated,
+      ]),
+    ),
+    '',
+    'The listener’s message cycle (medians, ms), seen from the daemon: GitHub’s protocol hands a scale set ' +
+      'at most 50 job events per message and one message at a time (poll → ack → next poll), and every job ' +
+      'makes four events (available, assigned, started, completed):',
+    '',
+    table(
+      [
+        'messages',
+        'events/message',
+        'poll → answer (fake)',
+        'answer → ack sent (daemon: decode)',
+        'ack → answer (fake)',
+        'ack answer → next poll (daemon: acquire + hooks)',
+        'cycle',
+      ],
+      [
+        [
+          fmt(cycle.msgs),
+          fmt(cycle.events),
+          ms(cycle.poll),
+          ms(cycle.decode),
+          ms(cycle.ack),
+          ms(cycle.handle),
+          ms(cycle.total),
+        ],
+      ],
+    ),
+  ];
+  if (first) {
+    const reqs = Object.entries(first.verdict.requests)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    lines.push('', `Requests at the fake in run 1 (${first.jobs} jobs): ${reqs}.`);
+  }
+  if (profile) {
+    lines.push(
+      '',
+      `CPU profile of the daemon process over one extra run (\`${profile.file}\`, ${profile.totalMs} ms of busy time sampled; shares are of that busy time, idle and the profiler itself left out), self time:`,
+      '',
+      table(
+        ['share', 'file:function'],
+        profile.self.slice(0, 15).map((h) => [`${h.pct} %`, `\`${h.where}\``]),
+      ),
+      '',
+      'Inclusive time (the function and what it calls):',
+      '',
+      table(
+        ['share', 'file:function'],
+        profile.inclusive.slice(0, 25).map((h) => [`${h.pct} %`, `\`${h.where}\``]),
+      ),
+    );
+  }
+  const waitFake = cycle.poll + cycle.ack;
+  const why = met
+    ? undefined
+    : [
+        `Throughput is bounded by the message cycle: ${fmt(cycle.events)} events per message at one message per ${ms(cycle.total)} gives at most ${fmt((cycle.events / 4 / cycle.total) * 1000)} jobs/s.`,
+        `Of that cycle, ${ms(waitFake)} is spent waiting for the fake service's answers (poll and ack round trips) and ${ms(cycle.decode + cycle.handle)} in the daemon (decode; acquire round trip and scaler hooks).`,
+        `The daemon process itself used ${fmt(
+          c((r) => r.daemonCpuPct),
+          ' %',
+        )} of a core (${fmt(cpuPerJob.median, ' ms')} CPU per job, i.e. ≈ ${fmt(1000 / cpuPerJob.median)} jobs/s per core if it were the only limit), the world process (fake + 200 in-process runners, ${fmt(
+          c((r) => r.worldCpuMsPerJob),
+          ' ms',
+        )} CPU per job) ${fmt(
+          c((r) => r.worldCpuPct),
+          ' %',
+        )}; on 2 cores the two together need ${fmt(cpuPerJob.median + c((r) => r.worldCpuMsPerJob), ' ms')} of CPU per job, so the machine alone caps this setup at ≈ ${fmt(2000 / (cpuPerJob.median + c((r) => r.worldCpuMsPerJob)))} jobs/s.`,
+      ].join(' ');
+  return {
+    key: 'throughput',
+    title: 'Control-plane throughput (in-process backend)',
+    target: `≥ ${TARGETS.jobsPerSec} jobs/s, 0 lost`,
+    measured: `${fmtSpread(jps, ' jobs/s')}, daemon CPU ${fmtSpread(cpuPerJob, ' ms')}/job, lost ${lost}, duplicated ${dup}`,
+    met,
+    verdict: met
+      ? 'met'
+      : lost || dup
+        ? `${lost} lost, ${dup} duplicated`
+        : `missed by ${fmt(TARGETS.jobsPerSec - jps.median)} jobs/s (${fmt((1 - jps.median / TARGETS.jobsPerSec) * 100)} %)`,
+    method:
+      `${first?.jobs ?? 0} jobs (script \`true\`) queued at once; max-runners ${first?.maxRunners}, start-concurrency ${first?.startConcurrency} (a sweep of 32 against 200 while writing this benchmark showed no difference beyond noise: starts are not the limit, the message cycle below is); ${runs.length} runs. ` +
+      'The daemon runs in the benchmark process (startDaemon: the real protocol client, listener, scaler, state ' +
+      'file, logging at info as JSON to a discarding stream). The fake service and the runners run in a ' +
+      'separate child process (`bench/throughput/world.ts`): the runners are InProcessBackend tasks speaking ' +
+      'the fake runner protocol over HTTP, reached by the daemon through a thin IPC backend ' +
+      '(`bench/throughput/remote-backend.ts`), so the daemon’s `process.cpuUsage()` over the run is the ' +
+      'daemon’s alone. Time = first job queued → last job completed (fake clock). Lost = not completed; ' +
+      'duplicated = started or completed more than once (fake history).',
+    details: lines.join('\n'),
+    why,
+    data: { runs, profile },
+  };
+}
+
+export function footprintReport(runs: FootprintRun[]): FigureReport {
+  const of = (f: CliFlavour) => runs.flatMap((r) => r.samples.filter((x) => x.flavour === f));
+  const flavours: CliFlavour[] = ['dist', 'bundle'];
+  const rss = (f: CliFlavour) => spread(of(f).map((x) => x.rssMaxMb));
+  const cpu = (f: CliFlavour) => spread(of(f).map((x) => x.cpuPct));
+  const anon = (f: CliFlavour) => spread(of(f).map((x) => x.rssAnonMb)).median;
+  const file = (f: CliFlavour) => spread(of(f).map((x) => x.rssFileMb)).median;
+  const worst = (f: (c: CliFlavour) => number) => Math.max(...flavours.map(f));
+  const rssWorst = worst((f) => rss(f).median);
+  const cpuWorst = worst((f) => cpu(f).median);
+  const rssOk = rssWorst <= TARGETS.rssMb;
+  const cpuOk = cpuWorst <= TARGETS.cpuPct;
+  const misses = [
+    rssOk ? '' : `RSS by ${fmt(rssWorst - TARGETS.rssMb)} MB`,
+    cpuOk ? '' : `CPU by ${fmt(cpuWorst - TARGETS.cpuPct)} points`,
+  ].filter(Boolean);
+  const name = { dist: '`node dist/cmd/runner.js`', bundle: 'bundle (single binary)' };
+  return {
+    key: 'footprint',
+    title: 'Idle footprint, 3 scale sets',
+    target: `RSS ≤ ${TARGETS.rssMb} MB, CPU ≤ ${TARGETS.cpuPct} %`,
+    measured: flavours
+      .map((f) => `${name[f]}: RSS ${fmtSpread(rss(f), ' MB')}, CPU ${fmtSpread(cpu(f), ' %')}`)
+      .join('; '),
+    met: rssOk && cpuOk,
+    verdict: misses.length ? `missed: ${misses.join(', ')}` : 'met',
+    method:
+      '`runner run --config …` with three `[[scaleset]]` entries (Docker backend, min-runners 0, health ' +
+      'server on) against the standalone fake (`test/fakes/actions-service/main.ts`, default 50 s long-poll ' +
+      'hold) in another process, in both shapes users run: the tsc build (`node dist/cmd/runner.js run`, ' +
+      'rebuilt with `npm run build` when stale) and the esbuild bundle the single binary embeds, both under ' +
+      'Node 24, side by side in the same window (own scale sets each). Once all are listening and a settle ' +
+      `period has passed, /proc/<pid>/status VmRSS is sampled every second for ${fmt(runs[0]?.samples[0]?.windowSec ?? 0, ' s')}; ` +
+      'CPU = Δ(utime + stime) from /proc/<pid>/stat over the window ÷ its length (share of one core). ' +
+      `RSS is the largest sample of the window. ${runs.length} runs; the verdict takes the worse of the two.`,
+    details: table(
+      ['run', 'CLI', 'window', 'RSS max', 'RssAnon', 'RssFile', 'VmHWM (start-up incl.)', 'CPU'],
+      runs.flatMap((r, i) =>
+        r.samples.map((x) => [
+          i + 1,
+          name[x.flavour],
+          fmt(x.windowSec, ' s'),
+          fmt(x.rssMaxMb, ' MB'),
+          fmt(x.rssAnonMb, ' MB'),
+          fmt(x.rssFileMb, ' MB'),
+          fmt(x.rssPeakLifetimeMb, ' MB'),
+          fmt(x.cpuPct, ' %'),
+        ]),
+      ),
+    ),
+    why: rssOk
+      ? undefined
+      : [
+          `Of the RSS, ${fmt(file('dist'), ' MB')} (dist) / ${fmt(file('bundle'), ' MB')} (bundle) is RssFile: pages of mapped files, nearly all the node executable's own code (an empty \`node -e\` with a timer already has ≈ 35 MB of it and 42 MB RSS on this machine); the rest, ${fmt(anon('dist'), ' MB')} / ${fmt(anon('bundle'), ' MB')}, is RssAnon (V8 heap, compiled code, buffers).`,
+          'An investigation of the idle bundle (heap snapshot and per-module load cost, 2026-11-23) found where the anonymous part goes:',
+          '(1) the bundle’s source text is kept by V8 as a string of 10.5 MB: 5.5 MB of JavaScript stored as UTF-16, because some comments carried into the bundle contain non-ASCII characters — bundling with esbuild `minifyWhitespace` (scripts/sea/bundle.ts) drops comments, makes the source ASCII (3.9 MB, one byte per character) and measured −8 MB RSS;',
+          '(2) dockerode loads docker-modem → ssh2 at start even for a unix-socket engine, and ssh2’s asm.js poly1305 allocates a 16 MB Float64Array heap (`node_modules/ssh2/lib/protocol/crypto/poly1305.js`); aliasing ssh2 away in the bundle measured −5.5 MB RSS (the rest of that buffer is never touched); dockerode also loads @grpc/grpc-js and protobufjs eagerly (BuildKit sessions);',
+          '(3) two HTTP stacks are loaded: the `undici` package (src/github/transport.ts `request`) and Node’s built-in one (global fetch);',
+          '(4) V8’s young generation grows to 16 MB semi-spaces; `--max-semi-space-size=1` measured −4 MB.',
+          '(1), (2) and (4) together measured 130 → 112 MB for the bundle: the 80 MB target is below what Node 24 with these dependencies can reach, since the executable’s own pages (≈ 50 MB) and a minimal heap already take most of it.',
+        ].join(' '),
+    data: runs,
+  };
+}
