@@ -12,8 +12,7 @@ export function actionsRegistrar(client: ActionsClient, scaleSetId: () => number
     },
     async unregister(runnerId, signal) {
       try {
-        await client.removeRunner(runnerId, signal);
-        return 'removed';
+        return await client.removeRunnerIfPresent(runnerId, signal);
       } catch (err) {
         if (isRunnerNotFound(err)) return 'not-found';
         if (isJobStillRunning(err)) return 'busy';

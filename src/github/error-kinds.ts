@@ -34,13 +34,20 @@ export function actionsErrorKind(err: unknown): ActionsErrorKind | undefined {
   if (err instanceof MessageQueueTokenExpiredError) return 'MessageQueueTokenExpired';
   const http = findActionsServiceError(err);
   if (!http) return undefined;
-  const typeName = http.typeName ?? '';
-  for (const [needle, kind] of TYPE_NAME_KINDS) {
-    if (typeName.includes(needle)) return kind;
-  }
+  const kind = typeNameKind(http.typeName);
+  if (kind) return kind;
   // Some proxies and older servers answer a conflicting session create with a bare 409 (§5.5).
   if (http.status === 409 && http.method === 'POST' && isSessionsCollection(http.url))
     return 'SessionConflict';
+  return undefined;
+}
+
+/** The kind a §9.2 type name stands for, if any. */
+export function typeNameKind(typeName: string | undefined): ActionsErrorKind | undefined {
+  if (!typeName) return undefined;
+  for (const [needle, kind] of TYPE_NAME_KINDS) {
+    if (typeName.includes(needle)) return kind;
+  }
   return undefined;
 }
 

@@ -11,23 +11,35 @@ export function decodeJson(body: Uint8Array | string): unknown {
   let text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   if (text.startsWith(BOM)) text = text.slice(BOM.length);
   if (text.trim() === '') throw new JsonDecodeError('empty response body');
+  let value: unknown;
   try {
-    return JSON.parse(text, rejectUnsafeIntegers);
+    value = JSON.parse(text);
   } catch (err) {
-    if (err instanceof JsonDecodeError) throw err;
     throw new JsonDecodeError(`malformed JSON: ${(err as Error).message}`);
   }
+  rejectUnsafeIntegers(value, '');
+  return value;
 }
 
 /**
  * Ids are int64 in Go. A value past 2^53 would round silently to a neighbouring id, and acking or
- * removing the wrong id is worse than failing loudly.
+ * removing the wrong id is worse than failing loudly. A rounded value is still past 2^53, so checking
+ * the parsed tree finds it; a walk after parsing costs a fraction of a JSON.parse reviver.
  */
-function rejectUnsafeIntegers(key: string, value: unknown): unknown {
-  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-    throw new JsonDecodeError(`integer ${key ? `"${key}" ` : ''}out of the safe range: ${value}`);
+function rejectUnsafeIntegers(value: unknown, key: string): void {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && !Number.isSafeInteger(value))
+      throw new JsonDecodeError(`integer ${key ? `"${key}" ` : ''}out of the safe range: ${value}`);
+    return;
   }
-  return value;
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) rejectUnsafeIntegers(value[i], String(i));
+    return;
+  }
+  // JSON.parse makes plain objects: for-in sees exactly their own keys, without Object.entries' arrays.
+  const obj = value as Record<string, unknown>;
+  for (const k in obj) rejectUnsafeIntegers(obj[k], k);
 }
 
 /** Strips a BOM only; for bodies that are text, not JSON (error bodies). */
@@ -40,13 +52,30 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+interface KeyIndex {
+  byLower: Map<string, string>;
+  exact: Set<string>;
+}
+
+/** Key lists are a schema's, made once: their index is built once too, not per decoded object. */
+const indexes = new WeakMap<readonly string[], KeyIndex>();
+
+function keyIndex(keys: readonly string[]): KeyIndex {
+  let index = indexes.get(keys);
+  if (!index) {
+    index = { byLower: new Map(keys.map((k) => [k.toLowerCase(), k])), exact: new Set(keys) };
+    indexes.set(keys, index);
+  }
+  return index;
+}
+
 /**
  * Renames keys that match one of `keys` case-insensitively to the canonical spelling and drops the
  * rest, like Go's encoding/json: an exact match wins over a case-folded one.
  */
 export function canonicalizeKeys(value: unknown, keys: readonly string[]): unknown {
   if (!isPlainObject(value)) return value;
-  const byLower = new Map(keys.map((k) => [k.toLowerCase(), k]));
+  const { byLower } = keyIndex(keys);
   const out: Record<string, unknown> = {};
   const exact = new Set<string>();
   for (const [key, v] of Object.entries(value)) {
@@ -60,4 +89,17 @@ export function canonicalizeKeys(value: unknown, keys: readonly string[]): unkno
     }
   }
   return out;
+}
+
+/**
+ * `canonicalizeKeys` for a consumer that ignores unknown keys itself (a zod object strips them): an
+ * object already spelled canonically, as every real response is, comes back as it is, uncopied.
+ */
+export function canonicalKeysView(value: unknown, keys: readonly string[]): unknown {
+  if (!isPlainObject(value)) return value;
+  const { byLower, exact } = keyIndex(keys);
+  for (const key in value) {
+    if (!exact.has(key) && byLower.has(key.toLowerCase())) return canonicalizeKeys(value, keys);
+  }
+  return value;
 }

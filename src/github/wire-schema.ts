@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalizeKeys } from './json.js';
+import { canonicalKeysView } from './json.js';
 import { parseWireTime, WireTimeError } from './wire-time.js';
 
 /**
@@ -45,7 +45,7 @@ export const wireTime = z
 /** An object schema whose keys are matched case-insensitively; unknown keys are dropped. */
 export function wireObject<S extends z.ZodRawShape>(shape: S) {
   const keys = Object.keys(shape);
-  return z.preprocess((v) => canonicalizeKeys(v, keys), z.object(shape));
+  return z.preprocess((v) => canonicalKeysView(v, keys), z.object(shape));
 }
 
 /** Like `wireObject`, but null/absent yields undefined (Go: a nil pointer). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Writes `data` so a crash leaves either the old or the new file, never a torn one:
@@ -46,16 +47,19 @@ export async function readJsonFile(path: string): Promise<unknown> {
 }
 
 /**
- * Coalesces writes of a file that changes often: at most one write in flight and one pending,
- * and `flush()` resolves once everything requested so far is on disk.
+ * Coalesces writes of a file that changes often: at most one write in flight and one pending, writes
+ * at least `minIntervalMs` apart (the first of a burst goes at once), and `flush()` resolves once
+ * everything requested so far is on disk.
  */
 export class CoalescingWriter {
   #pending: (() => string) | undefined;
   #running: Promise<void> | undefined;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly path: string,
     private readonly onError: (err: unknown) => void,
+    private readonly minIntervalMs = 0,
   ) {}
 
   schedule(render: () => string): void {
@@ -70,8 +74,11 @@ export class CoalescingWriter {
   async #drain(): Promise<void> {
     try {
       while (this.#pending) {
+        const wait = this.#lastWriteAt + this.minIntervalMs - performance.now();
+        if (wait > 0) await sleep(Math.ceil(wait));
         const render = this.#pending;
         this.#pending = undefined;
+        this.#lastWriteAt = performance.now();
         try {
           await writeFileAtomic(this.path, render());
         } catch (err) {

@@ -216,6 +216,34 @@ describe('JIT configs and runners (§13.40–§13.43)', () => {
     expect(fake.runners().find((r) => r.id === runner.id)?.status).toBe('busy');
   });
 
+  it('removeRunnerIfPresent: 204 → removed, AgentNotFound → not-found (no error), busy and other statuses throw', async () => {
+    const { fake, client, scaleSetId } = await withScaleSet();
+    const { runner } = await client.generateJitRunnerConfig(
+      { name: 'maybe-gone', workFolder: '' },
+      scaleSetId,
+    );
+    await expect(client.removeRunnerIfPresent(runner.id)).resolves.toBe('removed');
+    await expect(client.removeRunnerIfPresent(runner.id)).resolves.toBe('not-found');
+    expect(hits(fake, `/_apis/distributedtask/pools/0/agents/${runner.id}`, 'DELETE')).toHaveLength(2);
+
+    const busy = await client.generateJitRunnerConfig({ name: 'busy-two', workFolder: '' }, scaleSetId);
+    const session = await client.createMessageSession(scaleSetId, 'host');
+    const job = fake.queueJob({ scaleSet: 'jit-set' });
+    await session.acquireJobs([job.requestId]);
+    const { runnerUrl } = JSON.parse(Buffer.from(busy.encodedJITConfig, 'base64').toString()) as {
+      runnerUrl: string;
+    };
+    expect((await fetch(`${runnerUrl}/claim`, { method: 'POST' })).status).toBe(200);
+    const err = await client.removeRunnerIfPresent(busy.runner.id).catch((e: unknown) => e);
+    expect(isJobStillRunning(err)).toBe(true);
+
+    // A bare 404 without the type name is not proof the runner is gone: it stays an error.
+    fake.faults.inject({ route: 'agent', status: 404, body: '' });
+    await expect(client.removeRunnerIfPresent(runner.id)).rejects.toMatchObject({ status: 404 });
+    fake.faults.inject({ route: 'agent', status: 200, body: '{}' });
+    await expect(client.removeRunnerIfPresent(runner.id)).rejects.toMatchObject({ status: 200 });
+  });
+
   it('§13.43 only 204 is success for removeRunner', async () => {
     const { fake, client } = await withScaleSet();
     fake.faults.inject({ route: 'agent', status: 200, body: '{}' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeKeys, decodeJson } from '../../src/github/json.js';
+import { canonicalizeKeys, canonicalKeysView, decodeJson } from '../../src/github/json.js';
 
 describe('JSON decoding (§0, §3.4)', () => {
   it('§13.18 drops a leading UTF-8 BOM', () => {
@@ -27,6 +27,21 @@ describe('JSON decoding (§0, §3.4)', () => {
     });
     expect(canonicalizeKeys({ runnerSetting: 2, RunnerSetting: 1 }, ['RunnerSetting'])).toEqual({
       RunnerSetting: 1,
+    });
+  });
+
+  it('rejects unsafe integers nested in arrays and objects, and exponent literals that are not safe', () => {
+    expect(() => decodeJson('{"a":[1,{"b":12345678901234567890}]}')).toThrow(/"b" out of the safe range/);
+    expect(() => decodeJson('[1e300]')).toThrow(/"0" out of the safe range/);
+    expect(decodeJson('{"x":1.5e3,"y":-12.25}')).toEqual({ x: 1500, y: -12.25 });
+  });
+
+  it('canonicalKeysView: an object already spelled canonically is returned as it is', () => {
+    const canonical = { RunnerSetting: 1, name: 'x', other: 2 };
+    expect(canonicalKeysView(canonical, ['RunnerSetting', 'name'])).toBe(canonical);
+    expect(canonicalKeysView({ runnerSetting: 1, name: 'x', other: 2 }, ['RunnerSetting', 'name'])).toEqual({
+      RunnerSetting: 1,
+      name: 'x',
     });
   });
 });
