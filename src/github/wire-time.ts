@@ -12,11 +12,27 @@ export class WireTimeError extends Error {
   override name = 'WireTimeError';
 }
 
+/**
+ * A job's times come again in each of its four messages, and a burst's jobs share queue times: a small
+ * memo of recent answers saves most of the parsing. Cleared when full, so it stays bounded.
+ */
+const recent = new Map<string, string | null>();
+const RECENT_MAX = 1024;
+
 /** Returns a canonical `toISOString()` value (millisecond precision) or null for unset times. */
 export function parseWireTime(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'string')
     throw new WireTimeError(`expected an RFC 3339 time string, got ${typeof value}`);
+  const known = recent.get(value);
+  if (known !== undefined) return known;
+  const parsed = parseRfc3339(value);
+  if (recent.size >= RECENT_MAX) recent.clear();
+  recent.set(value, parsed);
+  return parsed;
+}
+
+function parseRfc3339(value: string): string | null {
   const m = RFC3339.exec(value);
   if (!m) throw new WireTimeError(`not an RFC 3339 time: ${JSON.stringify(value)}`);
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [

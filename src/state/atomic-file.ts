@@ -71,11 +71,15 @@ export class CoalescingWriter {
     while (this.#running) await this.#running;
   }
 
+  #wait(): number {
+    return this.#lastWriteAt + this.minIntervalMs - performance.now();
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#pending) {
-        const wait = this.#lastWriteAt + this.minIntervalMs - performance.now();
-        if (wait > 0) await sleep(Math.ceil(wait));
+        // A loop: timers count from the event loop's cached clock and can fire a little early.
+        for (let wait = this.#wait(); wait > 0; wait = this.#wait()) await sleep(Math.ceil(wait));
         const render = this.#pending;
         this.#pending = undefined;
         this.#lastWriteAt = performance.now();

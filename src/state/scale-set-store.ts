@@ -16,7 +16,7 @@ export type StoredRunner = z.infer<typeof StoredRunner>;
  * tenth of the daemon's CPU at a few hundred jobs/s. Writes at most this often instead: the record of a
  * registration still reaches the disk about when GitHub answers the request that creates it.
  */
-const WRITE_INTERVAL_MS = 50;
+const WRITE_INTERVAL_MS = 100;
 
 /**
  * Registrations this daemon made at GitHub, per scale set. Written before a runner's resource exists,

@@ -37,4 +37,19 @@ describe('job-message times (§7.1, §13.39)', () => {
       expect(() => parseWireTime(input)).toThrow(/RFC 3339|valid date/);
     },
   );
+
+  it('answers the same when a value comes again (memoised), and a bad value fails every time', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(parseWireTime('2024-09-11T10:00:00.1234567+02:00')).toBe('2024-09-11T08:00:00.123Z');
+      expect(parseWireTime('0001-01-01T00:00:00Z')).toBeNull();
+      expect(() => parseWireTime('2024-02-30T00:00:00Z')).toThrow(/valid date/);
+    }
+  });
+
+  it('stays correct past the memo size', () => {
+    for (let s = 0; s < 3000; s++) {
+      const t = new Date(Date.UTC(2024, 0, 1) + s * 1000).toISOString();
+      expect(parseWireTime(t)).toBe(t);
+    }
+  });
 });
