@@ -37,14 +37,34 @@ function label(value: string): string {
   return value.length > 64 ? value.slice(0, 64) : value;
 }
 
-function jobLabels(scaleSet: string, job: JobMessageBase) {
-  return {
-    name: scaleSet,
-    repository: job.repositoryName ?? '',
-    organization: job.ownerName ?? '',
-    job_name: job.jobDisplayName ?? '',
-    event_name: job.eventName ?? '',
-  };
+/**
+ * ARC's job labels carry free text (job names with matrix values, PR numbers…). Each distinct set is a
+ * series kept for the life of the process (a histogram's is 15 numbers), so past this many a new set
+ * is folded into job_name="other": memory stays bounded on a daemon that runs for months.
+ */
+export const MAX_JOB_SERIES = 1000;
+const OTHER = 'other';
+
+/** The label sets seen so far; a new one beyond MAX_JOB_SERIES gets job_name="other". */
+class JobLabels {
+  readonly #seen = new Set<string>();
+
+  of(scaleSet: string, job: JobMessageBase) {
+    const l = {
+      name: scaleSet,
+      repository: job.repositoryName ?? '',
+      organization: job.ownerName ?? '',
+      job_name: job.jobDisplayName ?? '',
+      event_name: job.eventName ?? '',
+    };
+    const key = `${l.name}\0${l.repository}\0${l.organization}\0${l.job_name}\0${l.event_name}`;
+    if (this.#seen.has(key)) return l;
+    if (this.#seen.size < MAX_JOB_SERIES) {
+      this.#seen.add(key);
+      return l;
+    }
+    return { ...l, job_name: OTHER };
+  }
 }
 
 /** Seconds between two wire times, or undefined when either is unset (null) or unparsable. */
@@ -56,6 +76,7 @@ function secondsBetween(from: string | null, to: string | null): number | undefi
 }
 
 function metricsRecorder(m: MetricSet): Recorder {
+  const jobLabels = new JobLabels();
   return {
     // Statistics, desired count and poll time are read from the status snapshot at scrape time, so the
     // gauges can never disagree with /api/status or linger for a scale set that is gone.
@@ -63,13 +84,13 @@ function metricsRecorder(m: MetricSet): Recorder {
     desiredRunners() {},
     pollSucceeded() {},
     jobStarted(scaleSet: string, job: JobStarted) {
-      const l = jobLabels(scaleSet, job);
+      const l = jobLabels.of(scaleSet, job);
       m.startedJobs.inc(l);
       const s = secondsBetween(job.scaleSetAssignTime, job.runnerAssignTime);
       if (s !== undefined) m.jobStartup.observe(l, s);
     },
     jobCompleted(scaleSet: string, job: JobCompleted) {
-      const l = { ...jobLabels(scaleSet, job), job_result: job.result ?? '' };
+      const l = { ...jobLabels.of(scaleSet, job), job_result: job.result ?? '' };
       m.completedJobs.inc(l);
       const s = secondsBetween(job.runnerAssignTime, job.finishTime);
       if (s !== undefined) m.jobExecution.observe(l, s);

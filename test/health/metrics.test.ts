@@ -1,6 +1,6 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../src/health/metrics.js';
+import { createMetrics, MAX_JOB_SERIES } from '../../src/health/metrics.js';
 import { at, completed, counts, daemonStatus, jobBase, scaleSet, started, stats } from './fixtures.js';
 import { parseExposition, select, value } from './prom-text.js';
 
@@ -182,5 +182,26 @@ describe('metrics', () => {
     const e = parseExposition(await metrics.registry.metrics());
     const [sample] = select(e, 'runner_start_failures_total');
     expect(sample?.labels.reason).toHaveLength(64);
+  });
+
+  it('folds job label sets past MAX_JOB_SERIES into job_name="other", keeping every job counted', async () => {
+    const metrics = createMetrics();
+    const jobs = MAX_JOB_SERIES + 50;
+    for (let i = 1; i <= jobs; i++) {
+      const j = jobBase(i, { queued: 0, assigned: 0, started: 1_000, finished: 2_000 });
+      metrics.recorder.jobStarted('linux', started(j, `r${i}`));
+      metrics.recorder.jobCompleted('linux', completed(j, `r${i}`, 'succeeded'));
+    }
+    // A label set seen before the cap keeps its own series.
+    const first = jobBase(1, { queued: 0, assigned: 0, started: 1_000 });
+    metrics.recorder.jobStarted('linux', started(first, 'r1'));
+    const e = parseExposition(await metrics.registry.metrics());
+    const startedSeries = select(e, 'gha_started_jobs_total');
+    expect(startedSeries).toHaveLength(MAX_JOB_SERIES + 1);
+    expect(startedSeries.find((x) => x.labels.job_name === 'other')?.value).toBe(50);
+    expect(startedSeries.find((x) => x.labels.job_name === 'build (1)')?.value).toBe(2);
+    const total = startedSeries.reduce((n, x) => n + x.value, 0);
+    expect(total).toBe(jobs + 1);
+    expect(select(e, 'gha_completed_jobs_total')).toHaveLength(MAX_JOB_SERIES + 1);
   });
 });
