@@ -1,17 +1,24 @@
 import type { ScaleSetConfig } from '../src/config/types.js';
-import { createDedalusBackend } from './dedalus/index.js';
-import { createDockerBackend } from './docker/index.js';
-import { createTartBackend } from './tart/index.js';
 import type { BackendContext, RunnerBackend } from './types.js';
 
-/** The only place that maps a backend name to its implementation; the scaler sees RunnerBackend. */
-export function createBackend(cfg: ScaleSetConfig, ctx: BackendContext): RunnerBackend {
+/**
+ * The only place that maps a backend name to its implementation; the scaler sees RunnerBackend. Each
+ * backend is loaded when a scale set uses it: a daemon on Docker does not hold the Tart and Dedalus
+ * code in memory, nor Docker's client a Tart host.
+ */
+export async function createBackend(cfg: ScaleSetConfig, ctx: BackendContext): Promise<RunnerBackend> {
   switch (cfg.backend) {
-    case 'docker':
+    case 'docker': {
+      const { createDockerBackend } = await import('./docker/index.js');
       return createDockerBackend(ctx, { image: cfg.runnerImage, docker: cfg.docker });
-    case 'tart':
+    }
+    case 'tart': {
+      const { createTartBackend } = await import('./tart/index.js');
       return createTartBackend(ctx, { image: cfg.runnerImage, tart: cfg.tart });
-    case 'dedalus':
+    }
+    case 'dedalus': {
+      const { createDedalusBackend } = await import('./dedalus/index.js');
       return createDedalusBackend(ctx, { dedalus: cfg.dedalus });
+    }
   }
 }

@@ -1,5 +1,5 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { doctorCommand } from '../src/doctor/index.js';
+import type { Command } from 'commander';
+import { seconds } from './options.js';
 import { reportError } from './report-error.js';
 
 interface DoctorFlags {
@@ -8,12 +8,6 @@ interface DoctorFlags {
   force?: boolean;
   json?: boolean;
   timeout: number;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0');
-  return n;
 }
 
 export function registerDoctor(program: Command): void {
@@ -55,6 +49,7 @@ Examples:
     )
     .action(async (flags: DoctorFlags) => {
       try {
+        const { doctorCommand } = await import('../src/doctor/index.js');
         process.exitCode = await doctorCommand({
           configFile: flags.config,
           env: process.env,

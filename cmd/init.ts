@@ -1,12 +1,7 @@
 import { type Command, Option } from 'commander';
-import {
-  type AnswerKey,
-  inquirerPrompter,
-  isPromptCancelled,
-  nextSteps,
-  QUESTIONS,
-  runInit,
-} from '../src/init/index.js';
+import type { AnswerKey } from '../src/init/answers.js';
+// The questions make the flags; the wizard itself (prompts, config rendering) loads when init runs.
+import { QUESTIONS } from '../src/init/questions.js';
 import { reportError } from './report-error.js';
 
 interface InitFlags extends Partial<Record<AnswerKey, string | boolean>> {
@@ -67,6 +62,9 @@ Examples:
         if (value !== undefined) given[q.key] = value;
       }
       const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+      const { inquirerPrompter, isPromptCancelled, nextSteps, runInit } = await import(
+        '../src/init/index.js'
+      );
       try {
         const result = await runInit({
           given,

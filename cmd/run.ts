@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { addConfigFlags, flagOverrides } from '../src/config/index.js';
-import { runCommand } from '../src/daemon/run-command.js';
-import { validateCommand } from '../src/validate/index.js';
 
 export function registerRun(program: Command): void {
   const cmd = program
@@ -28,6 +26,7 @@ drain-timeout); a second one exits at once and the next start adopts the runners
   );
   cmd.action(async (opts: Record<string, unknown>) => {
     if (opts.dryRun) {
+      const { validateCommand } = await import('../src/validate/index.js');
       process.exitCode = await validateCommand({
         configFile: typeof opts.config === 'string' ? opts.config : undefined,
         env: process.env,
@@ -38,6 +37,7 @@ drain-timeout); a second one exits at once and the next start adopts the runners
       });
       return;
     }
+    const { runCommand } = await import('../src/daemon/run-command.js');
     const code = await runCommand({
       configFile: typeof opts.config === 'string' ? opts.config : undefined,
       flags: flagOverrides(opts),

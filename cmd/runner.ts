@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 import { Command } from 'commander';
 import { VERSION } from '../src/version.js';
 import { registerDoctor } from './doctor.js';

@@ -1,16 +1,8 @@
 import { homedir } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
 import { isSingleExecutable } from '../src/release/build-info.js';
-import { hostCommands } from '../src/service/commands.js';
-import {
-  controlService,
-  installService,
-  type ServiceAction,
-  type ServiceContext,
-  serviceLogs,
-  serviceStatus,
-  uninstallService,
-} from '../src/service/manager.js';
+import type { CommandRunner } from '../src/service/commands.js';
+import type { ServiceAction, ServiceContext } from '../src/service/manager.js';
 import { VERSION } from '../src/version.js';
 import { reportError } from './report-error.js';
 
@@ -18,7 +10,7 @@ interface ScopeOpts {
   user?: boolean;
 }
 
-function context(opts: ScopeOpts): ServiceContext {
+function context(opts: ScopeOpts, commands: CommandRunner): ServiceContext {
   return {
     platform: process.platform,
     scope: opts.user ? 'user' : 'system',
@@ -28,7 +20,7 @@ function context(opts: ScopeOpts): ServiceContext {
     root: '/',
     env: process.env,
     cwd: process.cwd(),
-    commands: hostCommands,
+    commands,
     sea: isSingleExecutable(),
     execPath: process.execPath,
     ...(process.argv[1] ? { script: process.argv[1] } : {}),
@@ -37,10 +29,22 @@ function context(opts: ScopeOpts): ServiceContext {
   };
 }
 
-/** Runs an action; a failure prints its message (which says what to do next) and exits 1. */
-async function attempt(fn: () => Promise<unknown>): Promise<void> {
+type Manager = typeof import('../src/service/manager.js');
+
+/**
+ * Runs an action with the service code, loaded only now (a daemon never needs it); a failure prints
+ * its message (which says what to do next) and exits 1.
+ */
+async function attempt(
+  opts: ScopeOpts,
+  fn: (m: Manager, ctx: ServiceContext) => Promise<unknown>,
+): Promise<void> {
   try {
-    const code = await fn();
+    const [m, { hostCommands }] = await Promise.all([
+      import('../src/service/manager.js'),
+      import('../src/service/commands.js'),
+    ]);
+    const code = await fn(m, context(opts, hostCommands));
     if (typeof code === 'number' && code !== 0) process.exitCode = code;
   } catch (err) {
     reportError(err);
@@ -111,9 +115,8 @@ Examples:
           dryRun?: boolean;
         },
       ) =>
-        attempt(async () => {
-          const ctx = context(opts);
-          const result = await installService(ctx, {
+        attempt(opts, async (m, ctx) => {
+          const result = await m.installService(ctx, {
             ...(opts.configPath ? { configPath: opts.configPath } : {}),
             ...(opts.binaryPath ? { binaryPath: opts.binaryPath } : {}),
             start: opts.start,
@@ -136,7 +139,7 @@ Examples:
     .description('Stop and disable the service and remove its unit or plist (the env file is kept)')
     .option('--user', 'the per-user service')
     .addHelpText('after', '\nExamples:\n  sudo runner service uninstall\n  runner service uninstall --user')
-    .action(async (opts: ScopeOpts) => attempt(() => uninstallService(context(opts))));
+    .action(async (opts: ScopeOpts) => attempt(opts, (m, ctx) => m.uninstallService(ctx)));
 
   for (const action of ['start', 'stop', 'restart'] as const satisfies readonly ServiceAction[]) {
     service
@@ -146,7 +149,7 @@ Examples:
       )
       .option('--user', 'the per-user service')
       .addHelpText('after', `\nExamples:\n  sudo runner service ${action}\n  runner service ${action} --user`)
-      .action(async (opts: ScopeOpts) => attempt(() => controlService(context(opts), action)));
+      .action(async (opts: ScopeOpts) => attempt(opts, (m, ctx) => m.controlService(ctx, action)));
   }
 
   service
@@ -157,7 +160,7 @@ Examples:
       'after',
       "\nFor runner's own view (scale sets, runners, jobs) use `runner status`.\n\nExamples:\n  runner service status\n  runner service status --user",
     )
-    .action(async (opts: ScopeOpts) => attempt(() => serviceStatus(context(opts))));
+    .action(async (opts: ScopeOpts) => attempt(opts, (m, ctx) => m.serviceStatus(ctx)));
 
   service
     .command('logs')
@@ -167,6 +170,6 @@ Examples:
     .option('-f, --follow', 'keep printing new lines')
     .addHelpText('after', '\nExamples:\n  sudo runner service logs -n 500\n  runner service logs --user -f')
     .action(async (opts: ScopeOpts & { lines: number; follow?: boolean }) =>
-      attempt(() => serviceLogs(context(opts), opts.lines, Boolean(opts.follow))),
+      attempt(opts, (m, ctx) => m.serviceLogs(ctx, opts.lines, Boolean(opts.follow))),
     );
 }

@@ -1,6 +1,5 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { showStatus } from '../src/status/show.js';
-import { resolveStatusTarget } from '../src/status/target.js';
+import type { Command } from 'commander';
+import { seconds } from './options.js';
 import { reportError } from './report-error.js';
 
 interface StatusFlags {
@@ -9,12 +8,6 @@ interface StatusFlags {
   json?: boolean;
   watch?: boolean | number;
   timeout: number;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0');
-  return n;
 }
 
 export function registerStatus(program: Command): void {
@@ -50,6 +43,10 @@ Examples:
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
+        const [{ showStatus }, { resolveStatusTarget }] = await Promise.all([
+          import('../src/status/show.js'),
+          import('../src/status/target.js'),
+        ]);
         const target = await resolveStatusTarget({
           ...(flags.url ? { url: flags.url } : {}),
           ...(flags.config ? { config: flags.config } : {}),

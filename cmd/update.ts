@@ -1,11 +1,10 @@
-import { confirm } from '@inquirer/prompts';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { isSingleExecutable } from '../src/release/build-info.js';
 import { RELEASE_BASE_URL_ENV, resolveBaseUrl } from '../src/release/layout.js';
 import { UpdateError } from '../src/update/errors.js';
 import type { UpdateDecision } from '../src/update/plan.js';
-import { describeOutcome, runUpdate } from '../src/update/update.js';
 import { VERSION } from '../src/version.js';
+import { seconds } from './options.js';
 import { reportError } from './report-error.js';
 
 interface UpdateFlags {
@@ -17,12 +16,6 @@ interface UpdateFlags {
   timeout: number;
 }
 
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0');
-  return n;
-}
-
 /** --yes skips the question; without a terminal to ask on, not answering means no. */
 async function ask(flags: UpdateFlags, decision: UpdateDecision): Promise<boolean> {
   if (flags.yes) return true;
@@ -32,6 +25,7 @@ async function ask(flags: UpdateFlags, decision: UpdateDecision): Promise<boolea
       'not a terminal, so nobody can confirm: pass --yes to update without asking',
     );
   }
+  const { confirm } = await import('@inquirer/prompts');
   return confirm({ message: `Replace runner ${decision.current} with ${decision.target}?`, default: true });
 }
 
@@ -64,6 +58,7 @@ Examples:
     )
     .action(async (flags: UpdateFlags) => {
       try {
+        const { describeOutcome, runUpdate } = await import('../src/update/update.js');
         const outcome = await runUpdate({
           baseUrl: resolveBaseUrl(flags.baseUrl),
           current: VERSION,

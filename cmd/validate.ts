@@ -1,17 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { validateCommand } from '../src/validate/index.js';
+import type { Command } from 'commander';
+import { seconds } from './options.js';
 import { reportError } from './report-error.js';
 
 interface ValidateFlags {
   config?: string;
   json?: boolean;
   timeout: number;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0');
-  return n;
 }
 
 export function registerValidate(program: Command): void {
@@ -44,6 +38,7 @@ Examples:
     )
     .action(async (flags: ValidateFlags) => {
       try {
+        const { validateCommand } = await import('../src/validate/index.js');
         process.exitCode = await validateCommand({
           configFile: flags.config,
           env: process.env,

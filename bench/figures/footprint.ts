@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { NODE_FLAGS } from '../../src/runtime-flags.js';
 import { delay } from '../../src/util/abort.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { cliBundle, node24 } from '../../test/cmd/support/built-cli.js';
@@ -12,7 +13,7 @@ import { FAKE_IMAGE } from '../lib/docker.js';
 import { freePort } from '../lib/docker-world.js';
 import { repoRoot } from '../lib/paths.js';
 
-/** How the CLI is run: the tsc build (`node dist/cmd/runner.js`) or the esbuild bundle the single binary embeds. */
+/** How the CLI is run: the tsc build (`dist/cmd/runner.js`, the npm bin) or the esbuild bundle the single binary embeds. */
 export type CliFlavour = 'dist' | 'bundle';
 
 export interface FootprintSample {
@@ -97,10 +98,16 @@ export async function runFootprint(o: {
       const env: NodeJS.ProcessEnv = {};
       for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RUNNER_')) env[k] = v;
       env.RUNNER_TOKEN = pat;
-      const child = spawn(node24, [entry, 'run', '--config', configFile], {
-        env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      // As users start it: the npm bin through its shebang (which carries NODE_FLAGS), the bundle with
+      // the execArgv the single binary embeds.
+      env.PATH = `${dirname(node24)}${delimiter}${env.PATH ?? ''}`;
+      const child =
+        flavour === 'dist'
+          ? spawn(entry, ['run', '--config', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+          : spawn(node24, [...NODE_FLAGS, entry, 'run', '--config', configFile], {
+              env,
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
       // The logs are read (a full pipe would stall the daemon) and the last lines kept for errors.
       const tail: string[] = [];
       createInterface({ input: child.stderr! }).on('line', (l) => {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { NODE_FLAGS } from '../../src/runtime-flags.js';
 
 const run = promisify(execFile);
 
@@ -32,6 +33,7 @@ export async function injectSea(opts: InjectOptions): Promise<void> {
         main: opts.loader,
         output: blob,
         disableExperimentalSEAWarning: true,
+        execArgv: NODE_FLAGS,
         assets: { 'runner.mjs': opts.bundle },
       }),
     );

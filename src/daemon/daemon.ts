@@ -16,7 +16,10 @@ import { ScaleSetRunner } from './scale-set-runner.js';
 export interface DaemonOptions {
   logger: Logger;
   /** Tests swap the backend (e.g. an in-process no-op backend for benchmarks). */
-  backendFactory?: (cfg: ScaleSetConfig, ctx: Parameters<typeof createBackend>[1]) => RunnerBackend;
+  backendFactory?: (
+    cfg: ScaleSetConfig,
+    ctx: Parameters<typeof createBackend>[1],
+  ) => RunnerBackend | Promise<RunnerBackend>;
   /** Tests shorten the retry backoff of scale-set start-up. */
   retry?: { initial: number; max: number };
   /** How long without a successful poll before /healthz says 503 (default 95 s). */
@@ -48,29 +51,36 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
   const hard = new AbortController();
   const startedAt = new Date().toISOString();
 
-  const runners = config.scaleSets.map((cfg) => {
-    const slog = log.child({ scaleSet: cfg.name });
-    const ctx = backendContext(config, cfg, instanceId, slog.child({ component: `backend/${cfg.backend}` }));
-    const backend = (opts.backendFactory ?? createBackend)(cfg, ctx);
-    const client = new ActionsClient({
-      configUrl: cfg.url,
-      auth: credentialsFromConfig(cfg.auth),
-      logger: slog.child({ component: 'github' }),
-      ...opts.clientOptions,
-    });
-    return new ScaleSetRunner(cfg, {
-      instanceId,
-      stateDir: config.stateDir,
-      logger: slog,
-      recorder,
-      client,
-      backend,
-      observer: telemetry.observer(cfg.name),
-      onRunnerStarted: (set, name, at) => telemetry.runnerStarted(set, name, at),
-      recentJobs: (set) => telemetry.recent(set),
-      retry: opts.retry,
-    });
-  });
+  const runners = await Promise.all(
+    config.scaleSets.map(async (cfg) => {
+      const slog = log.child({ scaleSet: cfg.name });
+      const ctx = backendContext(
+        config,
+        cfg,
+        instanceId,
+        slog.child({ component: `backend/${cfg.backend}` }),
+      );
+      const backend = await (opts.backendFactory ?? createBackend)(cfg, ctx);
+      const client = new ActionsClient({
+        configUrl: cfg.url,
+        auth: credentialsFromConfig(cfg.auth),
+        logger: slog.child({ component: 'github' }),
+        ...opts.clientOptions,
+      });
+      return new ScaleSetRunner(cfg, {
+        instanceId,
+        stateDir: config.stateDir,
+        logger: slog,
+        recorder,
+        client,
+        backend,
+        observer: telemetry.observer(cfg.name),
+        onRunnerStarted: (set, name, at) => telemetry.runnerStarted(set, name, at),
+        recentJobs: (set) => telemetry.recent(set),
+        retry: opts.retry,
+      });
+    }),
+  );
 
   const status = (): DaemonStatus => {
     const scaleSets = runners.map((r) => r.status());

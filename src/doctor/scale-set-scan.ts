@@ -31,7 +31,7 @@ export interface ScanOptions {
  */
 export class ScaleSetScan {
   readonly #o: ScanOptions;
-  #backend: RunnerBackend | undefined;
+  #backend: Promise<RunnerBackend> | undefined;
   #store: ScaleSetStore | undefined;
   #client: ActionsClient | undefined;
   readonly #storeErrors: string[] = [];
@@ -51,7 +51,7 @@ export class ScaleSetScan {
     };
     let owned: OwnedRunner[] | undefined;
     try {
-      owned = await this.#backendFor().listOwned(this.#signal());
+      owned = await (await this.#backendFor()).listOwned(this.#signal());
     } catch (err) {
       out.errors.push(`cannot list ${set.backend} resources: ${message(err)}`);
     }
@@ -138,7 +138,7 @@ export class ScaleSetScan {
       // Deleting a live runner we could not ask GitHub about might kill a job.
       return failed(f, `not removed: cannot check its registration at GitHub: ${registration.message}`);
     }
-    if (f.kind !== 'registration') await this.#backendFor().remove(f.name, this.#signal());
+    if (f.kind !== 'registration') await (await this.#backendFor()).remove(f.name, this.#signal());
     if (registration instanceof Error) {
       // The state-file entry stays: it is how the next doctor run finds that registration again.
       return failed(
@@ -156,7 +156,7 @@ export class ScaleSetScan {
   /** Stops the backend's background work; never removes anything (removeAll stays off). */
   async close(): Promise<string | undefined> {
     try {
-      await this.#backend?.close({ signal: AbortSignal.timeout(this.#o.timeoutMs) });
+      await (await this.#backend)?.close({ signal: AbortSignal.timeout(this.#o.timeoutMs) });
       return undefined;
     } catch (err) {
       return `closing the ${this.#o.set.backend} backend of ${this.#o.set.name}: ${message(err)}`;
@@ -167,7 +167,7 @@ export class ScaleSetScan {
     return AbortSignal.timeout(this.#o.timeoutMs);
   }
 
-  #backendFor(): RunnerBackend {
+  #backendFor(): Promise<RunnerBackend> {
     this.#backend ??= createBackend(
       this.#o.set,
       backendContext(this.#o.config, this.#o.set, this.#o.instanceId, silentLogger),

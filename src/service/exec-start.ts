@@ -1,5 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { NODE_FLAGS } from '../runtime-flags.js';
 
 export interface ExecStartInput {
   /** --binary-path, when given. */
@@ -22,13 +23,13 @@ export function resolveExecStart(input: ExecStartInput): string[] {
   if (input.binaryPath) {
     const path = absolute(input.binaryPath, input.cwd);
     mustExist(path, '--binary-path');
-    return /\.[cm]?js$/.test(path) ? [input.execPath, path] : [path];
+    return /\.[cm]?js$/.test(path) ? [input.execPath, ...NODE_FLAGS, path] : [path];
   }
   if (input.sea) return [input.execPath];
   if (!input.script) throw new Error('cannot tell which script is running; pass --binary-path');
   const script = absolute(input.script, input.cwd);
   mustExist(script, 'the running script');
-  return [input.execPath, realpathSync(script)];
+  return [input.execPath, ...NODE_FLAGS, realpathSync(script)];
 }
 
 function absolute(path: string, cwd: string): string {

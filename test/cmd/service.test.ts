@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_FLAGS } from '../../src/runtime-flags.js';
 import { systemdVerify } from '../service/systemd-verify.js';
 import { cliBundle, node24, runCli } from './support/built-cli.js';
 
@@ -20,8 +21,10 @@ describe('runner service (CLI)', () => {
     await writeFile(config, 'backend = "docker"\ndrain-timeout = "2m"\n');
     const r = await runCli(['service', 'install', '--dry-run', '--config-path', config]);
     expect(r.code).toBe(0);
-    // Not a single binary: the unit runs the script with the node that runs it now.
-    expect(r.stdout).toContain(`\nExecStart=${node24} ${await cliBundle()} run --config ${config}\n`);
+    // Not a single binary: the unit runs the script with the node that runs it now, and runner's V8 flags.
+    expect(r.stdout).toContain(
+      `\nExecStart=${node24} ${NODE_FLAGS.join(' ')} ${await cliBundle()} run --config ${config}\n`,
+    );
     expect(r.stdout).toContain('\nAfter=network-online.target docker.service\n');
     expect(r.stdout).toContain('\nTimeoutStopSec=150\n');
     expect(r.stderr).toContain('would write /etc/systemd/system/runner.service');
