@@ -1,4 +1,5 @@
-import { build } from 'esbuild';
+import { dirname } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 
 export interface BundleOptions {
   /** The CLI entry, e.g. cmd/runner.ts. */
@@ -43,7 +44,42 @@ export async function bundleCli(opts: BundleOptions): Promise<void> {
         'const __runnerDirname = __runnerPathDirname(process.execPath);',
       ].join('\n'),
     },
+    plugins: [deferredModules],
+    // Drops comments too: a few in dependencies hold non-ASCII characters, which made V8 keep the whole
+    // 6 MB source as a two-byte string (measured −8 MB RSS). Names stay, so stack traces still read.
+    minifyWhitespace: true,
     legalComments: 'none',
     logLevel: 'warning',
   });
 }
+
+/**
+ * Modules a dependency requires at load time but runner only needs in a rare case: dockerode's
+ * BuildKit session (gRPC and protobuf) and docker-modem's SSH transport (ssh2, whose poly1305 alone
+ * allocates a 16 MB heap), used only for `ssh://` engines. Each is replaced, for that importer only, by
+ * a function that requires the real module on first call; the bundle still contains it.
+ */
+const DEFERRED: readonly { importer: RegExp; specifier: string }[] = [
+  { importer: /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/, specifier: './ssh' },
+  { importer: /[\\/]dockerode[\\/]lib[\\/]docker\.js$/, specifier: './session' },
+];
+
+const deferredModules: Plugin = {
+  name: 'runner-deferred-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(ssh|session)$/ }, async (args) => {
+      if (args.namespace === 'deferred') return undefined;
+      if (!DEFERRED.some((d) => d.specifier === args.path && d.importer.test(args.importer)))
+        return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'deferred' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      // Both modules export a single function.
+      contents: `module.exports = function deferred(...args) { return require(${JSON.stringify(args.path)})(...args); };`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};

@@ -12,6 +12,8 @@ export interface BuildInfo {
   arch: string;
   /** How this copy was installed: the single executable, or a script run by a separate node. */
   distribution: 'binary' | 'npm';
+  /** The Node/V8 flags this process runs with (src/runtime-flags.ts, when started as shipped). */
+  nodeFlags: string[];
 }
 
 export function buildInfo(): BuildInfo {
@@ -24,6 +26,7 @@ export function buildInfo(): BuildInfo {
     os: process.platform,
     arch: process.arch,
     distribution: isSingleExecutable() ? 'binary' : 'npm',
+    nodeFlags: [...process.execArgv],
   };
 }
 
@@ -39,6 +42,7 @@ export function formatBuildInfo(info: BuildInfo): string {
     `  node:    ${info.node}`,
     `  os/arch: ${info.os}/${info.arch}`,
     `  install: ${info.distribution === 'binary' ? 'single binary' : 'npm package (node script)'}`,
+    ...(info.nodeFlags.length > 0 ? [`  flags:   ${info.nodeFlags.join(' ')}`] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

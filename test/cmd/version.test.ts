@@ -25,6 +25,8 @@ describe('runner version', () => {
       os: process.platform,
       arch: process.arch,
       distribution: 'npm',
+      // runCli starts the bundle with node directly, without the shebang's flags.
+      nodeFlags: [],
     });
     const short = await runCli(['version', '--short']);
     expect(short.stdout).toBe(`${JSON.parse(json.stdout).version}\n`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChecksums, sha256Hex } from '../../src/release/checksums.js';
 import { extractFromTarGz } from '../../src/release/tar.js';
+import { NODE_FLAGS } from '../../src/runtime-flags.js';
 import { node24, nodeOnPath, repoRoot, runFile } from '../cmd/support/built-cli.js';
 import { startFakeActionsService } from '../fakes/actions-service/index.js';
 import { useDocker } from '../setup/docker.js';
@@ -69,6 +70,8 @@ describe('scripts/build-sea.ts', () => {
       version: '3.1.4',
       distribution: 'binary',
       os: process.platform,
+      // The execArgv embedded in the binary (scripts/sea/inject.ts).
+      nodeFlags: [...NODE_FLAGS],
     });
     const help = await runFile(bin, ['--help'], { env });
     expect(help.code).toBe(0);
