@@ -1,6 +1,6 @@
 import { pollUntil } from '../../src/util/poll-until.js';
 import type { FakeJob } from '../../test/fakes/actions-service/index.js';
-import { type EngineEvents, RawDocker } from '../lib/docker.js';
+import { type EngineEvents, RawDocker, RawRunnerEndpoint } from '../lib/docker.js';
 import { DockerWorld } from '../lib/docker-world.js';
 import { median } from '../lib/stats.js';
 import { at, queuedAt } from './cold.js';
@@ -58,7 +58,9 @@ export async function runBurst(o: {
   log(s: string): void;
 }): Promise<BurstRun> {
   const probe = await DockerWorld.create({ scaleSet: 'bench-raw', maxRunners: 1, gate: true });
-  const raw = new RawDocker(probe.docker, probe.dockerConfig);
+  // Raw containers run the image's own entrypoint and get the same gated job the runners get.
+  const endpoint = await RawRunnerEndpoint.start(probe.gatedScript());
+  const raw = new RawDocker(probe.docker, probe.dockerConfig, undefined, endpoint);
   /** One raw burst: first create request → last start event, and → last start call returned. */
   const rawBurst = async (c: number): Promise<{ ms: number; returnedMs: number; createToStart: number }> => {
     try {
@@ -109,6 +111,7 @@ export async function runBurst(o: {
     return run;
   } finally {
     await raw.removeAll().catch(() => undefined);
+    await endpoint.close();
     await probe.cleanup();
   }
 }

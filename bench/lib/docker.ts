@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -125,39 +127,80 @@ export interface RawRun {
 }
 
 /**
+ * The runner side of the fake runner protocol (test/fakes/runner/run.sh), played for raw containers:
+ * `claim` hands out a job with the given script, `lease` is held open, `complete` is acknowledged. A raw
+ * container of the runner image then does exactly what a runner container does once it is started (the
+ * same forks, the same HTTP), so the baseline is the engine's speed for this image, not for `sleep`.
+ */
+export class RawRunnerEndpoint {
+  readonly #server: Server;
+  #port = 0;
+
+  private constructor(script: string) {
+    let job = 0;
+    this.#server = createServer((req, res) => {
+      const route = req.url?.split('?')[0]?.split('/').pop();
+      if (route === 'claim') res.end(`JOB ${++job}\n${script}`);
+      else if (route === 'lease') req.socket.setTimeout(0);
+      else res.end();
+    });
+  }
+
+  static async start(script: string): Promise<RawRunnerEndpoint> {
+    const e = new RawRunnerEndpoint(script);
+    await new Promise<void>((resolve) => e.#server.listen(0, '127.0.0.1', resolve));
+    e.#port = (e.#server.address() as AddressInfo).port;
+    return e;
+  }
+
+  url(n: number): string {
+    return `http://127.0.0.1:${this.#port}/_raw/${n}`;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+
+/**
  * `docker run -d` of the runner image with exactly the create request the Docker backend sends
- * (buildCreateRequest: labels, env with a JIT config of the usual size, mounts, network), except the
- * command: `sleep`, so the container neither talks to the fake nor exits during the measurement.
+ * (buildCreateRequest: labels, env with a JIT config of the usual size, mounts, network). With an
+ * endpoint, the container runs the image's own entrypoint against it (the same work as a runner);
+ * without, the command is `sleep`, so the container neither talks to anything nor exits.
  */
 export class RawDocker {
   readonly tag = randomUUID().slice(0, 8);
   #n = 0;
-  readonly #jit: Secret;
 
   constructor(
     readonly docker: Docker,
     readonly dockerConfig: DockerConfig,
     readonly image = FAKE_IMAGE,
-  ) {
-    // Same shape and size as the fake's JIT configs: base64 JSON with a runner URL.
+    readonly endpoint?: RawRunnerEndpoint,
+  ) {}
+
+  /** Same shape and size as the fake's JIT configs: base64 JSON with a runner URL. */
+  #jit(n: number): Secret {
     const json = JSON.stringify({
-      runnerUrl: `http://127.0.0.1:1/_fake/runners/0/${'0'.repeat(24)}`,
+      runnerUrl: this.endpoint?.url(n) ?? `http://127.0.0.1:1/_fake/runners/0/${'0'.repeat(24)}`,
       runnerName: 'bench-raw-00000000-00000000',
       runnerId: 0,
       scaleSetId: 0,
     });
-    this.#jit = new Secret(Buffer.from(json).toString('base64'));
+    return new Secret(Buffer.from(json).toString('base64'));
   }
 
   async run(): Promise<RawRun> {
-    const name = `bench-raw-${this.tag}-${String(this.#n++).padStart(4, '0')}`;
+    const n = this.#n++;
+    const name = `bench-raw-${this.tag}-${String(n).padStart(4, '0')}`;
     const req = buildCreateRequest({
-      spec: { name, runnerId: 0, jitConfig: this.#jit },
+      spec: { name, runnerId: 0, jitConfig: this.#jit(n) },
       owner: { instanceId: `bench-raw-${this.tag}`, scaleSet: 'raw' },
       image: this.image,
       docker: this.dockerConfig,
     });
-    req.body.Cmd = ['sleep', '3600'];
+    if (!this.endpoint) req.body.Cmd = ['sleep', '3600'];
     req.body.Labels = { ...req.body.Labels, [LABEL_BENCH]: this.tag };
     const t0 = Date.now();
     const c = await this.docker.createContainer({

@@ -155,7 +155,7 @@ export function burstReport(runs: BurstRun[]): FigureReport {
       ? 'met'
       : `missed by ${fmt(ratio.median - TARGETS.burstRatio)}× (${fmt(spread(runs.map((r) => r.runnerMs - TARGETS.burstRatio * r.rawBestMs)).median, ' ms')})`,
     method:
-      `Raw: ${runs[0]?.jobs ?? 100} create+starts (same create request as the backend, command \`sleep\`) by a pool of ` +
+      `Raw: ${runs[0]?.jobs ?? 100} create+starts (same create request as the backend, the image’s own entrypoint, which claims the same gated job from a minimal endpoint in the bench process, so a raw container does the same work as a runner) by a pool of ` +
       `${concurrencies.join(', ')} workers; time = first create request → last engine \`start\` event; the fastest ` +
       'concurrency is measured once more right after the runner burst, and the faster of the two is the baseline. Runner: the same number of jobs queued at once, max-runners = jobs, ' +
       'start-concurrency = the best raw concurrency of that run; time = first job queued → last runner ' +
@@ -166,9 +166,9 @@ export function burstReport(runs: BurstRun[]): FigureReport {
       : (() => {
           const l = (f: (x: BurstRun['legs']) => number) => spread(runs.map((r) => f(r.legs))).median;
           return [
-            `The protocol takes ${ms(l((x) => x.queuedToFirstJit))} from the burst being queued to the first JIT registration; the registrations then spread over ${ms(l((x) => x.jitSpan))} as start slots free up (start-concurrency bounds the starts in flight, as the worker pool bounds the raw ones).`,
-            `Each runner waits a median ${ms(l((x) => x.jitToCreate))} from its JIT request to its container's create event (the JIT answer, then the create call queued at the engine behind the other starts).`,
-            `Inside the engine, create → start takes a median ${ms(l((x) => x.runnerCreateToStart))} per runner container against ${ms(l((x) => x.rawCreateToStart))} per raw one: a runner container starts the fake runner at once (busybox sh, base64, sed, mktemp, a wget claim, then the job), while a raw one runs \`sleep\`, so later starts share the two cores with the earlier runners' processes, a load the raw baseline does not have.`,
+            `The protocol takes ${ms(l((x) => x.queuedToFirstJit))} from the burst being queued to the first JIT registration; the registrations then spread over ${ms(l((x) => x.jitSpan))} as start slots free up (start-concurrency bounds the backend starts in flight, as the worker pool bounds the raw ones; registrations run one round ahead).`,
+            `Each runner waits a median ${ms(l((x) => x.jitToCreate))} from its JIT request to its container's create event (the JIT answer, then a backend start slot).`,
+            `Inside the engine, create → start takes a median ${ms(l((x) => x.runnerCreateToStart))} per runner container against ${ms(l((x) => x.rawCreateToStart))} per raw one. What the raw baseline does not carry is the control plane on the same two cores: the fake Actions service (JIT configs, acquires, messages, claims) and the daemon itself.`,
           ].join(' ');
         })(),
     details: table(

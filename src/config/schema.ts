@@ -78,7 +78,7 @@ export const scaleSetShape = {
   'start-concurrency': defaulted(
     int(1),
     8,
-    'Runners started in parallel, to bound the load a burst puts on the host.',
+    'Runner starts (container/VM create + start) in parallel, to bound the load a burst puts on the host; JIT registrations run one round ahead.',
   ),
   docker: subTable(dockerTable, 'Docker backend settings.'),
   tart: subTable(tartTable, 'Tart backend settings (macOS VMs).'),

@@ -11,6 +11,7 @@ import type { ScaleSetStore } from '../state/scale-set-store.js';
 import { isAbortError } from '../util/abort.js';
 import { Backoff } from '../util/backoff.js';
 import { every } from '../util/every.js';
+import { Semaphore } from '../util/semaphore.js';
 import type { Registrar, RunnerRecord } from './types.js';
 
 export interface ScalerOptions {
@@ -41,12 +42,18 @@ export interface ScalerOptions {
 
 const LIVE: ReadonlySet<RunnerStateName> = new Set(['creating', 'idle', 'busy']);
 const RETIRE_RETRY_MS = 2000;
+/**
+ * Registrations (a round trip to GitHub each) may run this many start-concurrency's ahead of backend
+ * starts, so the backend never waits for a JIT config between two starts: in a burst, that wait was
+ * a tenth of the time to start them all.
+ */
+const REGISTER_AHEAD = 2;
 
 /**
  * Keeps the runners of one scale set at target = min(max, min + assigned jobs), against reality.
  *
- * Every listener hook returns at once: starts and removals run in the background, bounded by
- * `startConcurrency`, so a slow backend never blocks the message loop. Reconciliation (timer and
+ * Every listener hook returns at once: starts and removals run in the background, backend starts
+ * bounded by `startConcurrency`, so a slow backend never blocks the message loop. Reconciliation (timer and
  * backend exit events) repairs whatever the messages did not tell us: dead runners, idle TTLs,
  * leftovers of a previous process, registrations without a resource.
  *
@@ -64,6 +71,8 @@ export class RunnerScaler implements Scaler {
   readonly #tasks = new Set<Promise<void>>();
   readonly #retiring = new Set<Promise<void>>();
   readonly #startBackoff: Backoff;
+  /** Backend starts in flight: start-concurrency bounds these (the host's load), not registrations. */
+  readonly #backendStarts: Semaphore;
   #assigned = 0;
   /** Until the listener reports the first assigned count, the target is unknown: adopted runners stay. */
   #targetKnown = false;
@@ -97,6 +106,7 @@ export class RunnerScaler implements Scaler {
       max: opts.startBackoff?.max ?? 60_000,
       jitter: 0.2,
     });
+    this.#backendStarts = new Semaphore(opts.startConcurrency);
   }
 
   /** Adopts what a previous process left, then starts the reconcile loop and the exit-event watcher. */
@@ -221,7 +231,7 @@ export class RunnerScaler implements Scaler {
     if (live < target) {
       // Runners being removed still hold a container/VM: counting them keeps max-runners a hard cap.
       const room = this.#o.maxRunners - live - removing;
-      const slots = this.#o.startConcurrency - creating;
+      const slots = this.#o.startConcurrency * REGISTER_AHEAD - creating;
       const n = Math.min(target - live, room, slots);
       if (n > 0 && this.#now() >= this.#notBefore) {
         for (let i = 0; i < n; i++) this.#startOne();
@@ -253,7 +263,13 @@ export class RunnerScaler implements Scaler {
       r.runnerId = runnerId;
       r.jitConfig = jitConfig;
       this.#o.store.put(r.name, { runnerId, createdAt: new Date(r.createdAt).toISOString() });
-      const handle = await this.#o.backend.start({ name: r.name, runnerId, jitConfig }, signal);
+      const release = await this.#backendStarts.acquire(signal);
+      let handle: Awaited<ReturnType<RunnerBackend['start']>>;
+      try {
+        handle = await this.#o.backend.start({ name: r.name, runnerId, jitConfig }, signal);
+      } finally {
+        release();
+      }
       r.resourceId = handle.resourceId;
       r.tier = handle.tier;
       const took = this.#now() - started;
