@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type JobEventType, jobEvent, type StoredMessage } from './messages.js';
 import type { FakeState } from './state.js';
-import type { FakeJob, FakeRunner, FakeScaleSet, JobResult, JobState, QueueJobOptions } from './types.js';
+import type { FakeJob, FakeRunner, FakeScaleSet, JobResult, QueueJobOptions } from './types.js';
 
 /*
  * The job lifecycle of CONTRACT.md: available → acquired → assigned → started → completed. Each step
@@ -25,7 +25,7 @@ export function queueJob(state: FakeState, ss: FakeScaleSet, opts: QueueJobOptio
     queueTime: new Date(now).toISOString(),
     history: [{ state: 'available', at: now }],
   };
-  state.jobs.set(requestId, job);
+  state.addJob(job);
   announce(state, job);
   return job;
 }
@@ -33,11 +33,6 @@ export function queueJob(state: FakeState, ss: FakeScaleSet, opts: QueueJobOptio
 function emit(state: FakeState, job: FakeJob, type: JobEventType, extra: Record<string, unknown> = {}): void {
   state.queue(job.scaleSetId)?.push(jobEvent(job, type, extra));
   state.changed();
-}
-
-function moveTo(job: FakeJob, to: JobState): void {
-  job.state = to;
-  job.history.push({ state: to, at: Date.now() });
 }
 
 function announce(state: FakeState, job: FakeJob): void {
@@ -51,7 +46,7 @@ export function acquire(state: FakeState, scaleSetId: number, ids: readonly unkn
   for (const id of ids) {
     const job = state.jobs.get(Number(id));
     if (!job || job.scaleSetId !== scaleSetId || job.state !== 'available') continue;
-    moveTo(job, 'acquired');
+    state.moveJob(job, 'acquired');
     acquired.push(job.requestId);
   }
   assignAcquired(state, scaleSetId);
@@ -67,12 +62,11 @@ export function acquire(state: FakeState, scaleSetId: number, ids: readonly unkn
 export function assignAcquired(state: FakeState, scaleSetId: number): void {
   const ss = state.scaleSets.get(scaleSetId);
   if (!ss) return;
-  const mine = [...state.jobs.values()].filter((j) => j.scaleSetId === scaleSetId);
-  let inFlight = mine.filter((j) => j.state === 'assigned' || j.state === 'started').length;
-  for (const job of mine) {
+  let inFlight = state.jobsIn(scaleSetId, 'assigned').size + state.jobsIn(scaleSetId, 'started').size;
+  // A copy: moving a job changes the set being read.
+  for (const job of [...state.jobsIn(scaleSetId, 'acquired')]) {
     if (inFlight >= ss.maxCapacity) break;
-    if (job.state !== 'acquired') continue;
-    moveTo(job, 'assigned');
+    state.moveJob(job, 'assigned');
     job.scaleSetAssignTime = new Date().toISOString();
     inFlight++;
     emit(state, job, 'JobAssigned');
@@ -82,9 +76,8 @@ export function assignAcquired(state: FakeState, scaleSetId: number): void {
 /** Starts the oldest assigned job of the runner's scale set on it (FIFO), if there is one. */
 export function claimFor(state: FakeState, r: FakeRunner): FakeJob | undefined {
   if (r.status === 'busy') return undefined;
-  for (const job of state.jobs.values()) {
-    if (job.scaleSetId !== r.scaleSetId || job.state !== 'assigned') continue;
-    moveTo(job, 'started');
+  for (const job of state.jobsIn(r.scaleSetId, 'assigned')) {
+    state.moveJob(job, 'started');
     job.runnerName = r.name;
     job.runnerId = r.id;
     job.runnerAssignTime = new Date().toISOString();
@@ -99,7 +92,7 @@ export function claimFor(state: FakeState, r: FakeRunner): FakeJob | undefined {
 /** Finishes a job; its (ephemeral) runner registration goes away, as GitHub removes it. */
 export function completeJob(state: FakeState, job: FakeJob, result: JobResult): void {
   if (job.state === 'completed') return;
-  moveTo(job, 'completed');
+  state.moveJob(job, 'completed');
   job.result = result;
   job.finishTime = new Date().toISOString();
   emit(state, job, 'JobCompleted', { result, runnerId: job.runnerId ?? 0, runnerName: job.runnerName ?? '' });

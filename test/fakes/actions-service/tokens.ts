@@ -20,9 +20,19 @@ export class JwtSigner {
     return `${head}.${body}.${b64url(sig)}`;
   }
 
-  verify(token: string): Record<string, unknown> | undefined {
-    return verifyJwt(token, this.publicKey);
+  /**
+   * Every admin call carries one of a few tokens; a signature's verdict never changes, so it is
+   * remembered (bounded) instead of paying an RSA verification per request. Expiry is the caller's check.
+   */
+  verify(token: string): Readonly<Record<string, unknown>> | undefined {
+    if (this.#verified.has(token)) return this.#verified.get(token);
+    const claims = verifyJwt(token, this.publicKey);
+    if (this.#verified.size >= 256) this.#verified.clear();
+    this.#verified.set(token, claims);
+    return claims;
   }
+
+  readonly #verified = new Map<string, Readonly<Record<string, unknown>> | undefined>();
 }
 
 /** Verifies an RS256 JWT; returns its claims, or undefined when the signature or shape is wrong. */
