@@ -4,6 +4,8 @@ import { hasOwnerLabels } from './ownership.js';
 
 /** Reason given for a runner that vanished while no event stream was connected. */
 export const GONE_REASON = 'container removed while the event stream was down';
+/** Reason given for a runner the kernel killed for exceeding its memory limit (the engine's `oom` event). */
+export const OOM_REASON = 'OOMKilled';
 
 /**
  * Turns Docker container events and container listings into exactly one `exited` event per runner.
@@ -15,6 +17,8 @@ export class ExitTracker {
   /** Running (or starting) runner containers: id → runner name. */
   #live = new Map<string, string>();
   #reported = new Set<string>();
+  /** Containers the engine reported out of memory; their `die` follows. */
+  #oom = new Set<string>();
 
   constructor(private readonly owner: Owner) {}
 
@@ -56,9 +60,13 @@ export class ExitTracker {
         // container's exit; it must not make that exit reportable twice. Our containers never restart.
         if (!this.#reported.has(ev.id)) this.#live.set(ev.id, name);
         return undefined;
+      case 'oom':
+        this.#oom.add(ev.id);
+        return undefined;
       case 'destroy':
         this.#live.delete(ev.id);
         this.#reported.delete(ev.id);
+        this.#oom.delete(ev.id);
         return undefined;
       case 'die': {
         this.#live.delete(ev.id);
@@ -67,6 +75,7 @@ export class ExitTracker {
         const e: RunnerExitedEvent = { type: 'exited', name, resourceId: ev.id, at: ev.at };
         const code = Number.parseInt(ev.attributes.exitCode ?? '', 10);
         if (Number.isSafeInteger(code)) e.exitCode = code;
+        if (this.#oom.delete(ev.id)) e.reason = OOM_REASON;
         return e;
       }
       default:

@@ -65,7 +65,11 @@ export async function* watchExits(
 
 async function openEvents(docker: Docker, owner: Owner, signal: AbortSignal): Promise<Readable> {
   const stream = await docker.getEvents({
-    filters: { type: ['container'], event: ['start', 'die', 'destroy'], label: ownerLabelFilters(owner) },
+    filters: {
+      type: ['container'],
+      event: ['start', 'oom', 'die', 'destroy'],
+      label: ownerLabelFilters(owner),
+    },
     abortSignal: signal,
   });
   return stream as Readable;

@@ -411,7 +411,11 @@ export class RunnerScaler implements Scaler {
             this.#reconcileKick?.();
             continue;
           }
-          this.#log.debug({ runner: ev.name, exitCode: ev.exitCode, reason: ev.reason }, 'runner exited');
+          // An unclean exit with the backend's reason (OOM kill, VM stopped, container gone) is news.
+          if (ev.reason && ev.exitCode !== 0)
+            this.#log.warn({ runner: ev.name, exitCode: ev.exitCode, reason: ev.reason }, 'runner exited');
+          else
+            this.#log.debug({ runner: ev.name, exitCode: ev.exitCode, reason: ev.reason }, 'runner exited');
           if (r.state === 'creating') r.exitedEarly = true;
           else if (r.state === 'busy' || (r.state === 'idle' && ev.exitCode === 0)) {
             // A clean exit of an "idle" runner is a job too short for its JobStarted to have arrived.

@@ -1,9 +1,10 @@
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { GONE_REASON } from '../../backends/docker/exit-tracker.js';
+import { GONE_REASON, OOM_REASON } from '../../backends/docker/exit-tracker.js';
 import type { RunnerEvent, RunnerExitedEvent } from '../../backends/types.js';
 import { anySignal } from '../../src/util/abort.js';
 import { pollUntil } from '../../src/util/poll-until.js';
-import { testDocker, useDocker } from '../setup/docker.js';
+import { FAKE_IMAGE, testDocker, useDocker } from '../setup/docker.js';
 import { DockerProxy } from '../setup/docker-proxy.js';
 import { exitOf, makeOwner, makeSpec } from './conformance.js';
 import { useBackends } from './docker-fixtures.js';
@@ -109,5 +110,24 @@ describe('docker exit events', () => {
       [sa.name, 4],
       [second.name, 4],
     ]);
+  });
+
+  it('a runner the kernel killed over its memory limit exits with the OOMKilled reason', async () => {
+    // The runner image with an entrypoint that outgrows a 16 MiB limit (built from the local image, offline).
+    const image = 'runner-fake-oom:test';
+    const dockerfile = `FROM ${FAKE_IMAGE}\nENTRYPOINT ["sh", "-c", "a=$(head -c 200000000 /dev/zero | tr '\\\\0' a)"]\n`;
+    await execa('docker', ['build', '-q', '-t', image, '-'], {
+      input: dockerfile,
+      env: { DOCKER_BUILDKIT: '0' },
+    });
+    const owner = makeOwner();
+    const backend = backends.make(owner, { memory: 16 * 1024 * 1024 }, undefined, image);
+    const spec = makeSpec(owner);
+    const ac = new AbortController();
+    const exited = exitOf(backend.events(anySignal(ac.signal, deadline())), spec.name);
+    await backend.start(spec, deadline());
+    const e = await exited;
+    ac.abort();
+    expect(e).toMatchObject({ name: spec.name, exitCode: 137, reason: OOM_REASON });
   });
 });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCreateRequest, JIT_ENV } from '../../backends/docker/container-spec.js';
-import { ExitTracker, GONE_REASON } from '../../backends/docker/exit-tracker.js';
+import { ExitTracker, GONE_REASON, OOM_REASON } from '../../backends/docker/exit-tracker.js';
 import { dockerOptionsFor, engineSocketPath } from '../../backends/docker/host.js';
 import { matchesPlatform } from '../../backends/docker/image.js';
 import { jsonLines } from '../../backends/docker/json-lines.js';
@@ -189,6 +189,18 @@ describe('docker exit tracking', () => {
       ['r-a', 1, undefined],
       ['r-e', 3, undefined],
     ]);
+  });
+
+  it('an exit the engine announced with an oom event carries the OOMKilled reason; others do not', () => {
+    const t = new ExitTracker(owner);
+    t.reconcile([runner('a', 'running'), runner('b', 'running')]);
+    expect(t.onEvent(event('oom', 'a'))).toBeUndefined();
+    expect(t.onEvent(event('die', 'a', { exitCode: '137' }))).toMatchObject({
+      name: 'r-a',
+      exitCode: 137,
+      reason: OOM_REASON,
+    });
+    expect(t.onEvent(event('die', 'b', { exitCode: '137' }))?.reason).toBeUndefined();
   });
 
   it("ignores other owners' and non-runner containers", () => {
