@@ -58,7 +58,7 @@ export class DedalusBackend implements RunnerBackend {
   readonly #background: Background;
   #fleet: Fleet | undefined;
   #parts: Promise<Parts> | undefined;
-  #control: Promise<Parts> | undefined;
+  #adoption: Promise<Parts> | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(ctx: BackendContext, opts: DedalusBackendOptions) {
@@ -98,7 +98,9 @@ export class DedalusBackend implements RunnerBackend {
 
   /** Idempotent: an unknown or already removed runner resolves. Cancels a live runner and returns its machine. */
   async remove(runnerName: string, signal: AbortSignal): Promise<void> {
-    const p = await this.#takeControl(signal);
+    // Adopted, not controlled: `runner doctor --fix` removes through here while no daemon runs, and
+    // must not start the pool (which would make or wake machines). A daemon's pool is already running.
+    const p = await this.#adopted(signal);
     const { fleet } = p.c;
     let s = fleet.byRunner(runnerName);
     if (s?.use === 'claimed') {
@@ -171,8 +173,10 @@ export class DedalusBackend implements RunnerBackend {
   async #shutdown(opts: { removeAll?: boolean; signal?: AbortSignal }): Promise<void> {
     this.#closing.abort(new DedalusBackendError('DEDALUS_CLOSED', 'dedalus backend closed'));
     const bound = opts.signal ?? AbortSignal.timeout(5 * 60_000);
-    const controlled = this.#control !== undefined;
-    const p = await (this.#control ?? (opts.removeAll ? this.#load() : undefined))?.catch(() => this.#load());
+    const controlled = this.#adoption !== undefined;
+    const p = await (this.#adoption ?? (opts.removeAll ? this.#load() : undefined))?.catch(() =>
+      this.#load(),
+    );
     if (!p) return;
     const { fleet, ops } = p.c;
     if (controlled) {
@@ -233,17 +237,24 @@ export class DedalusBackend implements RunnerBackend {
   }
 
   /** Load, adopt what a previous process left, start pool maintenance: once, on the first mutating call. */
-  #takeControl(signal: AbortSignal): Promise<Parts> {
-    this.#control ??= (async () => {
+  /** Loads the state and adopts what it names (once); the pool is not started. */
+  #adopted(signal: AbortSignal): Promise<Parts> {
+    this.#adoption ??= (async () => {
       const p = await this.#load();
       await adopt(p.c, p, anySignal(signal, this.#closing.signal));
-      p.pool.start();
       return p;
     })();
     // A failed adoption (API down) is retried by the next call rather than cached.
-    this.#control.catch(() => {
-      this.#control = undefined;
+    this.#adoption.catch(() => {
+      this.#adoption = undefined;
     });
-    return this.#control;
+    return this.#adoption;
+  }
+
+  /** Adoption, then the pool's maintenance loop: what a daemon that runs jobs needs. */
+  async #takeControl(signal: AbortSignal): Promise<Parts> {
+    const p = await this.#adopted(signal);
+    p.pool.start();
+    return p;
   }
 }

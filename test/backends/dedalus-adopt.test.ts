@@ -201,4 +201,26 @@ describe('dedalus backend: adoption after a crash', () => {
     expect(await next.ownedMachines()).toEqual([]);
     expect((await next.listOwned(sig())).map((r) => [r.name, r.state])).toEqual([[name, 'exited']]);
   });
+
+  it('remove() on a fresh backend (runner doctor --fix) adopts but never starts the pool: no machine made or woken', async () => {
+    const fx = await dedalusFixture();
+    // The positive control: a backend that is prepared starts its pool and makes the warm machine.
+    const daemon = fx.backend({ warm: 1 });
+    await daemon.prepare(sig());
+    await fx.fake.waitFor(() => fx.fake.mutations().length > 0, {
+      what: 'the pool creating its warm machine',
+    });
+    await daemon.close({ signal: sig() });
+    const before = fx.fake.mutations().length;
+
+    const doctor = fx.backend({ warm: 3 });
+    await doctor.remove(makeRunnerName('dedalus-e2e', fx.owner.instanceId), sig());
+    // Absence has no event to wait for: a started pool would ask for two more machines within
+    // milliseconds (as the control shows); 1.5 s without any request is the evidence it did not start.
+    await expect(
+      fx.fake.waitFor(() => fx.fake.mutations().length > before, { timeout: 1500, what: 'a pool request' }),
+    ).rejects.toThrow();
+    await doctor.close({ signal: sig() });
+    expect(fx.fake.mutations().slice(before)).toEqual([]);
+  });
 });
