@@ -1,19 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { parseConfigText } from '../../src/config/index.js';
 import type { DockerConfig } from '../../src/config/types.js';
 import { LABEL_INSTANCE } from '../../src/labels.js';
+import { writeDaemonFiles } from '../../test/e2e/support/daemon-files.js';
 import { DaemonProcess } from '../../test/e2e/support/daemon-process.js';
 import {
   type FakeActionsService,
   type FakeOptions,
   startFakeActionsService,
 } from '../../test/fakes/actions-service/index.js';
-import { FAKE_IMAGE, removeLabelled } from './docker.js';
+import { removeLabelled } from './docker.js';
 
 export interface DockerWorldOptions {
   scaleSet: string;
@@ -60,55 +58,34 @@ export class DockerWorld {
       reannounceMs: 1_000,
       ...opts.fake,
     });
-    const dir = await mkdtemp(join(tmpdir(), 'runner-bench-'));
-    const stateDir = join(dir, 'state');
-    await mkdir(stateDir);
-    const instanceId = randomUUID();
-    await writeFile(join(stateDir, 'instance-id'), `${instanceId}\n`, { mode: 0o600 });
-    const gateDir = opts.gate ? join(dir, 'gate') : undefined;
-    if (gateDir) await mkdir(gateDir);
-    const healthPort = await freePort();
-    const toml = [
-      `url = "${fake.configUrl()}"`,
-      `name = "${opts.scaleSet}"`,
-      'backend = "docker"',
-      `runner-image = "${FAKE_IMAGE}"`,
-      `min-runners = ${opts.minRunners ?? 0}`,
-      `max-runners = ${opts.maxRunners}`,
-      ...(opts.startConcurrency ? [`start-concurrency = ${opts.startConcurrency}`] : []),
-      `state-dir = "${stateDir}"`,
-      'health-host = "127.0.0.1"',
-      `health-port = ${healthPort}`,
-      'log-format = "json"',
-      `log-level = "${opts.logLevel ?? 'info'}"`,
-      // A graceful stop at the end must not wait half an hour for a job a fault left hanging.
-      'drain-timeout = "60s"',
-      opts.top ?? '',
-      '',
-      '[docker]',
-      ...(opts.dockerHost ? [`host = "${opts.dockerHost}"`] : []),
-      // The fake listens on loopback; host networking lets the runners reach it.
-      'network = "host"',
-      'pull-policy = "never"',
-      ...(gateDir
-        ? ['', '[[docker.mounts]]', 'type = "bind"', `source = "${gateDir}"`, `target = "${GATE_MOUNT}"`]
-        : []),
-      '',
-    ].join('\n');
-    const configFile = join(dir, 'config.toml');
-    await writeFile(configFile, toml);
-    const parsed = await parseConfigText(toml, configFile, { RUNNER_TOKEN: fake.pat });
+    const f = await writeDaemonFiles({
+      tmpPrefix: 'runner-bench-',
+      configUrl: fake.configUrl(),
+      name: opts.scaleSet,
+      minRunners: opts.minRunners ?? 0,
+      maxRunners: opts.maxRunners,
+      top: [
+        ...(opts.startConcurrency ? [`start-concurrency = ${opts.startConcurrency}`] : []),
+        `log-level = "${opts.logLevel ?? 'info'}"`,
+        // A graceful stop at the end must not wait half an hour for a job a fault left hanging.
+        'drain-timeout = "60s"',
+        opts.top ?? '',
+      ],
+      docker: opts.dockerHost ? [`host = "${opts.dockerHost}"`] : [],
+      ...(opts.gate ? { gateMount: GATE_MOUNT } : {}),
+    });
+    const parsed = await parseConfigText(f.toml, f.configFile, { RUNNER_TOKEN: fake.pat });
     const docker = opts.dockerHost
       ? new Docker({ socketPath: opts.dockerHost.replace(/^unix:\/\//, '') })
       : new Docker();
     return new DockerWorld(
       fake,
       docker,
-      dir,
-      configFile,
-      instanceId,
-      healthPort,
-      gateDir,
+      f.dir,
+      f.configFile,
+      f.instanceId,
+      f.healthPort,
+      f.gateDir,
       parsed.scaleSets[0]!.docker,
       opts,
     );
@@ -175,14 +152,4 @@ export class DockerWorld {
 }
 
 /** A port nothing listens on right now (the daemon binds it a moment later). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
+export { freePort } from '../../test/e2e/support/daemon-files.js';

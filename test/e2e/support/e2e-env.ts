@@ -1,7 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -16,7 +13,8 @@ import {
   type FakeOptions,
   startFakeActionsService,
 } from '../../fakes/actions-service/index.js';
-import { FAKE_IMAGE, removeByInstance, testDocker, useDocker } from '../../setup/docker.js';
+import { removeByInstance, testDocker, useDocker } from '../../setup/docker.js';
+import { writeDaemonFiles } from './daemon-files.js';
 import { DaemonProcess } from './daemon-process.js';
 
 /** The scale set every e2e test registers (each test has its own fake, so names never collide). */
@@ -67,41 +65,17 @@ export class E2eEnv {
       reannounceMs: 1_000,
       ...opts.fake,
     });
-    const dir = await mkdtemp(join(tmpdir(), 'runner-e2e-'));
-    const stateDir = join(dir, 'state');
-    await mkdir(stateDir);
-    const instanceId = randomUUID();
-    await writeFile(join(stateDir, 'instance-id'), `${instanceId}\n`, { mode: 0o600 });
-    const gateDir = opts.gate ? join(dir, 'gate') : undefined;
-    if (gateDir) await mkdir(gateDir);
-    const healthPort = await freePort();
-    const configFile = join(dir, 'config.toml');
-    const toml = [
-      `url = "${fake.configUrl()}"`,
-      `name = "${opts.name ?? SCALE_SET}"`,
-      'backend = "docker"',
-      `runner-image = "${FAKE_IMAGE}"`,
-      `min-runners = ${opts.minRunners ?? 0}`,
-      `max-runners = ${opts.maxRunners ?? 3}`,
-      `state-dir = "${stateDir}"`,
-      'health-host = "127.0.0.1"',
-      `health-port = ${healthPort}`,
-      'log-format = "json"',
-      'log-level = "debug"',
-      opts.top ?? '',
-      '',
-      '[docker]',
-      // The fake listens on the test's loopback; host networking lets the runner reach it.
-      'network = "host"',
-      'pull-policy = "never"',
-      opts.docker ?? '',
-      ...(gateDir
-        ? ['', '[[docker.mounts]]', 'type = "bind"', `source = "${gateDir}"`, `target = "${GATE_MOUNT}"`]
-        : []),
-      '',
-    ].join('\n');
-    await writeFile(configFile, toml);
-    return new E2eEnv(fake, dir, configFile, instanceId, healthPort, gateDir);
+    const f = await writeDaemonFiles({
+      tmpPrefix: 'runner-e2e-',
+      configUrl: fake.configUrl(),
+      name: opts.name ?? SCALE_SET,
+      minRunners: opts.minRunners ?? 0,
+      maxRunners: opts.maxRunners ?? 3,
+      top: ['log-level = "debug"', opts.top ?? ''],
+      docker: [opts.docker ?? ''],
+      ...(opts.gate ? { gateMount: GATE_MOUNT } : {}),
+    });
+    return new E2eEnv(fake, f.dir, f.configFile, f.instanceId, f.healthPort, f.gateDir);
   }
 
   /** Starts `runner run --config <file>` with the token in RUNNER_TOKEN, as the docs tell users to. */
@@ -272,17 +246,6 @@ function childEnv(token: string): NodeJS.ProcessEnv {
 }
 
 /** A port nothing listens on right now (the daemon binds it a moment later). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
 
 /**
  * The text of a non-TTY container's log, whose stdout/stderr come in frames: an 8-byte header (stream
