@@ -19,7 +19,7 @@ import { buildCreateRequest } from './container-spec.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { watchExits } from './exit-watch.js';
 import { dockerClientFor, engineSocket } from './host.js';
-import { ensureImage } from './image.js';
+import { ensureImage, type ImageRequest, refreshImage } from './image.js';
 import { hasOwnerLabels, isOwnedRunner, ownerLabelFilters, toOwnedRunner } from './ownership.js';
 import { startContainer } from './start-container.js';
 import { ensureVolume, sharedVolumeName } from './volume.js';
@@ -29,6 +29,8 @@ export interface DockerBackendOptions {
   docker: DockerConfig;
   /** Reconnect backoff of the event stream (tests shorten it). */
   eventBackoff?: BackoffOptions;
+  /** pull-policy "always": age of the last pull before a start refreshes the image (tests shorten it). */
+  imageRefreshMs?: number;
 }
 
 /** Bound on close() when the caller gives no signal: shutdown must never hang on the engine. */
@@ -146,6 +148,14 @@ export class DockerBackend implements RunnerBackend {
 
   async #start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
     await this.#ensurePrepared(signal);
+    // Never awaited: this start uses the image on the engine; later ones get the refreshed one.
+    void refreshImage(
+      this.#docker,
+      this.#imageRequest(),
+      this.#logger,
+      this.#closing.signal,
+      this.#opts.imageRefreshMs,
+    );
     const req = buildCreateRequest({
       spec,
       owner: this.#owner,
@@ -176,20 +186,20 @@ export class DockerBackend implements RunnerBackend {
 
   async #prepare(signal: AbortSignal): Promise<void> {
     const { docker } = this.#opts;
-    await ensureImage(
-      this.#docker,
-      {
-        host: docker.host,
-        image: this.#opts.image,
-        platform: docker.platform,
-        pullPolicy: docker.pullPolicy,
-        registryAuth: docker.registryAuth,
-      },
-      this.#logger,
-      signal,
-    );
+    await ensureImage(this.#docker, this.#imageRequest(), this.#logger, signal);
     if (this.#volume) await ensureVolume(this.#docker, this.#volume, this.#owner, signal);
     if (docker.dind) this.#socket = await engineSocket(docker.host);
+  }
+
+  #imageRequest(): ImageRequest {
+    const { docker } = this.#opts;
+    return {
+      host: docker.host,
+      image: this.#opts.image,
+      platform: docker.platform,
+      pullPolicy: docker.pullPolicy,
+      registryAuth: docker.registryAuth,
+    };
   }
 
   async #cleanBuilders(signal: AbortSignal, runnerName?: string): Promise<void> {

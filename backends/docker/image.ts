@@ -16,14 +16,20 @@ export interface ImageRequest {
 }
 
 /** Pulls in flight or done, for the whole process: scale sets that share an image pull it once. */
-const pulls = new Map<string, Promise<void>>();
+const pulls = new Map<string, { p: Promise<void>; startedAt: number; settled: boolean }>();
+
+/** With pull-policy "always", how old the last pull may get before a start refreshes the image. */
+export const IMAGE_REFRESH_MS = 5 * 60_000;
+
+const keyOf = (req: ImageRequest) => `${req.host}\0${req.image}\0${req.platform}`;
 
 /**
  * Makes sure the image is on the engine as the pull policy says.
  * - never: only checks; a missing image is an error naming it.
  * - if-not-present: pulls only when missing (or present for another platform).
- * - always: pulls once per process; when that fails but a local copy exists, the local copy is used
- *   with a warning, so a registry outage does not stop a daemon that can run (offline start).
+ * - always: pulls before the first start; when that fails but a local copy exists, the local copy is
+ *   used with a warning, so a registry outage does not stop a daemon that can run (offline start).
+ *   Later starts refresh it in the background (refreshImage), never waiting for the registry.
  */
 export async function ensureImage(
   docker: Docker,
@@ -53,15 +59,56 @@ export async function ensureImage(
 }
 
 function pullOnce(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<void> {
-  const key = `${req.host}\0${req.image}\0${req.platform}`;
-  let p = pulls.get(key);
-  if (!p) {
-    p = pull(docker, req, signal);
-    pulls.set(key, p);
+  const key = keyOf(req);
+  const known = pulls.get(key);
+  if (known) return known.p;
+  const entry = { p: pull(docker, req, signal), startedAt: Date.now(), settled: false };
+  pulls.set(key, entry);
+  entry.p.then(
+    () => {
+      entry.settled = true;
+    },
     // A failed pull is forgotten so the next start tries again.
-    p.catch(() => pulls.delete(key));
-  }
-  return p;
+    () => pulls.delete(key),
+  );
+  return entry.p;
+}
+
+/**
+ * pull-policy "always" on a long-running daemon: a tag such as `:latest` moves, and runners should
+ * follow it without a restart. Once the last pull is `maxAgeMs` old, the next start pulls again in
+ * the background; starts meanwhile (and if the registry is down) use the copy on the engine, and a
+ * container created after the pull gets the new image by its tag. Returns the refresh, if one began.
+ */
+export function refreshImage(
+  docker: Docker,
+  req: ImageRequest,
+  logger: Logger,
+  signal: AbortSignal,
+  maxAgeMs = IMAGE_REFRESH_MS,
+): Promise<void> | undefined {
+  if (req.pullPolicy !== 'always') return undefined;
+  const key = keyOf(req);
+  const last = pulls.get(key);
+  if (!last?.settled || Date.now() - last.startedAt < maxAgeMs) return undefined;
+  const entry = { p: pull(docker, req, signal), startedAt: Date.now(), settled: false };
+  pulls.set(key, entry);
+  // Success or failure, the next refresh waits another maxAgeMs: a registry outage is not retried per start.
+  const done = entry.p.then(
+    () => {
+      logger.debug({ image: req.image }, 'image refreshed');
+    },
+    (err: unknown) => {
+      if (!signal.aborted)
+        logger.warn(
+          { image: req.image, err: describe(err) },
+          'image refresh failed; starts keep using the copy on the engine',
+        );
+    },
+  );
+  return done.finally(() => {
+    entry.settled = true;
+  });
 }
 
 async function pull(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<void> {

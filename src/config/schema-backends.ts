@@ -95,7 +95,7 @@ export const dockerTable = table('[docker]', {
   'pull-policy': defaulted(
     oneOf(PULL_POLICIES),
     'if-not-present',
-    'When to pull runner-image: never lets a host start offline, always follows a moving tag.',
+    'When to pull runner-image: never lets a host start offline; always follows a moving tag (pulled before the first start, then refreshed in the background by a start once the last pull is 5 minutes old).',
   ),
   'registry-auth': optionalTable(registryAuthTable, 'Credentials for pulling a private runner-image.'),
   env: stringMap(

@@ -70,6 +70,7 @@ export function makeDockerBackend(
   docker: Partial<DockerConfig> = {},
   logger: Logger = memoryLogger().logger,
   image = FAKE_IMAGE,
+  extra: { imageRefreshMs?: number } = {},
 ): BackendUnderTest & { backend: DockerBackend } {
   const backend = createDockerBackend(
     { owner, logger, stateDir: '/nonexistent' },
@@ -77,6 +78,7 @@ export function makeDockerBackend(
       image,
       docker: dockerConfig(docker),
       eventBackoff: { initial: 50, max: 500 },
+      ...extra,
     },
   );
   return { backend, cleanup: () => removeByInstance(owner.instanceId) };
@@ -92,8 +94,14 @@ export function useBackends() {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
   return {
-    make(owner: Owner, docker: Partial<DockerConfig> = {}, logger?: Logger, image?: string): DockerBackend {
-      const made = makeDockerBackend(owner, docker, logger, image);
+    make(
+      owner: Owner,
+      docker: Partial<DockerConfig> = {},
+      logger?: Logger,
+      image?: string,
+      extra?: { imageRefreshMs?: number },
+    ): DockerBackend {
+      const made = makeDockerBackend(owner, docker, logger, image, extra);
       cleanups.push(async () => {
         await made.backend.close().catch(() => {});
         await made.cleanup();

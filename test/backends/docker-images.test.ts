@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/secret.js';
+import { pollUntil } from '../../src/util/poll-until.js';
 import { FAKE_IMAGE, testDocker, useDocker } from '../setup/docker.js';
 import { DockerProxy } from '../setup/docker-proxy.js';
 import { makeOwner, makeSpec } from './conformance.js';
@@ -106,5 +107,39 @@ describe('docker image pull policy', () => {
       msg: 'image pull failed; using the copy already on the engine',
     });
     expect(String(warn?.err)).toContain('registry down');
+  });
+
+  it('always: later starts refresh the image in the background; a failed refresh only warns', async () => {
+    const p = await proxy();
+    let pulls = 0;
+    p.intercept = (r) => {
+      if (!isPull(r)) return undefined;
+      pulls++;
+      return pulls === 1
+        ? { status: 200, body: '{"status":"Image is up to date"}\n' }
+        : { status: 500, body: '{"message":"registry down"}' };
+    };
+    const owner = makeOwner();
+    const log = memoryLogger();
+    // Refresh age 0: every start after a settled pull refreshes (the default is five minutes).
+    const backend = backends.make(owner, { host: p.host, pullPolicy: 'always' }, log.logger, undefined, {
+      imageRefreshMs: 0,
+    });
+    const first = await backend.start(makeSpec(owner), sig());
+    const refreshFailed = () =>
+      log.lines().filter((l) => l.msg === 'image refresh failed; starts keep using the copy on the engine');
+    await pollUntil(() => refreshFailed().length === 1, {
+      timeout: 10_000,
+      what: 'the first refresh failing',
+    });
+    const second = await backend.start(makeSpec(owner), sig());
+    await pollUntil(() => refreshFailed().length === 2, {
+      timeout: 10_000,
+      what: 'the second refresh failing',
+    });
+    // One pull before the first start, one refresh per start; both runners started from the local copy.
+    expect(pulls).toBe(3);
+    expect(first.resourceId).not.toBe(second.resourceId);
+    expect(String(refreshFailed()[0]?.err)).toContain('registry down');
   });
 });
