@@ -328,8 +328,10 @@ export function throughputReport(runs: ThroughputRun[], profile?: ProfileSummary
       `${first?.jobs ?? 0} jobs (script \`true\`) queued at once; max-runners ${first?.maxRunners}, start-concurrency ${first?.startConcurrency} (a sweep of 32 against 200 while writing this benchmark showed no difference beyond noise: starts are not the limit, the message cycle below is); ${runs.length} runs. ` +
       'The daemon runs in the benchmark process (startDaemon: the real protocol client, listener, scaler, state ' +
       'file, logging at info as JSON to a discarding stream). The fake service and the runners run in a ' +
-      'separate child process (`bench/throughput/world.ts`): the runners are InProcessBackend tasks speaking ' +
-      'the fake runner protocol over HTTP, reached by the daemon through a thin IPC backend ' +
+      'separate child process (`bench/throughput/world.ts`): the runners are async tasks playing the fake ' +
+      'runner protocol (claim, complete) through the fake’s in-process runner link, so their jobs start and ' +
+      'complete in the fake’s job model without HTTP of their own (the daemon’s traffic to the fake is real ' +
+      'HTTP), reached by the daemon through a thin IPC backend ' +
       '(`bench/throughput/remote-backend.ts`), so the daemon’s `process.cpuUsage()` over the run is the ' +
       'daemon’s alone. Time = first job queued → last job completed (fake clock). Lost = not completed; ' +
       'duplicated = started or completed more than once (fake history).',

@@ -1,14 +1,15 @@
 /**
- * The throughput benchmark's "world", in its own process: the fake Actions service and the runners of
- * the in-process backend (async tasks speaking the fake runner protocol over HTTP). The daemon under
- * test runs in the parent and reaches the runners through RemoteBackend over IPC, so the parent's CPU
- * time is the daemon's own: no fake, no runner.
+ * The throughput benchmark's "world", in its own process: the fake Actions service and its runners
+ * (LinkedBackend: async tasks playing the fake runner protocol through the fake's in-process runner link,
+ * so jobs start and complete in the fake's model without a runner's HTTP round trips). The daemon under
+ * test runs in the parent, speaks real HTTP to the fake, and reaches the runners through RemoteBackend
+ * over IPC, so the parent's CPU time is the daemon's own: no fake, no runner.
  *
  * Started with fork(); argv[2] is JSON `{ holdMs?: number }`.
  */
 import { Secret } from '../../src/secret.js';
 import { type FakeJob, startFakeActionsService } from '../../test/fakes/actions-service/index.js';
-import { InProcessBackend } from '../../test/fakes/inprocess-backend.js';
+import { LinkedBackend } from './linked-backend.js';
 import { type FromWorld, type Request, toWireEvent, type Verdict } from './protocol.js';
 
 const send = process.send?.bind(process);
@@ -16,8 +17,9 @@ if (!send) throw new Error('world.ts must be started with an IPC channel (fork)'
 const post = (m: FromWorld) => void send(m);
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as { holdMs?: number };
-const fake = await startFakeActionsService({ holdMs: opts.holdMs ?? 50_000 });
-const backend = new InProcessBackend();
+// Requests are counted by route, not kept: a 10,000-job run makes tens of thousands of them.
+const fake = await startFakeActionsService({ holdMs: opts.holdMs ?? 50_000, recordRequests: false });
+const backend = new LinkedBackend(fake);
 const events = new AbortController();
 
 // Forward every runner exit to the daemon, as a real backend's event stream would.
@@ -65,8 +67,7 @@ function verify(): Verdict {
     const ends = j.history.filter((h) => h.state === 'completed').length;
     if (starts > 1 || ends > 1) duplicated++;
   }
-  const requests: Record<string, number> = {};
-  for (const r of fake.requests) requests[r.route] = (requests[r.route] ?? 0) + 1;
+  const requests = fake.requestCounts();
   return {
     jobs: batch.length,
     completed,

@@ -2,6 +2,7 @@ import type { AuthState, ResolvedOptions } from './context.js';
 import { FakeFaults } from './faults.js';
 import { issueAdminToken } from './github-routes.js';
 import { completeJob, queueJob } from './jobs.js';
+import { type FakeRunnerLink, runnerLink } from './runner-link.js';
 import { FakeServer } from './server.js';
 import { FakeState } from './state.js';
 import { JwtSigner, randomToken } from './tokens.js';
@@ -16,6 +17,7 @@ import type {
 } from './types.js';
 
 export type { FakeFaults, InjectedFault, MalformedKind } from './faults.js';
+export type { ClaimAnswer, FakeRunnerLink } from './runner-link.js';
 export type * from './types.js';
 
 /**
@@ -24,8 +26,9 @@ export type * from './types.js';
  */
 export class FakeActionsService {
   readonly faults = new FakeFaults();
-  /** Every request, in arrival order. */
+  /** Every request, in arrival order (none kept with `recordRequests: false`). */
   readonly requests: RecordedRequest[] = [];
+  readonly #requestCounts: Record<string, number> = {};
   readonly pat: string;
   readonly #state: FakeState;
   readonly #auth: AuthState;
@@ -45,6 +48,7 @@ export class FakeActionsService {
       sessionIdleTimeoutMs: opts.sessionIdleTimeoutMs ?? 60_000,
       reannounceMs: opts.reannounceMs ?? 5_000,
       leaseGraceMs: opts.leaseGraceMs ?? 10_000,
+      recordRequests: opts.recordRequests ?? true,
       app: opts.app,
     };
     this.#auth = {
@@ -63,6 +67,7 @@ export class FakeActionsService {
       auth: this.#auth,
       opts: this.#opts,
       requests: this.requests,
+      requestCounts: this.#requestCounts,
       baseUrl: () => this.#url,
     });
     this.#wireFaults();
@@ -99,6 +104,19 @@ export class FakeActionsService {
   /** A config URL (§1.1): `my-org`, `my-org/my-repo` or `enterprises/my-enterprise`. */
   configUrl(path = 'my-org'): string {
     return `${this.#url}/${path}`;
+  }
+
+  /** How many requests arrived, by route (`fake-runner`, `unknown` included); counted even when not recorded. */
+  requestCounts(): Record<string, number> {
+    return { ...this.#requestCounts };
+  }
+
+  /**
+   * The fake runner protocol in process, for a runner living in this process: what the runner holding
+   * this JIT config would do over HTTP, without the HTTP (see runner-link.ts).
+   */
+  runnerLink(encodedJitConfig: string): FakeRunnerLink {
+    return runnerLink(this.#state, this.#opts, encodedJitConfig);
   }
 
   /** A valid admin JWT, for tests that call Actions routes without walking the auth chain. */

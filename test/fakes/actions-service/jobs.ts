@@ -63,8 +63,11 @@ export function assignAcquired(state: FakeState, scaleSetId: number): void {
   const ss = state.scaleSets.get(scaleSetId);
   if (!ss) return;
   let inFlight = state.jobsIn(scaleSetId, 'assigned').size + state.jobsIn(scaleSetId, 'started').size;
-  // A copy: moving a job changes the set being read.
-  for (const job of [...state.jobsIn(scaleSetId, 'acquired')]) {
+  const acquired = state.jobsIn(scaleSetId, 'acquired');
+  if (inFlight >= ss.maxCapacity || acquired.size === 0) return;
+  // No copy of the set (thousands of jobs wait acquired in a burst, and this runs on every completion):
+  // a Set iterator survives the deletion of the entry it is on, and nothing adds acquired jobs meanwhile.
+  for (const job of acquired) {
     if (inFlight >= ss.maxCapacity) break;
     state.moveJob(job, 'assigned');
     job.scaleSetAssignTime = new Date().toISOString();
@@ -96,8 +99,8 @@ export function completeJob(state: FakeState, job: FakeJob, result: JobResult): 
   job.result = result;
   job.finishTime = new Date().toISOString();
   emit(state, job, 'JobCompleted', { result, runnerId: job.runnerId ?? 0, runnerName: job.runnerName ?? '' });
-  if (job.runnerId !== undefined) state.runners.delete(job.runnerId);
-  state.leases.get(job.requestId)?.end('done\n');
+  if (job.runnerId !== undefined) state.dropRunner(job.runnerId);
+  state.leases.get(job.requestId)?.end();
   state.leases.delete(job.requestId);
   assignAcquired(state, job.scaleSetId);
   state.changed();
@@ -109,15 +112,22 @@ export function completeJob(state: FakeState, job: FakeJob, result: JobResult): 
  * `reannounceMs` after its announcement was acked, and not announced since, gets a fresh JobAvailable.
  */
 export function scheduleReannounce(state: FakeState, acked: StoredMessage, reannounceMs: number): void {
+  const jobs: FakeJob[] = [];
+  const now = Date.now();
   for (const event of acked.events) {
     if (event.messageType !== 'JobAvailable') continue;
     const job = state.jobs.get(event.runnerRequestId);
     if (job?.state !== 'available') continue;
-    job.announceAckedAt = Date.now();
-    state.later(reannounceMs, () => {
+    job.announceAckedAt = now;
+    jobs.push(job);
+  }
+  if (jobs.length === 0) return;
+  // One timer for the message's jobs (acked together, so due together), not one per job.
+  state.later(reannounceMs, () => {
+    for (const job of jobs) {
       if (job.state === 'available' && !state.queue(job.scaleSetId)?.announces(job.requestId)) {
         announce(state, job);
       }
-    });
-  }
+    }
+  });
 }

@@ -89,7 +89,7 @@ function deleteScaleSet(ctx: RouteContext, ss: FakeScaleSet): void {
   state.queues.delete(ss.id);
   for (const [sid, s] of state.sessions) if (s.scaleSetId === ss.id) state.sessions.delete(sid);
   for (const [rid, r] of state.runners)
-    if (r.scaleSetId === ss.id && r.status !== 'busy') state.runners.delete(rid);
+    if (r.scaleSetId === ss.id && r.status !== 'busy') state.dropRunner(rid);
   state.changed();
 }
 

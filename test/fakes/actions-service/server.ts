@@ -13,6 +13,8 @@ export interface ServerDeps {
   auth: AuthState;
   opts: ResolvedOptions;
   requests: RecordedRequest[];
+  /** Requests by route, recorded or not. */
+  requestCounts: Record<string, number>;
   baseUrl: () => string;
 }
 
@@ -53,20 +55,24 @@ export class FakeServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { state, faults, requests } = this.#deps;
+    const { state, faults, requests, requestCounts, opts } = this.#deps;
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = await readBody(req).catch(() => '');
     const found = classify(url.pathname);
-    requests.push({
-      method: req.method ?? '',
-      url: req.url ?? '',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-      body,
-      at: Date.now(),
-      route: found?.route.name ?? 'unknown',
-    });
+    const route = found?.route.name ?? 'unknown';
+    requestCounts[route] = (requestCounts[route] ?? 0) + 1;
+    if (opts.recordRequests) {
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+        at: Date.now(),
+        route,
+      });
+    }
     state.changed();
     const isRunner = found?.route.api === 'runner';
     if (faults.isDown && !isRunner) {

@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import type { Label, RunnerScaleSetStatistic } from '../../../src/github/types.js';
+import { ClaimQueue } from './claims.js';
 import { MessageQueue } from './messages.js';
 import { randomToken } from './tokens.js';
 import type { FakeJob, FakeRunner, FakeRunnerGroup, FakeScaleSet, FakeSession, JobState } from './types.js';
@@ -25,8 +25,11 @@ export class FakeState extends EventEmitter {
   readonly runners = new Map<number, FakeRunner>();
   readonly jobs = new Map<number, FakeJob>();
   readonly queues = new Map<number, MessageQueue>();
-  /** Open lease responses by job request id. */
-  readonly leases = new Map<number, ServerResponse>();
+  /** Open leases by job request id: `end()` tells the runner its job is over (HTTP: ends the response). */
+  readonly leases = new Map<number, { end(): void }>();
+  /** Runners waiting in a claim (fake runner protocol). */
+  readonly claims = new ClaimQueue(this);
+  readonly #runnersByName = new Map<string, FakeRunner>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #nextScaleSetId = 1;
   #nextRunnerId = 1;
@@ -39,6 +42,7 @@ export class FakeState extends EventEmitter {
   }
 
   changed(): void {
+    this.claims.dispatch();
     this.emit('change');
   }
 
@@ -54,6 +58,7 @@ export class FakeState extends EventEmitter {
   dispose(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    this.claims.dispose();
     this.removeAllListeners();
   }
 
@@ -149,17 +154,18 @@ export class FakeState extends EventEmitter {
       id: this.#nextRunnerId++,
       name,
       scaleSetId,
-      secret: randomBytes(12).toString('hex'),
+      // 122 random bits as hex; randomUUID draws from a cached entropy pool (randomBytes makes a call per runner).
+      secret: randomUUID().replaceAll('-', ''),
       status: 'offline',
     };
     this.runners.set(r.id, r);
+    this.#runnersByName.set(name, r);
     this.changed();
     return r;
   }
 
   runnerByName(name: string): FakeRunner | undefined {
-    for (const r of this.runners.values()) if (r.name === name) return r;
-    return undefined;
+    return this.#runnersByName.get(name);
   }
 
   /** The fake's JIT config: base64 JSON whose `runnerUrl` the fake runner talks to (CONTRACT.md). */
@@ -174,8 +180,17 @@ export class FakeState extends EventEmitter {
   }
 
   deleteRunner(id: number): void {
-    this.runners.delete(id);
+    this.dropRunner(id);
     this.changed();
+  }
+
+  /** Removes a registration without announcing the change (the caller does); its waiting claims answer 410. */
+  dropRunner(id: number): void {
+    const r = this.runners.get(id);
+    if (!r) return;
+    this.runners.delete(id);
+    if (this.#runnersByName.get(r.name) === r) this.#runnersByName.delete(r.name);
+    this.claims.runnerGone(id);
   }
 
   // ---- jobs ---------------------------------------------------------------------------------------

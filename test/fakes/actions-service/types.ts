@@ -23,6 +23,11 @@ export interface FakeOptions {
   reannounceMs?: number;
   /** A runner that claimed a job must open its lease within this; else the job fails; default 10_000. */
   leaseGraceMs?: number;
+  /**
+   * Keep every request in `requests`; default true. False keeps `requests` empty (no headers and bodies
+   * retained: a benchmark's hundred thousand requests) while `requestCounts()` still counts them by route.
+   */
+  recordRequests?: boolean;
 }
 
 /** Routes faults can target: CONTRACT.md's list plus the optional legacy F11 (`acquirable-jobs`). */
