@@ -1,3 +1,4 @@
+import { RunnerError } from '../src/kernel/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Secret } from '../src/secret.js';
 
@@ -104,7 +105,6 @@ export interface BackendContext {
 }
 
 /** Thrown by `start` when the backend is at a capacity limit; the scaler retries later. */
-export class BackendCapacityError extends Error {
-  override name = 'BackendCapacityError';
+export class BackendCapacityError extends RunnerError {
   readonly code = 'BACKEND_CAPACITY' as const;
 }

@@ -1,5 +1,7 @@
+import { anySignal } from '../../src/kernel/abort.js';
+import { EventHub } from '../../src/kernel/events.js';
+import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
-import { anySignal } from '../../src/util/abort.js';
 import type {
   BackendCapabilities,
   BackendContext,
@@ -11,10 +13,8 @@ import type {
 } from '../types.js';
 import { adopt } from './adopt.js';
 import { createDedalusClient, type DedalusClient } from './api/index.js';
-import { Background } from './background.js';
 import { type DedalusCounters, newCounters } from './context.js';
 import { DedalusBackendError } from './errors.js';
-import { EventHub } from './event-hub.js';
 import { FiguresLog, type JobFigures } from './figures.js';
 import type { Fleet, PoolCounts } from './fleet.js';
 import {
@@ -51,11 +51,11 @@ export class DedalusBackend implements RunnerBackend {
   readonly #schedule: TierSchedule;
   readonly #client: DedalusClient;
   readonly #log: Logger;
-  readonly #events = new EventHub();
+  readonly #events = new EventHub<RunnerEvent>();
   readonly #figures = new FiguresLog();
   readonly #counters = newCounters();
   readonly #closing = new AbortController();
-  readonly #background: Background;
+  readonly #background: TaskTracker;
   #fleet: Fleet | undefined;
   #parts: Promise<Parts> | undefined;
   #adoption: Promise<Parts> | undefined;
@@ -68,7 +68,7 @@ export class DedalusBackend implements RunnerBackend {
     this.#timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.#schedule = new TierSchedule(opts.dedalus);
     this.#log = ctx.logger.child({ backend: 'dedalus' });
-    this.#background = new Background(this.#log);
+    this.#background = new TaskTracker((err) => this.#log.error({ err }, 'dedalus background task failed'));
     this.#client =
       opts.client ??
       createDedalusClient({

@@ -1,3 +1,4 @@
+import { RunnerError } from '../../src/kernel/errors.js';
 /** Stable codes of the Dedalus backend's own errors (API errors carry DEDALUS_HTTP and friends). */
 export type DedalusBackendErrorCode =
   | 'DEDALUS_CONFIG'
@@ -9,8 +10,7 @@ export type DedalusBackendErrorCode =
   | 'DEDALUS_TIMEOUT'
   | 'DEDALUS_CLOSED';
 
-export class DedalusBackendError extends Error {
-  override name = 'DedalusBackendError';
+export class DedalusBackendError extends RunnerError {
   constructor(
     readonly code: DedalusBackendErrorCode,
     message: string,
@@ -22,7 +22,6 @@ export class DedalusBackendError extends Error {
 
 /** An execution we ran to completion (provision, scrub) that did not succeed. */
 export class DedalusExecutionFailedError extends DedalusBackendError {
-  override name = 'DedalusExecutionFailedError';
   constructor(
     message: string,
     readonly exitCode: number | undefined,

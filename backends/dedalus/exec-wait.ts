@@ -1,4 +1,4 @@
-import { delay } from '../../src/util/abort.js';
+import { delay } from '../../src/kernel/abort.js';
 import { Backoff } from '../../src/util/backoff.js';
 import type { DedalusClient } from './api/index.js';
 import { type Execution, TERMINAL_STATUSES } from './api/schemas.js';

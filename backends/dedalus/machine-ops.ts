@@ -1,5 +1,5 @@
+import { anySignal, delay } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
-import { anySignal, delay } from '../../src/util/abort.js';
 import { Backoff } from '../../src/util/backoff.js';
 import { type DedalusClient, isNotFound } from './api/index.js';
 import type { CreateExecutionBody, Execution, Machine, MachinePhase } from './api/schemas.js';

@@ -1,4 +1,4 @@
-import { isAbortError } from '../../src/util/abort.js';
+import { isAbortError } from '../../src/kernel/abort.js';
 import { every } from '../../src/util/every.js';
 import { isNotFound } from './api/errors.js';
 import type { DedalusContext } from './context.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isAbortError } from '../../src/util/abort.js';
+import { isAbortError } from '../../src/kernel/abort.js';
 import { BackendCapacityError } from '../types.js';
 import { DedalusHttpError } from './api/errors.js';
 import type { CreateMachineBody } from './api/schemas.js';

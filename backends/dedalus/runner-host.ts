@@ -1,4 +1,4 @@
-import { anySignal, delay, isAbortError } from '../../src/util/abort.js';
+import { anySignal, delay, isAbortError, settleWithin } from '../../src/kernel/abort.js';
 import { BackendCapacityError, type RunnerHandle, type RunnerSpec, type StartTier } from '../types.js';
 import { isNotFound } from './api/errors.js';
 import type { Execution } from './api/schemas.js';
@@ -113,7 +113,7 @@ export class RunnerHost {
       }
       const releasing = [...fleet.slots.values()].flatMap((s) => (s.releasing ? [s.releasing] : []));
       if (releasing.length === 0) break;
-      await Promise.race([Promise.race(releasing).catch(() => {}), abortable(signal)]);
+      await settleWithin(Promise.race(releasing), signal);
       signal.throwIfAborted();
     }
     const pooled = this.c.takePoolCreation();
@@ -213,10 +213,6 @@ export class RunnerHost {
       task.catch((err: unknown) => this.c.log.error({ err, machineId: s.id }, 'runner watcher failed')),
     );
   }
-}
-
-function abortable(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function describe(e: Execution): string {

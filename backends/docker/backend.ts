@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { DockerConfig } from '../../src/config/types.js';
+import { anySignal, settleWithin } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
-import { anySignal } from '../../src/util/abort.js';
 import type { BackoffOptions } from '../../src/util/backoff.js';
 import type {
   BackendCapabilities,
@@ -129,10 +129,7 @@ export class DockerBackend implements RunnerBackend {
     const signal = opts.signal ?? AbortSignal.timeout(CLOSE_TIMEOUT_MS);
     this.#closing.abort(new DockerBackendError('DOCKER_CLOSED', 'docker backend is closed'));
     // Aborted starts remove what they created; waiting for them means nothing appears after the sweep.
-    await Promise.race([
-      Promise.allSettled([...this.#inflight]),
-      new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
-    ]);
+    await settleWithin(Promise.allSettled([...this.#inflight]), signal);
     if (!opts.removeAll) return;
     const owned = await this.listOwned(signal);
     const results = await Promise.allSettled(owned.map((r) => this.remove(r.name, signal)));

@@ -1,3 +1,4 @@
+import { RunnerError } from '../../src/kernel/errors.js';
 import { scrub } from '../../src/secret.js';
 
 export type DockerBackendErrorCode =
@@ -21,8 +22,7 @@ export type DockerBackendErrorCode =
  * secret: text that came from the engine passes through `scrub()`, because the engine may echo parts of
  * a request back.
  */
-export class DockerBackendError extends Error {
-  override name = 'DockerBackendError';
+export class DockerBackendError extends RunnerError {
   /** HTTP status from the engine, when the failure was an engine answer. */
   readonly statusCode: number | undefined;
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { delay } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
-import { delay } from '../../src/util/abort.js';
 import { Backoff, type BackoffOptions } from '../../src/util/backoff.js';
 import type { OwnedRunner, Owner, RunnerExitedEvent } from '../types.js';
 import { describe } from './errors.js';

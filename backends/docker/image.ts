@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { DockerConfig } from '../../src/config/types.js';
+import { raceAbort } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
-import { callSignal, PULL_TIMEOUT_MS, raceSignal } from './call.js';
+import { callSignal, PULL_TIMEOUT_MS } from './call.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { jsonLines } from './json-lines.js';
 
@@ -145,7 +146,8 @@ async function pull(docker: Docker, req: ImageRequest, signal: AbortSignal): Pro
 async function isPresent(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<boolean> {
   let info: Docker.ImageInspectInfo;
   try {
-    info = await raceSignal(docker.getImage(req.image).inspect(), callSignal(signal));
+    // inspect() takes no signal: the answer is ignored once the signal fires.
+    info = await raceAbort(docker.getImage(req.image).inspect(), callSignal(signal));
   } catch (err) {
     if (isNotFound(err)) return false;
     throw wrap('DOCKER_API', `inspecting image "${req.image}"`, err);

@@ -2,8 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TartConfig } from '../../src/config/types.js';
+import { anySignal } from '../../src/kernel/abort.js';
+import { EventHub } from '../../src/kernel/events.js';
 import type { Logger } from '../../src/log.js';
-import { anySignal } from '../../src/util/abort.js';
 import {
   type BackendCapabilities,
   BackendCapacityError,
@@ -18,7 +19,6 @@ import {
 import { adoptVms, listOwnedVms } from './adopt.js';
 import { TartCli } from './cli.js';
 import { TartError } from './errors.js';
-import { EventHub } from './event-hub.js';
 import { startRunner } from './guest.js';
 import { MAX_SLOTS, tartHost } from './host.js';
 import { ensureImage } from './image.js';

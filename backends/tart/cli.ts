@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
-import { anySignal } from '../../src/util/abort.js';
+import { anySignal } from '../../src/kernel/abort.js';
 import { TartCommandError } from './errors.js';
 
 /** How long each kind of call may take before it is cancelled (ms). */

@@ -1,3 +1,4 @@
+import { RunnerError } from '../../src/kernel/errors.js';
 /** Stable codes of the Tart backend's errors; callers switch on `code`, not on the class. */
 export type TartErrorCode =
   | 'TART_COMMAND_FAILED'
@@ -5,8 +6,7 @@ export type TartErrorCode =
   | 'TART_IMAGE_UNAVAILABLE'
   | 'TART_STATE_CORRUPT';
 
-export class TartError extends Error {
-  override name = 'TartError';
+export class TartError extends RunnerError {
   constructor(
     readonly code: TartErrorCode,
     message: string,
@@ -21,7 +21,6 @@ export class TartError extends Error {
  * scripts passed to `tart exec` are long, and nothing on a command line should be echoed into logs.
  */
 export class TartCommandError extends TartError {
-  override name = 'TartCommandError';
   constructor(
     readonly subcommand: string,
     readonly vm: string | undefined,

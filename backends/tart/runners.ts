@@ -1,9 +1,9 @@
+import { anySignal } from '../../src/kernel/abort.js';
+import type { EventHub } from '../../src/kernel/events.js';
 import type { Logger } from '../../src/log.js';
-import { anySignal } from '../../src/util/abort.js';
 import type { RunnerEvent, RunnerSpec } from '../types.js';
 import type { AdoptedRunner } from './adopt.js';
 import type { RunChild } from './cli.js';
-import type { EventHub } from './event-hub.js';
 import { type RunnerEnd, superviseRunner } from './supervise.js';
 import { destroyVm, type VmEnv } from './vm.js';
 

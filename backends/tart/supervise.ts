@@ -1,5 +1,5 @@
+import { anySignal, delay, isAbortError } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
-import { anySignal, delay, isAbortError } from '../../src/util/abort.js';
 import { Backoff } from '../../src/util/backoff.js';
 import type { RunChild, TartCli } from './cli.js';
 import { watchRunner } from './guest.js';

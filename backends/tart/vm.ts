@@ -1,8 +1,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TartConfig } from '../../src/config/types.js';
+import { anySignal, delay, isAbortError } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
-import { anySignal, delay, isAbortError } from '../../src/util/abort.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { type RunChild, type RunExit, type TartCli, TIMEOUTS, tail } from './cli.js';
 import { TartError } from './errors.js';

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
+import { delay } from '../../src/kernel/abort.js';
 import { LABEL_INSTANCE } from '../../src/labels.js';
-import { delay } from '../../src/util/abort.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { E2eEnv, SCALE_SET } from '../../test/e2e/support/e2e-env.js';
 import type { FakeRoute } from '../../test/fakes/actions-service/index.js';

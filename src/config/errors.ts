@@ -1,4 +1,4 @@
-import { RunnerError } from '../github/errors.js';
+import { RunnerError } from '../kernel/errors.js';
 
 /** Where a value came from, so a message points at the line, variable or flag to change. */
 export type ProblemSource =

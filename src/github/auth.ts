@@ -1,6 +1,6 @@
+import { raceAbort } from '../kernel/abort.js';
 import { type Logger, silentLogger } from '../log.js';
 import { forgetSecret, registerSecret, Secret } from '../secret.js';
-import { raceAbort } from './abortable.js';
 import { type ConfigUrl, gitHubApiUrl, registrationTokenPath } from './config-url.js';
 import { responseError } from './error-body.js';
 import { InvalidResponseError, TokenRefreshError } from './errors.js';

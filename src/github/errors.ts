@@ -2,16 +2,7 @@
  * Errors of the scale-set protocol client. Callers switch on the literal `code`, not on `instanceof`,
  * so a class can be split or moved without breaking them (the undici convention).
  */
-
-/** Base of every error this project raises on purpose. Subclasses narrow `code` to one literal. */
-export abstract class RunnerError extends Error {
-  abstract readonly code: string;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { RunnerError } from '../kernel/errors.js';
 
 export type GitHubErrorCode =
   | 'ACTIONS_HTTP'

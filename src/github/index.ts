@@ -27,7 +27,6 @@ export {
   InvalidResponseError,
   MessageQueueTokenExpiredError,
   RetriesExhaustedError,
-  RunnerError,
   RunnerGroupNotFoundError,
   SessionClosedError,
   TokenRefreshError,

@@ -1,9 +1,11 @@
+import { RunnerError } from '../kernel/errors.js';
+
 /** JSON decoding with the tolerances of the Go client (§0, §3.4). */
 
 const BOM = '\uFEFF';
 
-export class JsonDecodeError extends Error {
-  override name = 'JsonDecodeError';
+export class JsonDecodeError extends RunnerError {
+  readonly code = 'INVALID_JSON' as const;
 }
 
 /** Decodes a response body: a leading UTF-8 BOM is dropped, empty bodies and unsafe integers are rejected. */

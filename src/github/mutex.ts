@@ -1,4 +1,4 @@
-import { raceAbort } from './abortable.js';
+import { raceAbort } from '../kernel/abort.js';
 
 /** A FIFO async mutex whose waiters can give up their place on abort. */
 export class Mutex {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { type Dispatcher, request } from 'undici';
+import { delay } from '../kernel/abort.js';
 import { type Logger, silentLogger } from '../log.js';
-import { delay } from '../util/abort.js';
 import { responseError } from './error-body.js';
 import { InvalidArgumentError, RetriesExhaustedError, TransportError } from './errors.js';
 import {

@@ -1,3 +1,5 @@
+import { RunnerError } from '../kernel/errors.js';
+
 /**
  * Job-message times (§7.1): RFC 3339 with any number of fractional digits (.NET sends 7, which
  * `Date.parse` does not promise to accept). Go's zero time, null and absence all mean "unset".
@@ -8,8 +10,8 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,
 /** 0001-01-01T00:00:00Z in epoch ms: `Date.UTC` maps years 0–99 to 19xx, so it is built by hand. */
 const GO_ZERO_TIME_MS = utcMs(1, 1, 1, 0, 0, 0, 0);
 
-export class WireTimeError extends Error {
-  override name = 'WireTimeError';
+export class WireTimeError extends RunnerError {
+  readonly code = 'INVALID_WIRE_TIME' as const;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RunnerError } from '../kernel/errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Secret } from '../secret.js';
 import { DEFAULT_STALE_AFTER_MS } from './health-check.js';
@@ -31,8 +32,7 @@ export interface HealthServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export class HealthServerError extends Error {
-  override name = 'HealthServerError';
+export class HealthServerError extends RunnerError {
   readonly code = 'HEALTH_SERVER_OPTION' as const;
 }
 

@@ -1,4 +1,4 @@
-import { RunnerError } from '../github/errors.js';
+import { RunnerError } from '../kernel/errors.js';
 
 export type InitErrorCode =
   /** Flags that are wrong, missing without a terminal to ask on, or not used by the answers. */

@@ -1,6 +1,7 @@
 import type { RunnerScaleSetMessage, RunnerScaleSetStatistic } from '../github/types.js';
 import type { Recorder } from '../health/recorder.js';
 import { nullRecorder } from '../health/recorder.js';
+import { RunnerError } from '../kernel/errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { JobObserver, ListenerClient, Scaler } from './types.js';
 
@@ -13,8 +14,7 @@ export interface ListenerOptions {
   observer?: JobObserver;
 }
 
-export class ListenerError extends Error {
-  override name = 'ListenerError';
+export class ListenerError extends RunnerError {
   readonly code = 'LISTENER_INVALID_SESSION' as const;
 }
 

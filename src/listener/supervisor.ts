@@ -1,8 +1,8 @@
 import { isSessionConflict } from '../github/index.js';
 import type { Recorder } from '../health/recorder.js';
 import { nullRecorder } from '../health/recorder.js';
+import { delay, isAbortError } from '../kernel/abort.js';
 import { type Logger, silentLogger } from '../log.js';
-import { delay, isAbortError } from '../util/abort.js';
 import { Backoff } from '../util/backoff.js';
 import type { ListenerClient } from './types.js';
 

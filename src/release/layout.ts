@@ -1,3 +1,4 @@
+import { RunnerError } from '../kernel/errors.js';
 /**
  * Where releases live, as URLs a static file server can answer (GitHub Releases does, and so does the
  * node:http server in the tests):
@@ -21,8 +22,8 @@ export const DEFAULT_RELEASE_BASE_URL = 'https://github.com/<owner>/runner/relea
 export const METADATA_FILE = 'latest.json';
 export const CHECKSUMS_FILE = 'checksums.txt';
 
-export class ReleaseUrlError extends Error {
-  override name = 'ReleaseUrlError';
+export class ReleaseUrlError extends RunnerError {
+  readonly code = 'RELEASE_URL' as const;
 }
 
 /** Flag, then environment, then the built-in default; trailing slashes dropped. */

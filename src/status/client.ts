@@ -1,4 +1,4 @@
-import { RunnerError } from '../github/errors.js';
+import { RunnerError } from '../kernel/errors.js';
 import { parseStatus, type ShownStatus } from './schema.js';
 
 export type StatusErrorCode =

@@ -1,4 +1,4 @@
-import { RunnerError } from '../github/errors.js';
+import { RunnerError } from '../kernel/errors.js';
 
 export type UpdateErrorCode =
   | 'UPDATE_NOT_BINARY'

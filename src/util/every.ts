@@ -1,4 +1,4 @@
-import { delay, isAbortError } from './abort.js';
+import { delay, isAbortError } from '../kernel/abort.js';
 
 /**
  * Runs `fn` now and then every `interval` ms until the signal aborts. Errors from `fn` go to `onError`

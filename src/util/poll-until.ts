@@ -1,4 +1,5 @@
-import { delay } from './abort.js';
+import { delay } from '../kernel/abort.js';
+import { RunnerError } from '../kernel/errors.js';
 
 export interface PollOptions {
   /** Give up after this many ms. */
@@ -10,8 +11,8 @@ export interface PollOptions {
   what?: string;
 }
 
-export class PollTimeoutError extends Error {
-  override name = 'PollTimeoutError';
+export class PollTimeoutError extends RunnerError {
+  readonly code = 'POLL_TIMEOUT' as const;
   constructor(
     message: string,
     readonly last: unknown,

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { dockerClientFor } from '../../backends/docker/index.js';
 import type { ScaleSetConfig } from '../config/types.js';
+import { raceAbort } from '../kernel/abort.js';
 import { scrub } from '../secret.js';
 import { runCheck } from './run-check.js';
 import { type CheckResult, fail, type Outcome, ok } from './types.js';
@@ -120,11 +121,8 @@ async function registryLookup(
         }
       : {},
   );
-  const aborted = new Promise<never>((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
   try {
-    await Promise.race([lookup, aborted]);
+    await raceAbort(lookup, signal);
     return undefined;
   } catch (err) {
     if (signal.aborted) throw err;

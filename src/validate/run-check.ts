@@ -1,3 +1,4 @@
+import { raceAbort } from '../kernel/abort.js';
 import type { CheckResult, Outcome } from './types.js';
 
 export interface CheckSpec {
@@ -22,7 +23,8 @@ export async function runCheck(
   const signal = parent ? AbortSignal.any([parent, timeout]) : timeout;
   let outcome: Outcome;
   try {
-    outcome = await Promise.race([spec.run(signal), rejectOnAbort(signal)]);
+    // A call that ignores its signal still ends the check at the deadline.
+    outcome = await raceAbort(spec.run(signal), signal);
   } catch (err) {
     outcome = timeout.aborted
       ? {
@@ -40,14 +42,6 @@ export async function runCheck(
     ...rest,
     ms: Math.round(performance.now() - started),
   };
-}
-
-/** A call that ignores its signal still ends the check at the deadline. */
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
 
 function formatSeconds(ms: number): string {

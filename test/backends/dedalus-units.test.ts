@@ -16,7 +16,6 @@ import {
 } from '../../backends/dedalus/api/errors.js';
 import { parseRetryAfter, retryDelay, retryHintMs, shouldRetry } from '../../backends/dedalus/api/retry.js';
 import { parseSse } from '../../backends/dedalus/api/sse.js';
-import { EventHub } from '../../backends/dedalus/event-hub.js';
 import { estimateCost, usageCost } from '../../backends/dedalus/figures.js';
 import { autosleepFor, checkConfig, DEFAULT_TIMING, resolveApiKey } from '../../backends/dedalus/options.js';
 import { type PoolInput, planPool } from '../../backends/dedalus/pool-plan.js';
@@ -312,22 +311,6 @@ describe('dedalus figures and events', () => {
       costUsd: 0.05994,
       rows: 1,
     });
-  });
-
-  it('keeps events for the next subscriber while nobody listens', async () => {
-    const hub = new EventHub();
-    hub.emit({ type: 'exited', name: 'a', resourceId: 'm', at: new Date() });
-    const ac = new AbortController();
-    const seen: string[] = [];
-    const reading = (async () => {
-      for await (const e of hub.subscribe(ac.signal)) {
-        seen.push(e.name);
-        if (seen.length === 2) ac.abort();
-      }
-    })();
-    hub.emit({ type: 'exited', name: 'b', resourceId: 'm', at: new Date() });
-    await reading;
-    expect(seen).toEqual(['a', 'b']);
   });
 });
 

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { GONE_REASON, OOM_REASON } from '../../backends/docker/exit-tracker.js';
 import type { RunnerEvent, RunnerExitedEvent } from '../../backends/types.js';
-import { anySignal } from '../../src/util/abort.js';
+import { anySignal } from '../../src/kernel/abort.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { FAKE_IMAGE, testDocker, useDocker } from '../setup/docker.js';
 import { DockerProxy } from '../setup/docker-proxy.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { delay } from '../../src/util/abort.js';
+import { delay } from '../../src/kernel/abort.js';
 import type { FakeActionsService, FakeOptions, MalformedKind } from './actions-service/index.js';
 import {
   acquireJobs,

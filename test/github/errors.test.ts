@@ -3,9 +3,6 @@ import { responseError } from '../../src/github/error-body.js';
 import {
   ActionsServiceError,
   actionsErrorKind,
-  ConfigUrlError,
-  InvalidArgumentError,
-  InvalidResponseError,
   isJobStillRunning,
   isRunnerExists,
   isRunnerNotFound,
@@ -14,11 +11,7 @@ import {
   isSessionExpired,
   MessageQueueTokenExpiredError,
   RetriesExhaustedError,
-  RunnerError,
-  RunnerGroupNotFoundError,
-  SessionClosedError,
   TokenRefreshError,
-  TransportError,
 } from '../../src/github/index.js';
 
 function httpError(overrides: Partial<ConstructorParameters<typeof ActionsServiceError>[0]> = {}) {
@@ -34,37 +27,6 @@ function httpError(overrides: Partial<ConstructorParameters<typeof ActionsServic
 }
 
 describe('error classes', () => {
-  it('every class carries its literal code and extends RunnerError', () => {
-    const table: [RunnerError, string, string][] = [
-      [httpError(), 'ACTIONS_HTTP', 'ActionsServiceError'],
-      [
-        new RetriesExhaustedError('GET', 'u', 5, 503, new Error('x')),
-        'RETRIES_EXHAUSTED',
-        'RetriesExhaustedError',
-      ],
-      [new TransportError('GET', 'u', new Error('x')), 'TRANSPORT', 'TransportError'],
-      [
-        new MessageQueueTokenExpiredError('GET', 'u', httpError()),
-        'QUEUE_TOKEN_EXPIRED',
-        'MessageQueueTokenExpiredError',
-      ],
-      [new TokenRefreshError(new Error('x')), 'TOKEN_REFRESH', 'TokenRefreshError'],
-      [new ConfigUrlError('x'), 'INVALID_CONFIG_URL', 'ConfigUrlError'],
-      [new InvalidResponseError('x'), 'INVALID_RESPONSE', 'InvalidResponseError'],
-      [new InvalidArgumentError('x'), 'INVALID_ARGUMENT', 'InvalidArgumentError'],
-      [new SessionClosedError('sid'), 'SESSION_CLOSED', 'SessionClosedError'],
-      [new RunnerGroupNotFoundError('g'), 'RUNNER_GROUP_NOT_FOUND', 'RunnerGroupNotFoundError'],
-    ];
-    for (const [err, code, name] of table) {
-      expect({ code: err.code, name: err.name, base: err instanceof RunnerError }).toEqual({
-        code,
-        name,
-        base: true,
-      });
-    }
-    expect(new Set(table.map(([, code]) => code)).size).toBe(table.length);
-  });
-
   it('§13.19 formats the request, status and correlation ids like the Go client', () => {
     const err = httpError({
       typeName:

@@ -1,3 +1,4 @@
+import { RunnerError } from '../../../src/kernel/errors.js';
 /**
  * Errors of the Dedalus Machines client. Callers switch on the literal `code`, not on `instanceof`
  * (the undici convention), so a class can move without breaking them.
@@ -17,13 +18,8 @@ export type DedalusErrorCode =
   | 'DEDALUS_TRANSPORT'
   | 'DEDALUS_INVALID_ARGUMENT';
 
-export abstract class DedalusError extends Error {
-  abstract readonly code: DedalusErrorCode;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+export abstract class DedalusError extends RunnerError {
+  abstract override readonly code: DedalusErrorCode;
 }
 
 export interface DedalusHttpErrorInit {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
+import { delay } from '../../../src/kernel/abort.js';
 import { type Logger, silentLogger } from '../../../src/log.js';
 import type { Secret } from '../../../src/secret.js';
 import { scrub } from '../../../src/secret.js';
-import { delay } from '../../../src/util/abort.js';
 import { VERSION } from '../../../src/version.js';
 import {
   DedalusInvalidArgumentError,

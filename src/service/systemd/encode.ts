@@ -1,3 +1,4 @@
+import { RunnerError } from '../../kernel/errors.js';
 /**
  * Encoders for systemd unit values. The unit writer only accepts `Encoded` values, so a path or
  * argument from the user can reach a unit file only through one of these: `%` specifiers, `$`
@@ -6,8 +7,8 @@
  */
 export type Encoded = string & { readonly __systemdEncoded: unique symbol };
 
-export class UnitValueError extends Error {
-  override name = 'UnitValueError';
+export class UnitValueError extends RunnerError {
+  readonly code = 'UNIT_VALUE' as const;
 }
 
 const SAFE_WORD = /^[A-Za-z0-9_.:@+/=,-]+$/;
