@@ -17,6 +17,8 @@ import type { Secret } from '../src/secret.js';
  */
 export interface RunnerBackend {
   readonly kind: BackendKind;
+  /** What one runner is on this backend, for reports of what was removed. */
+  readonly resourceKind: ResourceKind;
   readonly capabilities: BackendCapabilities;
   /** One-off preparation before the first start (image pull/ensure, pool fill kick-off). */
   prepare(signal: AbortSignal): Promise<void>;
@@ -30,6 +32,9 @@ export interface RunnerBackend {
 }
 
 export type BackendKind = 'docker' | 'tart' | 'dedalus' | 'noop';
+
+/** The resource that holds one runner: a Docker container, a Tart VM, a Dedalus machine. */
+export type ResourceKind = 'container' | 'vm' | 'machine';
 
 export interface BackendCapabilities {
   /**

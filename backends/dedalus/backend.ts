@@ -44,6 +44,7 @@ export interface DedalusMetrics {
  */
 export class DedalusBackend implements RunnerBackend {
   readonly kind = 'dedalus' as const;
+  readonly resourceKind = 'machine' as const;
   readonly capabilities: BackendCapabilities;
   readonly #ctx: BackendContext;
   readonly #opts: DedalusBackendOptions;

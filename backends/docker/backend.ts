@@ -39,6 +39,7 @@ const CLOSE_TIMEOUT_MS = 60_000;
 /** Ephemeral runners as containers on one Docker engine; see RunnerBackend for the contract. */
 export class DockerBackend implements RunnerBackend {
   readonly kind = 'docker' as const;
+  readonly resourceKind = 'container' as const;
   readonly capabilities: BackendCapabilities = {};
   readonly #docker: Docker;
   readonly #owner: Owner;

@@ -55,6 +55,7 @@ function checkOptions({ image, tart: t }: TartBackendOptions): void {
 /** Runner VMs on this Mac through the tart CLI; see the module files for each part's reasoning. */
 class TartBackend implements RunnerBackend {
   readonly kind = 'tart' as const;
+  readonly resourceKind = 'vm' as const;
   readonly capabilities: BackendCapabilities;
   readonly #env: VmEnv;
   readonly #owner: Owner;

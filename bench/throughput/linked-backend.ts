@@ -26,6 +26,7 @@ const REMOVED = new Error('removed');
  */
 export class LinkedBackend implements RunnerBackend {
   readonly kind = 'noop' as const;
+  readonly resourceKind = 'container' as const;
   readonly capabilities: BackendCapabilities = {};
   readonly #fake: FakeActionsService;
   readonly #runners = new Map<string, Runner>();

@@ -19,6 +19,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
  */
 export class RemoteBackend implements RunnerBackend {
   readonly kind = 'noop' as const;
+  readonly resourceKind = 'container' as const;
   readonly capabilities: BackendCapabilities = {};
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, Pending>();

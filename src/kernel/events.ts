@@ -7,6 +7,8 @@ export interface EventHubOptions {
    * The same bound applies to each subscriber's own queue, so a stalled consumer costs bounded memory.
    */
   limit?: number;
+  /** A listener that throws is reported here; it never throws into the code that emitted. */
+  onListenerError?: (err: unknown) => void;
 }
 
 /**
@@ -18,6 +20,7 @@ export class EventHub<T> {
   readonly #listeners = new Set<(ev: T) => void>();
   readonly #subscribers = new Set<Subscriber<T>>();
   readonly #limit: number;
+  readonly #onListenerError: (err: unknown) => void;
   #backlog: T[] = [];
   #closed = false;
   /** Events dropped at a bound since the hub was made (for tests and diagnostics). */
@@ -25,11 +28,18 @@ export class EventHub<T> {
 
   constructor(opts: EventHubOptions = {}) {
     this.#limit = opts.limit ?? 1024;
+    this.#onListenerError = opts.onListenerError ?? (() => {});
   }
 
   emit(ev: T): void {
     if (this.#closed) return;
-    for (const fn of this.#listeners) fn(ev);
+    for (const fn of this.#listeners) {
+      try {
+        fn(ev);
+      } catch (err) {
+        this.#onListenerError(err);
+      }
+    }
     if (this.#subscribers.size === 0) {
       if (this.#limit > 0) this.#push(this.#backlog, ev);
       return;

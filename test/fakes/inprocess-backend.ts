@@ -14,6 +14,7 @@ import type {
  */
 export class InProcessBackend implements RunnerBackend {
   readonly kind = 'noop' as const;
+  readonly resourceKind = 'container' as const;
   readonly capabilities: BackendCapabilities;
   readonly started: string[] = [];
   readonly removed: string[] = [];

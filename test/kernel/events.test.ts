@@ -70,3 +70,20 @@ describe('EventHub', () => {
     expect(await take(hub, 0)).toEqual([]);
   });
 });
+
+describe('EventHub listeners', () => {
+  it('a listener that throws is reported and never reaches the emitter or the other listeners', () => {
+    const errors: unknown[] = [];
+    const hub = new EventHub<number>({ limit: 0, onListenerError: (e) => errors.push(e) });
+    const heard: number[] = [];
+    hub.listen(() => {
+      throw new Error('bad listener');
+    });
+    hub.listen((e) => heard.push(e));
+    expect(() => hub.emit(1)).not.toThrow();
+    expect({ heard, errors: errors.map((e) => (e as Error).message) }).toEqual({
+      heard: [1],
+      errors: ['bad listener'],
+    });
+  });
+});

@@ -10,6 +10,7 @@ import type {
 /** A controllable in-memory backend for scaler logic tests: starts can be held, failed or exited. */
 export class MemoryBackend implements RunnerBackend {
   readonly kind = 'noop' as const;
+  readonly resourceKind = 'container' as const;
   capabilities: BackendCapabilities = {};
   readonly resources = new Map<string, OwnedRunner>();
   readonly calls: string[] = [];
