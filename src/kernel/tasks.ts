@@ -24,12 +24,6 @@ export class TaskTracker {
     return this.#tasks.size;
   }
 
-  /** Resolves when any task now running settles (at once when none runs). */
-  async anySettled(): Promise<void> {
-    if (this.#tasks.size === 0) return;
-    await Promise.race(this.#tasks);
-  }
-
   /**
    * Waits until nothing runs, tasks started meanwhile included, at most until `bound` aborts (when
    * given). True when everything settled.

@@ -3,16 +3,31 @@ import type { JobCompleted, JobStarted } from '../github/types.js';
 import type { Recorder } from '../health/recorder.js';
 import { nullRecorder } from '../health/recorder.js';
 import type { RunnerStateName, RunnerStatus } from '../health/status-types.js';
-import { isAbortError } from '../kernel/abort.js';
+import { isAbortError, sleepUnref } from '../kernel/abort.js';
+import { Alarm, type Clock, systemClock } from '../kernel/clock.js';
+import { errorCode } from '../kernel/errors.js';
+import { TaskTracker } from '../kernel/tasks.js';
 import { makeRunnerName } from '../labels.js';
 import type { Scaler } from '../listener/types.js';
 import { type Logger, silentLogger } from '../log.js';
 import { forgetSecret } from '../secret.js';
 import type { ScaleSetStore } from '../state/scale-set-store.js';
-import { Backoff } from '../util/backoff.js';
 import { every } from '../util/every.js';
 import { Semaphore } from '../util/semaphore.js';
-import type { Registrar, RunnerRecord } from './types.js';
+import {
+  adopted,
+  creating,
+  type Effect,
+  type LifecycleEvent,
+  leftover,
+  next,
+  type RunnerRecord,
+  stateName,
+} from './lifecycle.js';
+import { plan, targetOf } from './plan.js';
+import { reconcilePlan } from './reconcile.js';
+import { StartGate } from './start-gate.js';
+import type { Registrar } from './types.js';
 
 export interface ScalerOptions {
   scaleSet: string;
@@ -37,56 +52,61 @@ export interface ScalerOptions {
    * until the message comes), so the scaler doesn't start a runner for a job that is already done.
    */
   completionGraceMs?: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
-const LIVE: ReadonlySet<RunnerStateName> = new Set(['creating', 'idle', 'busy']);
-const RETIRE_RETRY_MS = 2000;
 /**
  * Registrations (a round trip to GitHub each) may run this many start-concurrency's ahead of backend
  * starts, so the backend never waits for a JIT config between two starts: in a burst, that wait was
  * a tenth of the time to start them all.
  */
 const REGISTER_AHEAD = 2;
+/** Bound on one backend removal: shutdown and reconcile must never hang on the backend. */
+const REMOVE_TIMEOUT_MS = 60_000;
+/** Bound on one deregistration at GitHub (the client retries within it). */
+const DEREGISTER_TIMEOUT_MS = 60_000;
 
 /**
- * Keeps the runners of one scale set at target = min(max, min + assigned jobs), against reality.
+ * Keeps the runners of one scale set at the target, against reality. The decisions live in pure
+ * functions — each runner's lifecycle (`lifecycle.ts`), what to start and scale down (`plan.ts`), what
+ * reconciliation repairs (`reconcile.ts`); this class executes their effects (registrations, backend
+ * calls, the state file) and feeds the outcomes back in.
  *
  * Every listener hook returns at once: starts and removals run in the background, backend starts
- * bounded by `startConcurrency`, so a slow backend never blocks the message loop. Reconciliation (timer and
- * backend exit events) repairs whatever the messages did not tell us: dead runners, idle TTLs,
- * leftovers of a previous process, registrations without a resource.
- *
- * Why one long file: every state transition of a runner happens in this class, so its invariants can be
- * checked in one read — max-runners is a hard cap that counts runners still being removed; a finished
- * runner holds its slot until GitHub's count catches up; an idle runner is removed only after GitHub
- * agrees it has no job; a runner whose process ended always loses its resource.
+ * bounded by `startConcurrency`, so a slow backend never blocks the message loop. One alarm, armed for
+ * the plan's `wakeAt`, honours every "not before" (start backoff, refused scale-downs, removal retries,
+ * slot holds); the alarm re-arms itself when its timer fires early, so none of them is ever skipped.
  */
 export class RunnerScaler implements Scaler {
   readonly #o: ScalerOptions;
   readonly #log: Logger;
   readonly #rec: Recorder;
-  readonly #now: () => number;
-  readonly #runners = new Map<string, RunnerRecord>();
-  readonly #tasks = new Set<Promise<void>>();
-  readonly #retiring = new Set<Promise<void>>();
-  readonly #startBackoff: Backoff;
+  readonly #clock: Clock;
+  readonly #records = new Map<string, RunnerRecord>();
+  /** Runners that finished a job whose JobCompleted has not arrived yet: name → until (ms epoch). */
+  readonly #holds = new Map<string, number>();
+  /** Background loops and effects; failures are logged. */
+  readonly #tasks: TaskTracker;
+  /** Removal effects only, which drain waits for. */
+  readonly #removals: TaskTracker;
+  readonly #gate: StartGate;
+  readonly #alarm: Alarm;
   /** Backend starts in flight: start-concurrency bounds these (the host's load), not registrations. */
   readonly #backendStarts: Semaphore;
+  /** When each start began (ms epoch), for the backoff's one-step-per-outage rule and the metric. */
+  readonly #startedAt = new Map<string, number>();
   #assigned = 0;
   /** Until the listener reports the first assigned count, the target is unknown: adopted runners stay. */
   #targetKnown = false;
   #draining = false;
-  #notBefore = 0;
-  /** When the backoff last stepped up: starts begun before then fail for the same cause. */
-  #backoffSteppedAt = Number.NEGATIVE_INFINITY;
-  #retryTimer: NodeJS.Timeout | undefined;
   #converging = false;
   #convergeAgain = false;
   #reconcileKick: (() => void) | undefined;
-  /** Runners that finished a job whose JobCompleted has not arrived yet: name → expiry (ms epoch). */
-  readonly #awaitingCompletion = new Map<string, number>();
+  /** Names forgotten while a reconcile's listing is in flight (see reconcilePlan). */
+  #forgottenDuringListing: Set<string> | undefined;
   readonly #abort = new AbortController();
+  /** Woken whenever a runner's record changes (drain waits on it). */
+  readonly #changed = new Pulse();
   counters = {
     runnersStarted: 0,
     startFailures: 0,
@@ -100,12 +120,15 @@ export class RunnerScaler implements Scaler {
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#rec = opts.recorder ?? nullRecorder;
-    this.#now = opts.now ?? Date.now;
-    this.#startBackoff = new Backoff({
+    this.#clock = opts.clock ?? systemClock;
+    this.#tasks = new TaskTracker((err) => this.#log.error({ err }, 'background task failed'));
+    this.#removals = new TaskTracker((err) => this.#log.error({ err }, 'runner removal task failed'));
+    this.#gate = new StartGate({
       initial: opts.startBackoff?.initial ?? 1000,
       max: opts.startBackoff?.max ?? 60_000,
       jitter: 0.2,
     });
+    this.#alarm = new Alarm(this.#clock, () => this.#converge());
     this.#backendStarts = new Semaphore(opts.startConcurrency);
   }
 
@@ -119,8 +142,8 @@ export class RunnerScaler implements Scaler {
       onError: (err) => this.#log.warn({ err }, 'reconcile failed; retrying at the next interval'),
     });
     this.#reconcileKick = loop.kick;
-    this.#track(loop.done);
-    this.#track(this.#watchEvents(signal));
+    this.#tasks.track(loop.done);
+    this.#tasks.track(this.#watchEvents(signal));
   }
 
   // ---- listener hooks -------------------------------------------------------------------------
@@ -134,43 +157,37 @@ export class RunnerScaler implements Scaler {
 
   async handleJobStarted(job: JobStarted): Promise<void> {
     this.counters.jobsStarted++;
-    const r = this.#runners.get(job.runnerName);
-    if (!r) {
+    if (!this.#records.has(job.runnerName)) {
       this.#log.debug({ runner: job.runnerName }, 'job started on a runner this daemon does not track');
       return;
     }
-    if (r.state === 'creating' || r.state === 'idle') this.#setState(r, 'busy');
-    r.jobRequestId = job.runnerRequestId;
+    this.#apply(job.runnerName, { type: 'job-started', jobRequestId: job.runnerRequestId }, false);
   }
 
   async handleJobCompleted(job: JobCompleted): Promise<void> {
     this.counters.jobsCompleted++;
-    // No converge here: the assigned count is stale until the desired-count call that ends the batch.
-    this.#awaitingCompletion.delete(job.runnerName);
-    const r = this.#runners.get(job.runnerName);
-    if (!r) {
+    this.#holds.delete(job.runnerName);
+    if (!this.#records.has(job.runnerName)) {
       // Canceled reassignments name runners we never made (protocol §7.2); nothing to clean.
       this.#log.debug({ runner: job.runnerName, result: job.result }, 'job completed on an untracked runner');
       return;
     }
-    if (r.state === 'creating') {
-      r.exitedEarly = true;
-      return;
-    }
-    if (LIVE.has(r.state)) this.#setState(r, 'done');
-    this.#retire(r, `job ${job.result || 'completed'}`, true);
+    // No converge here: the assigned count is stale until the desired-count call that ends the batch.
+    this.#apply(job.runnerName, { type: 'job-completed' }, false);
   }
 
   // ---- queries -------------------------------------------------------------------------------
 
   get target(): number {
-    if (this.#draining) return 0;
-    const warm = this.#o.backend.capabilities.warmRunners?.() ?? 0;
-    const cap = Math.min(
-      this.#o.maxRunners,
-      this.#o.backend.capabilities.maxRunners ?? Number.POSITIVE_INFINITY,
-    );
-    return Math.max(0, Math.min(cap, Math.max(this.#o.minRunners, warm) + this.#assigned));
+    const caps = this.#o.backend.capabilities;
+    return targetOf({
+      minRunners: this.#o.minRunners,
+      maxRunners: this.#o.maxRunners,
+      backendMax: caps.maxRunners,
+      warm: caps.warmRunners?.() ?? 0,
+      assigned: this.#assigned,
+      draining: this.#draining,
+    });
   }
 
   get assignedJobs(): number {
@@ -178,9 +195,9 @@ export class RunnerScaler implements Scaler {
   }
 
   runners(): RunnerStatus[] {
-    return [...this.#runners.values()].map((r) => ({
+    return [...this.#records.values()].map((r) => ({
       name: r.name,
-      state: r.state,
+      state: stateName(r),
       resourceId: r.resourceId,
       tier: r.tier,
       since: new Date(r.since).toISOString(),
@@ -190,8 +207,163 @@ export class RunnerScaler implements Scaler {
 
   count(state: RunnerStateName): number {
     let n = 0;
-    for (const r of this.#runners.values()) if (r.state === state) n++;
+    for (const r of this.#records.values()) if (stateName(r) === state) n++;
     return n;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  // ---- the state machine's shell ----------------------------------------------------------------
+
+  /** Feeds one event to a runner's lifecycle and carries out what it says. */
+  #apply(name: string, event: LifecycleEvent, converge = true): void {
+    const before = this.#records.get(name);
+    if (!before) return;
+    const t = next(before, event, this.#clock.now());
+    if (t.record) {
+      this.#records.set(name, t.record);
+      // The state file learns a runner id as soon as GitHub gives it (write-ahead for crash recovery).
+      if (t.record.runnerId !== before.runnerId) this.#storePut(t.record);
+    } else {
+      this.#records.delete(name);
+    }
+    this.#changed.fire();
+    for (const e of t.effects) this.#execute(t.record ?? before, e);
+    if (converge) this.#converge();
+  }
+
+  /** Adds a new record (a start, an adoption, a leftover) and carries out its first effects. */
+  #add(record: RunnerRecord, effects: readonly Effect[] = []): void {
+    this.#records.set(record.name, record);
+    this.#storePut(record);
+    for (const e of effects) this.#execute(record, e);
+  }
+
+  #storePut(r: RunnerRecord): void {
+    this.#o.store.put(r.name, {
+      ...(r.runnerId !== undefined ? { runnerId: r.runnerId } : {}),
+      createdAt: new Date(r.createdAt).toISOString(),
+    });
+  }
+
+  #execute(r: RunnerRecord, e: Effect): void {
+    switch (e.type) {
+      case 'register':
+        this.#tasks.track(this.#register(r.name));
+        return;
+      case 'start':
+        this.#tasks.track(this.#startBackend(r));
+        return;
+      case 'deregister':
+        this.#removals.track(this.#deregister(r.name, e.runnerId));
+        return;
+      case 'remove-resource':
+        this.#removals.track(this.#removeResource(r.name));
+        return;
+      case 'forget':
+        this.#forget(r);
+        return;
+      case 'hold-slot': {
+        const grace = this.#o.completionGraceMs ?? 15_000;
+        this.#holds.set(r.name, this.#clock.now() + grace);
+        return;
+      }
+      case 'log':
+        this.#log[e.level]({ runner: r.name, ...e.fields }, e.msg);
+        return;
+    }
+  }
+
+  async #register(name: string): Promise<void> {
+    const signal = this.#abort.signal;
+    try {
+      const { runnerId, jitConfig } = await this.#o.registrar.register(name, signal);
+      this.#apply(name, { type: 'registered', runnerId, jitConfig });
+    } catch (err) {
+      this.#startFailed(name, err);
+    }
+  }
+
+  async #startBackend(r: RunnerRecord): Promise<void> {
+    const signal = this.#abort.signal;
+    const { name, runnerId, jitConfig } = r;
+    try {
+      if (runnerId === undefined || jitConfig === undefined) throw new Error('start without a registration');
+      const release = await this.#backendStarts.acquire(signal);
+      let handle: Awaited<ReturnType<RunnerBackend['start']>>;
+      try {
+        handle = await this.#o.backend.start({ name, runnerId, jitConfig }, signal);
+      } finally {
+        release();
+      }
+      const now = this.#clock.now();
+      const took = now - (this.#startedAt.get(name) ?? now);
+      this.#startedAt.delete(name);
+      this.counters.runnersStarted++;
+      this.#rec.runnerStarted(this.#o.scaleSet, this.#o.backend.kind, handle.tier, took);
+      this.#o.onRunnerStarted?.(name, now);
+      this.#gate.succeeded();
+      this.#log.info({ runner: name, tier: handle.tier, ms: took }, 'runner started');
+      this.#apply(name, { type: 'started', resourceId: handle.resourceId, tier: handle.tier });
+    } catch (err) {
+      this.#startFailed(name, err);
+    }
+  }
+
+  #startFailed(name: string, err: unknown): void {
+    const startedAt = this.#startedAt.get(name) ?? this.#clock.now();
+    this.#startedAt.delete(name);
+    if (this.#abort.signal.aborted) {
+      // Shutdown mid-start: removal takes whatever was made.
+      this.#apply(name, { type: 'start-failed', aborted: true });
+      return;
+    }
+    const capacity = err instanceof BackendCapacityError;
+    const reason = capacity ? 'capacity' : (errorCode(err)?.toLowerCase() ?? 'error');
+    this.counters.startFailures++;
+    this.#rec.runnerStartFailed(this.#o.scaleSet, this.#o.backend.kind, reason);
+    const wait = this.#gate.failed(startedAt, this.#clock.now());
+    if (capacity) this.#log.info({ runner: name, retryInMs: wait }, 'backend at capacity; will retry');
+    else
+      this.#log.warn(
+        { runner: name, err, retryInMs: wait },
+        'runner start failed; its registration is removed and the start retried',
+      );
+    this.#apply(name, { type: 'start-failed', aborted: false });
+  }
+
+  async #deregister(name: string, runnerId: number): Promise<void> {
+    let outcome: 'removed' | 'not-found' | 'busy' | 'error';
+    try {
+      outcome = await this.#o.registrar.unregister(runnerId, AbortSignal.timeout(DEREGISTER_TIMEOUT_MS));
+    } catch (err) {
+      this.#log.warn({ runner: name, err }, 'cannot remove the runner registration yet');
+      outcome = 'error';
+    }
+    this.#apply(name, { type: 'deregistered', outcome });
+  }
+
+  async #removeResource(name: string): Promise<void> {
+    try {
+      await this.#o.backend.remove(name, AbortSignal.timeout(REMOVE_TIMEOUT_MS));
+    } catch (err) {
+      this.#log.warn({ runner: name, err }, 'runner removal failed; retried with backoff');
+      this.#apply(name, { type: 'resource-remove-failed' });
+      return;
+    }
+    this.#apply(name, { type: 'resource-removed' });
+  }
+
+  #forget(r: RunnerRecord): void {
+    this.#o.store.delete(r.name);
+    this.#forgottenDuringListing?.add(r.name);
+    // A spent JIT config is useless to anyone; keep the scrub list from growing per job.
+    if (r.jitConfig) forgetSecret(r.jitConfig.reveal());
+    this.counters.cleanedUp++;
+    const reason = r.phase === 'removing' || r.phase === 'stuck' ? r.removal.cause : undefined;
+    this.#log.debug({ runner: r.name, reason }, 'runner removed');
   }
 
   // ---- convergence ---------------------------------------------------------------------------
@@ -214,190 +386,29 @@ export class RunnerScaler implements Scaler {
   }
 
   #convergeOnce(): void {
-    if (this.#abort.signal.aborted || !(this.#targetKnown || this.#draining)) return;
-    let live = this.#countAwaitingCompletion();
-    let removing = 0;
-    let creating = 0;
-    const idle: RunnerRecord[] = [];
-    for (const r of this.#runners.values()) {
-      if (LIVE.has(r.state)) live++;
-      // A failed removal may still hold its container or VM, or at least its registration at GitHub:
-      // either way it counts against max-runners until it is gone.
-      if (r.state === 'removing' || r.state === 'failed') removing++;
-      if (r.state === 'creating') creating++;
-      if (r.state === 'idle') idle.push(r);
-    }
-    const target = this.target;
-    if (live < target) {
-      // Runners being removed still hold a container/VM: counting them keeps max-runners a hard cap.
-      const room = this.#o.maxRunners - live - removing;
-      const slots = this.#o.startConcurrency * REGISTER_AHEAD - creating;
-      const n = Math.min(target - live, room, slots);
-      if (n > 0 && this.#now() >= this.#notBefore) {
-        for (let i = 0; i < n; i++) this.#startOne();
-      }
-    } else if (live > target && idle.length > 0) {
-      idle.sort((a, b) => a.since - b.since);
-      const now = this.#now();
-      const removable = idle.filter((r) => (r.retireBlockedUntil ?? 0) <= now);
-      for (const r of removable.slice(0, live - target)) this.#retire(r, 'scale down', false);
-    }
+    if (this.#abort.signal.aborted) return;
+    const now = this.#clock.now();
+    const p = plan(this.#records.values(), {
+      // Until the first count, start nothing and scale nothing down: adopted runners stay.
+      target: this.#targetKnown || this.#draining ? this.target : undefined,
+      maxRunners: this.#o.maxRunners,
+      startSlots: this.#o.startConcurrency * REGISTER_AHEAD,
+      startNotBefore: this.#gate.notBefore,
+      holds: this.#holds,
+      now,
+    });
+    for (const name of p.expiredHolds) this.#holds.delete(name);
+    for (const name of p.retry) this.#apply(name, { type: 'retry' }, false);
+    for (const name of p.retire) this.#apply(name, { type: 'retire', cause: 'scale-down' }, false);
+    for (let i = 0; i < p.start; i++) this.#startOne(now);
+    if (Number.isFinite(p.wakeAt)) this.#alarm.at(p.wakeAt);
   }
 
-  #startOne(): void {
-    const name = makeRunnerName(this.#o.scaleSet, this.#o.instanceId);
-    const now = this.#now();
-    const r: RunnerRecord = { name, state: 'creating', since: now, createdAt: now };
-    this.#runners.set(name, r);
-    this.#track(this.#create(r));
-  }
-
-  async #create(r: RunnerRecord): Promise<void> {
-    const started = this.#now();
-    const signal = this.#abort.signal;
-    const log = this.#log.child({ runner: r.name });
-    try {
-      // Recorded before the registration exists so a crash in between still finds it (by name).
-      this.#o.store.put(r.name, { createdAt: new Date(r.createdAt).toISOString() });
-      const { runnerId, jitConfig } = await this.#o.registrar.register(r.name, signal);
-      r.runnerId = runnerId;
-      r.jitConfig = jitConfig;
-      this.#o.store.put(r.name, { runnerId, createdAt: new Date(r.createdAt).toISOString() });
-      const release = await this.#backendStarts.acquire(signal);
-      let handle: Awaited<ReturnType<RunnerBackend['start']>>;
-      try {
-        handle = await this.#o.backend.start({ name: r.name, runnerId, jitConfig }, signal);
-      } finally {
-        release();
-      }
-      r.resourceId = handle.resourceId;
-      r.tier = handle.tier;
-      const took = this.#now() - started;
-      this.counters.runnersStarted++;
-      this.#rec.runnerStarted(this.#o.scaleSet, this.#o.backend.kind, handle.tier, took);
-      this.#o.onRunnerStarted?.(r.name, this.#now());
-      this.#startBackoff.reset();
-      log.info({ tier: handle.tier, ms: took }, 'runner started');
-      if (r.state === 'creating') this.#setState(r, 'idle');
-      if (r.exitedEarly) this.#retire(r, 'exited during start', true);
-    } catch (err) {
-      if (signal.aborted) {
-        // Shutdown mid-start: the record stays so drain/close removes whatever was made.
-        this.#setState(r, 'failed');
-        this.#retire(r, 'start aborted', true);
-        return;
-      }
-      const capacity = err instanceof BackendCapacityError;
-      const reason = capacity ? 'capacity' : errorCode(err);
-      this.counters.startFailures++;
-      this.#rec.runnerStartFailed(this.#o.scaleSet, this.#o.backend.kind, reason);
-      // One outage is one backoff step: starts already in flight when it began (up to
-      // start-concurrency of them) fail together, and stepping up for each would jump to the maximum
-      // wait at once, keeping the scale set down long after the backend is back.
-      const stepUp = started >= this.#backoffSteppedAt;
-      const wait = stepUp ? this.#startBackoff.next() : Math.max(0, this.#notBefore - this.#now());
-      if (stepUp) {
-        this.#backoffSteppedAt = this.#now();
-        this.#notBefore = this.#now() + wait;
-        this.#scheduleRetry(wait);
-      }
-      if (capacity) log.info({ retryInMs: wait }, 'backend at capacity; will retry');
-      else
-        log.warn(
-          { err, retryInMs: wait },
-          'runner start failed; its registration is removed and the start retried',
-        );
-      this.#setState(r, 'failed');
-      this.#retire(r, 'start failed', true);
-    } finally {
-      this.#converge();
-    }
-  }
-
-  #awaitCompletion(name: string): void {
-    const grace = this.#o.completionGraceMs ?? 15_000;
-    this.#awaitingCompletion.set(name, this.#now() + grace);
-    setTimeout(() => this.#converge(), grace + 10).unref();
-  }
-
-  #countAwaitingCompletion(): number {
-    const now = this.#now();
-    for (const [name, until] of this.#awaitingCompletion)
-      if (until <= now) this.#awaitingCompletion.delete(name);
-    return this.#awaitingCompletion.size;
-  }
-
-  #scheduleRetry(ms: number): void {
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.#converge(), ms);
-    this.#retryTimer.unref();
-  }
-
-  /**
-   * Removes a runner: registration first (GitHub refuses while a job runs, which tells us the runner
-   * is in fact busy), then the resource, then our records.
-   *
-   * `exited` says the runner's process is known to be over (exit event, JobCompleted, failed start).
-   * Then the resource goes even when GitHub cannot be reached, and only the registration is retried
-   * later; otherwise a failed deregistration keeps the runner, because a job might be running on it.
-   */
-  #retire(r: RunnerRecord, reason: string, exited: boolean): void {
-    if (r.state === 'removing') return;
-    if (exited) r.exited = true;
-    const wasIdle = r.state === 'idle';
-    this.#setState(r, 'removing');
-    this.#trackRetire(
-      (async () => {
-        const log = this.#log.child({ runner: r.name });
-        try {
-          if (r.runnerId !== undefined && !r.unregistered) {
-            const res = await this.#o.registrar.unregister(r.runnerId).catch((err: unknown) => {
-              log.warn({ err, reason }, 'cannot remove the runner registration yet');
-              return 'error' as const;
-            });
-            if (res === 'removed' || res === 'not-found') r.unregistered = true;
-            else if (!r.exited) {
-              if (res === 'busy' && wasIdle)
-                log.info('runner picked up a job while being scaled down; keeping it');
-              this.#setState(r, res === 'busy' ? 'busy' : 'idle');
-              r.retireBlockedUntil = this.#now() + RETIRE_RETRY_MS;
-              return;
-            }
-          }
-          await this.#o.backend.remove(r.name, AbortSignal.timeout(60_000));
-          r.resourceRemoved = true;
-          if (r.runnerId !== undefined && !r.unregistered) {
-            this.#setState(r, 'failed');
-            return;
-          }
-          this.#runners.delete(r.name);
-          this.#o.store.delete(r.name);
-          // A spent JIT config is useless to anyone; keep the scrub list from growing per job.
-          if (r.jitConfig) forgetSecret(r.jitConfig.reveal());
-          this.counters.cleanedUp++;
-          log.debug({ reason }, 'runner removed');
-        } catch (err) {
-          log.warn({ err, reason }, 'runner removal failed; retried by reconcile and on shutdown');
-          this.#setState(r, 'failed');
-        } finally {
-          this.#converge();
-        }
-      })(),
-    );
-  }
-
-  /** Failed removals are retried at most every RETIRE_RETRY_MS. */
-  #retryFailed(): void {
-    const now = this.#now();
-    for (const r of [...this.#runners.values()]) {
-      if (r.state === 'failed' && now - r.since >= RETIRE_RETRY_MS)
-        this.#retire(r, 'retry removal', r.exited === true);
-    }
-  }
-
-  #setState(r: RunnerRecord, state: RunnerStateName): void {
-    r.state = state;
-    r.since = this.#now();
+  #startOne(now: number): void {
+    const record = creating(makeRunnerName(this.#o.scaleSet, this.#o.instanceId), now);
+    this.#startedAt.set(record.name, now);
+    // Recorded before the registration exists, so a crash in between still finds it (by name).
+    this.#add(record, [{ type: 'register' }]);
   }
 
   // ---- reality ---------------------------------------------------------------------------------
@@ -406,26 +417,15 @@ export class RunnerScaler implements Scaler {
     while (!signal.aborted) {
       try {
         for await (const ev of this.#o.backend.events(signal)) {
-          const r = this.#runners.get(ev.name);
-          if (!r) {
+          if (!this.#records.has(ev.name)) {
             this.#reconcileKick?.();
             continue;
           }
           // An unclean exit with the backend's reason (OOM kill, VM stopped, container gone) is news.
-          if (ev.reason && ev.exitCode !== 0)
-            this.#log.warn({ runner: ev.name, exitCode: ev.exitCode, reason: ev.reason }, 'runner exited');
-          else
-            this.#log.debug({ runner: ev.name, exitCode: ev.exitCode, reason: ev.reason }, 'runner exited');
-          if (r.state === 'creating') r.exitedEarly = true;
-          else if (r.state === 'busy' || (r.state === 'idle' && ev.exitCode === 0)) {
-            // A clean exit of an "idle" runner is a job too short for its JobStarted to have arrived.
-            this.#awaitCompletion(r.name);
-            this.#setState(r, 'done');
-            this.#retire(r, 'exited after job', true);
-          } else if (r.state === 'idle' || r.state === 'failed') {
-            this.#setState(r, 'failed');
-            this.#retire(r, 'exited before taking a job', true);
-          }
+          const fields = { runner: ev.name, exitCode: ev.exitCode, reason: ev.reason };
+          if (ev.reason && ev.exitCode !== 0) this.#log.warn(fields, 'runner exited');
+          else this.#log.debug(fields, 'runner exited');
+          this.#apply(ev.name, { type: 'exited', exitCode: ev.exitCode });
         }
       } catch (err) {
         if (signal.aborted || isAbortError(err)) return;
@@ -437,67 +437,66 @@ export class RunnerScaler implements Scaler {
 
   /** Compares our records with the backend and the state file, and repairs every difference. */
   async reconcile(opts: { adopting?: boolean } = {}): Promise<void> {
-    const owned = await this.#o.backend.listOwned(AbortSignal.timeout(60_000));
-    const byName = new Map<string, OwnedRunner>(owned.map((o) => [o.name, o]));
+    const listedAt = this.#clock.now();
+    const forgotten = new Set<string>();
+    this.#forgottenDuringListing = forgotten;
+    let owned: OwnedRunner[];
+    try {
+      owned = await this.#o.backend.listOwned(AbortSignal.timeout(REMOVE_TIMEOUT_MS));
+    } finally {
+      this.#forgottenDuringListing = undefined;
+    }
+    const now = this.#clock.now();
     const stored = this.#o.store.runners();
-    const now = this.#now();
+    const p = reconcilePlan(this.#records, owned, stored, {
+      idleTimeout: this.#o.idleTimeout,
+      now,
+      listedAt,
+      forgotten,
+    });
+    for (const [name, event] of p.events) this.#apply(name, event, false);
 
-    for (const r of [...this.#runners.values()]) {
-      const o = byName.get(r.name);
-      if (r.state === 'failed') this.#retire(r, 'retry removal', r.exited === true);
-      else if ((r.state === 'idle' || r.state === 'busy') && (!o || o.state === 'exited')) {
-        this.#setState(r, r.state === 'busy' ? 'done' : 'failed');
-        this.#retire(r, o ? 'resource exited' : 'resource gone', true);
-      } else if (r.state === 'idle' && this.#o.idleTimeout > 0 && now - r.since > this.#o.idleTimeout) {
-        this.#retire(r, 'idle timeout', false);
-      }
-    }
-
-    let adopted = 0;
-    for (const o of owned) {
-      if (this.#runners.has(o.name)) continue;
+    for (const o of p.leftovers) {
       const runnerId = o.runnerId ?? stored.get(o.name)?.runnerId;
-      const r: RunnerRecord = {
-        name: o.name,
-        state: 'idle',
-        runnerId,
-        resourceId: o.resourceId,
-        since: now,
-        createdAt: o.createdAt?.getTime() ?? now,
-        adopted: true,
-      };
-      this.#runners.set(o.name, r);
-      if (o.state === 'exited') {
-        this.#setState(r, 'failed');
-        this.#retire(r, 'left exited by a previous run', true);
-      } else {
-        // Busy or idle is unknown after a restart: scale-down asks GitHub first, which refuses if busy.
-        adopted++;
-        this.#o.store.put(o.name, { runnerId, createdAt: new Date(r.createdAt).toISOString() });
-      }
+      const t = leftover(o.name, { runnerId, resourceId: o.resourceId, cause: 'leftover' }, now);
+      if (t.record) this.#add(t.record, t.effects);
     }
-    if (adopted > 0) {
-      this.counters.adopted += adopted;
-      this.#rec.adopted(this.#o.scaleSet, adopted);
+    let adoptedNow = 0;
+    for (const o of p.adopt) {
+      if (this.#records.has(o.name)) continue;
+      // Without its id, a scale-down could not ask GitHub whether a job runs on it: look it up.
+      const runnerId =
+        o.runnerId ?? stored.get(o.name)?.runnerId ?? (await this.#o.registrar.findByName?.(o.name));
+      if (this.#records.has(o.name)) continue;
+      this.#add(
+        adopted(o.name, { resourceId: o.resourceId, runnerId, createdAt: o.createdAt?.getTime() }, now),
+      );
+      adoptedNow++;
+    }
+    if (adoptedNow > 0) {
+      this.counters.adopted += adoptedNow;
+      this.#rec.adopted(this.#o.scaleSet, adoptedNow);
       this.#log.info(
-        { adopted },
+        { adopted: adoptedNow },
         opts.adopting ? 'adopted runners of a previous run' : 'adopted untracked runners',
       );
     }
 
     // Registrations we made whose resource never came up (crash between JIT and start).
-    for (const [name, s] of stored) {
-      if (this.#runners.has(name) || byName.has(name)) continue;
+    for (const [name, s] of p.orphans) {
+      if (this.#records.has(name)) continue;
       const runnerId = s.runnerId ?? (await this.#o.registrar.findByName?.(name));
-      if (runnerId !== undefined) {
-        const res = await this.#o.registrar.unregister(runnerId).catch((err: unknown) => {
-          this.#log.warn({ err, runner: name }, 'cannot remove orphaned registration yet');
-          return 'error' as const;
-        });
-        if (res === 'error' || res === 'busy') continue;
-        this.#rec.cleanedUp(this.#o.scaleSet, 'registration', 1);
+      if (this.#records.has(name)) continue;
+      if (runnerId === undefined) {
+        this.#o.store.delete(name);
+        continue;
       }
-      this.#o.store.delete(name);
+      const t = leftover(
+        name,
+        { runnerId, cause: 'orphaned-registration', createdAt: Date.parse(s.createdAt) },
+        now,
+      );
+      if (t.record) this.#add(t.record, t.effects);
     }
     this.#converge();
   }
@@ -505,63 +504,56 @@ export class RunnerScaler implements Scaler {
   // ---- shutdown ------------------------------------------------------------------------------
 
   /**
-   * Stops taking work: target 0, idle runners removed, busy ones left to finish. Resolves when only
-   * nothing is left or `timeoutMs` passed; returns how many runners are still busy.
+   * Stops taking work: target 0, idle runners removed, busy ones left to finish. Resolves when
+   * nothing is left or `timeoutMs` passed; returns how many runners are still busy, idle or starting.
    */
   async drain(timeoutMs: number, signal?: AbortSignal): Promise<number> {
     this.#draining = true;
     this.#converge();
-    const deadline = this.#now() + timeoutMs;
-    while (this.#now() < deadline && !signal?.aborted) {
+    const deadline = this.#clock.now() + timeoutMs;
+    while (this.#clock.now() < deadline && !signal?.aborted) {
       // A runner whose resource is gone but whose registration could not be removed does not hold the
       // drain: its registration is in the state file and the next start (or doctor) removes it.
-      const active = [...this.#runners.values()].filter(
-        (r) => !(r.state === 'failed' && r.resourceRemoved),
-      ).length;
+      let active = 0;
+      for (const r of this.#records.values()) if (!(r.phase === 'stuck' && !r.removal.resource)) active++;
       if (active === 0) break;
-      await Promise.race([...this.#tasks, sleepUnref(500)]);
-      this.#retryFailed();
+      await Promise.race([this.#changed.wait(), sleepUnref(500)]);
       this.#converge();
     }
     // One last try at registrations of runners already gone, so a clean stop leaves none behind.
-    for (const r of [...this.#runners.values()]) {
-      if (r.state === 'failed') this.#retire(r, 'final retry', r.exited === true);
-    }
-    const left = Math.max(0, Math.min(5000, deadline - this.#now()));
-    await Promise.race([Promise.allSettled([...this.#retiring]), sleepUnref(left)]);
+    for (const r of [...this.#records.values()])
+      if (r.phase === 'stuck') this.#apply(r.name, { type: 'retry' }, false);
+    const left = Math.max(0, Math.min(5000, deadline - this.#clock.now()));
+    await this.#removals.settle(AbortSignal.timeout(left));
     return this.count('busy') + this.count('idle') + this.count('creating');
-  }
-
-  get draining(): boolean {
-    return this.#draining;
   }
 
   /** Stops loops and waits for in-flight work (bounded by the caller). */
   async stop(): Promise<void> {
     this.#abort.abort(new Error('scaler stopped'));
-    clearTimeout(this.#retryTimer);
-    await Promise.allSettled([...this.#tasks]);
+    this.#alarm.cancel();
+    await this.#tasks.settle();
+    await this.#removals.settle();
     await this.#o.store.flush();
   }
-
-  #trackRetire(p: Promise<void>): void {
-    this.#retiring.add(p);
-    void p.finally(() => this.#retiring.delete(p));
-    this.#track(p);
-  }
-
-  #track(p: Promise<void>): void {
-    const tracked = p.catch((err: unknown) => this.#log.error({ err }, 'background task failed'));
-    this.#tasks.add(tracked);
-    void tracked.finally(() => this.#tasks.delete(tracked));
-  }
 }
 
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' ? code.toLowerCase() : 'error';
-}
+/** A wake-up for whoever waits: `wait()` resolves at the next `fire()`. */
+class Pulse {
+  #resolve: (() => void) | undefined;
+  #promise: Promise<void> | undefined;
 
-function sleepUnref(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  wait(): Promise<void> {
+    this.#promise ??= new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    return this.#promise;
+  }
+
+  fire(): void {
+    const resolve = this.#resolve;
+    this.#promise = undefined;
+    this.#resolve = undefined;
+    resolve?.();
+  }
 }

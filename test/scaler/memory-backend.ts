@@ -15,6 +15,8 @@ export class MemoryBackend implements RunnerBackend {
   readonly resources = new Map<string, OwnedRunner>();
   readonly calls: string[] = [];
   failStarts = 0;
+  /** The next this-many removals fail (an engine error), leaving the resource in place. */
+  failRemoves = 0;
   /** While set, starts wait for `release()`. */
   #hold: Promise<void> | undefined;
   #release: (() => void) | undefined;
@@ -69,6 +71,10 @@ export class MemoryBackend implements RunnerBackend {
 
   async remove(name: string): Promise<void> {
     this.calls.push(`remove ${name}`);
+    if (this.failRemoves > 0) {
+      this.failRemoves--;
+      throw Object.assign(new Error('Could not kill running container'), { statusCode: 500 });
+    }
     this.resources.delete(name);
   }
 

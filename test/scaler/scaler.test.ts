@@ -8,6 +8,7 @@ import type { Registrar } from '../../src/scaler/types.js';
 import { Secret } from '../../src/secret.js';
 import { ScaleSetStore } from '../../src/state/scale-set-store.js';
 import { pollUntil } from '../../src/util/poll-until.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { MemoryBackend } from './memory-backend.js';
 
 class MemoryRegistrar implements Registrar {
@@ -265,13 +266,13 @@ describe('RunnerScaler', () => {
   });
 
   it('recycles idle runners past the idle timeout', async () => {
-    let now = 1_000_000;
-    const { s } = await make({ idleTimeout: 60_000, now: () => now });
+    const clock = new ManualClock(1_000_000);
+    const { s } = await make({ idleTimeout: 60_000, clock });
     await s.handleDesiredRunnerCount(0);
     await s.handleDesiredRunnerCount(1);
     await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
     const first = s.runners()[0]!.name;
-    now += 61_000;
+    clock.advance(61_000);
     await s.reconcile();
     await pollUntil(() => s.count('idle') === 1 && s.runners()[0]!.name !== first, { timeout: 2000 });
     expect(backend.resources.has(first)).toBe(false);
@@ -289,5 +290,116 @@ describe('RunnerScaler', () => {
     backend.exit(busy, 0);
     expect(await draining).toBe(0);
     expect(backend.resources.size).toBe(0);
+  });
+});
+
+describe('RunnerScaler on a clock whose timers fire early', () => {
+  // Node fires a timer armed for a fractional wait up to a millisecond before Date.now() reaches its
+  // target. A "not before" gate that is checked on such a wake-up, finds itself still closed and arms
+  // nothing again is never opened until something else happens (the 30 s reconcile, in production).
+  let dir: string;
+  let backend: MemoryBackend;
+  let registrar: MemoryRegistrar;
+  let clock: ManualClock;
+  const scalers: RunnerScaler[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scaler-early-'));
+    backend = new MemoryBackend();
+    registrar = new MemoryRegistrar();
+    clock = new ManualClock(1_000_000, { earlyBy: 1 });
+  });
+  afterEach(async () => {
+    for (const s of scalers.splice(0)) await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function make(over: Partial<ConstructorParameters<typeof RunnerScaler>[0]> = {}) {
+    const store = await ScaleSetStore.open(dir, 'linux', () => {});
+    const s = new RunnerScaler({
+      scaleSet: 'linux',
+      instanceId: 'inst-abcdef',
+      minRunners: 0,
+      maxRunners: 5,
+      idleTimeout: 0,
+      startConcurrency: 4,
+      // Far away: only the scaler's own alarm may bring the retries these tests wait for.
+      reconcileInterval: 3_600_000,
+      backend,
+      registrar,
+      store,
+      clock,
+      ...over,
+    });
+    scalers.push(s);
+    await s.start();
+    return s;
+  }
+
+  const starts = () => backend.calls.filter((c) => c.startsWith('start')).length;
+  /** Lets promise chains started by a timer run to their end (no time passes on the manual clock). */
+  const turnsOfTheEventLoop = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('retries a failed start once its backoff has passed, and not before', async () => {
+    const s = await make({ startBackoff: { initial: 1000, max: 1000 } });
+    backend.failStarts = 1;
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.counters.startFailures === 1 && s.runners().length === 0, {
+      timeout: 2000,
+      what: 'the failed start cleaned up',
+    });
+    clock.advance(790); // the backoff is 1000 ms ± 20 %: at least 800
+    await turnsOfTheEventLoop(5);
+    expect(starts()).toBe(1);
+    clock.advance(420); // past the longest backoff, in steps the early timers cut short
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'the start retried' });
+    expect(starts()).toBe(2);
+  });
+
+  it('retries a failed removal after its delay, without waiting for a reconcile', async () => {
+    const s = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const name = s.runners()[0]?.name ?? '';
+    backend.failRemoves = 1;
+    await s.handleJobStarted(job('JobStarted', name));
+    await s.handleJobCompleted(job('JobCompleted', name));
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => s.count('failed') === 1, { timeout: 2000, what: 'the removal failed' });
+    expect(backend.resources.has(name)).toBe(true);
+    clock.advance(2000);
+    await pollUntil(() => s.runners().length === 0, { timeout: 2000, what: 'the removal retried' });
+    expect(backend.resources.has(name)).toBe(false);
+  });
+
+  it('tries a scale-down GitHub refused again after its wait, with nothing else happening', async () => {
+    const s = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    registrar.failUnregister = 1;
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => registrar.calls.filter((c) => c.startsWith('unregister')).length === 1, {
+      timeout: 2000,
+    });
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'runner kept' });
+    clock.advance(2000);
+    await pollUntil(() => s.runners().length === 0, { timeout: 2000, what: 'scaled down on retry' });
+  });
+
+  it('starts a runner for a new job once the slot held for a finished job expires', async () => {
+    const s = await make({ completionGraceMs: 15_000 });
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const name = s.runners()[0]?.name ?? '';
+    await s.handleJobStarted(job('JobStarted', name));
+    backend.exit(name, 0); // JobCompleted never comes (lost across a reconnect)
+    await pollUntil(() => s.runners().length === 0, { timeout: 2000, what: 'finished runner removed' });
+    await s.handleDesiredRunnerCount(1); // a new job, or the stale count: the hold covers it for now
+    expect(starts()).toBe(1);
+    clock.advance(15_000);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'a runner after the hold' });
+    expect(starts()).toBe(2);
   });
 });
