@@ -1,7 +1,6 @@
 import { BackendCapacityError, type OwnedRunner, type RunnerBackend } from '../../backends/types.js';
+import { type CleanupKind, discardEvents, type EventSink } from '../events.js';
 import type { JobCompleted, JobStarted } from '../github/types.js';
-import type { Recorder } from '../health/recorder.js';
-import { nullRecorder } from '../health/recorder.js';
 import type { RunnerStateName, RunnerStatus } from '../health/status-types.js';
 import { isAbortError } from '../kernel/abort.js';
 import { makeRunnerName } from '../labels.js';
@@ -27,9 +26,11 @@ export interface ScalerOptions {
   registrar: Registrar;
   store: ScaleSetStore;
   logger?: Logger;
-  recorder?: Recorder;
-  /** Telemetry: a runner's resource is up (for the queued → runner-started gap). */
-  onRunnerStarted?(name: string, at: number): void;
+  /**
+   * Reports runner-started, runner-start-failed, runners-adopted and cleaned-up (a registration
+   * removed at GitHub; a runner's resource removed, as the backend's `resourceKind`).
+   */
+  emit?: EventSink;
   startBackoff?: { initial: number; max: number };
   /**
    * A runner that exits after a job usually does so before GitHub's JobCompleted message arrives, and
@@ -65,7 +66,7 @@ const REGISTER_AHEAD = 2;
 export class RunnerScaler implements Scaler {
   readonly #o: ScalerOptions;
   readonly #log: Logger;
-  readonly #rec: Recorder;
+  readonly #emit: EventSink;
   readonly #now: () => number;
   readonly #runners = new Map<string, RunnerRecord>();
   readonly #tasks = new Set<Promise<void>>();
@@ -87,19 +88,11 @@ export class RunnerScaler implements Scaler {
   /** Runners that finished a job whose JobCompleted has not arrived yet: name → expiry (ms epoch). */
   readonly #awaitingCompletion = new Map<string, number>();
   readonly #abort = new AbortController();
-  counters = {
-    runnersStarted: 0,
-    startFailures: 0,
-    adopted: 0,
-    cleanedUp: 0,
-    jobsStarted: 0,
-    jobsCompleted: 0,
-  };
 
   constructor(opts: ScalerOptions) {
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
-    this.#rec = opts.recorder ?? nullRecorder;
+    this.#emit = opts.emit ?? discardEvents;
     this.#now = opts.now ?? Date.now;
     this.#startBackoff = new Backoff({
       initial: opts.startBackoff?.initial ?? 1000,
@@ -133,7 +126,6 @@ export class RunnerScaler implements Scaler {
   }
 
   async handleJobStarted(job: JobStarted): Promise<void> {
-    this.counters.jobsStarted++;
     const r = this.#runners.get(job.runnerName);
     if (!r) {
       this.#log.debug({ runner: job.runnerName }, 'job started on a runner this daemon does not track');
@@ -144,7 +136,6 @@ export class RunnerScaler implements Scaler {
   }
 
   async handleJobCompleted(job: JobCompleted): Promise<void> {
-    this.counters.jobsCompleted++;
     // No converge here: the assigned count is stale until the desired-count call that ends the batch.
     this.#awaitingCompletion.delete(job.runnerName);
     const r = this.#runners.get(job.runnerName);
@@ -273,9 +264,15 @@ export class RunnerScaler implements Scaler {
       r.resourceId = handle.resourceId;
       r.tier = handle.tier;
       const took = this.#now() - started;
-      this.counters.runnersStarted++;
-      this.#rec.runnerStarted(this.#o.scaleSet, this.#o.backend.kind, handle.tier, took);
-      this.#o.onRunnerStarted?.(r.name, this.#now());
+      this.#emit({
+        type: 'runner-started',
+        scaleSet: this.#o.scaleSet,
+        at: this.#now(),
+        runner: r.name,
+        backend: this.#o.backend.kind,
+        tier: handle.tier,
+        durationMs: took,
+      });
       this.#startBackoff.reset();
       log.info({ tier: handle.tier, ms: took }, 'runner started');
       if (r.state === 'creating') this.#setState(r, 'idle');
@@ -289,8 +286,14 @@ export class RunnerScaler implements Scaler {
       }
       const capacity = err instanceof BackendCapacityError;
       const reason = capacity ? 'capacity' : errorCode(err);
-      this.counters.startFailures++;
-      this.#rec.runnerStartFailed(this.#o.scaleSet, this.#o.backend.kind, reason);
+      this.#emit({
+        type: 'runner-start-failed',
+        scaleSet: this.#o.scaleSet,
+        at: this.#now(),
+        runner: r.name,
+        backend: this.#o.backend.kind,
+        reason,
+      });
       // One outage is one backoff step: starts already in flight when it began (up to
       // start-concurrency of them) fail together, and stepping up for each would jump to the maximum
       // wait at once, keeping the scale set down long after the backend is back.
@@ -355,6 +358,7 @@ export class RunnerScaler implements Scaler {
               log.warn({ err, reason }, 'cannot remove the runner registration yet');
               return 'error' as const;
             });
+            if (res === 'removed') this.#cleanedUp('registration');
             if (res === 'removed' || res === 'not-found') r.unregistered = true;
             else if (!r.exited) {
               if (res === 'busy' && wasIdle)
@@ -365,6 +369,9 @@ export class RunnerScaler implements Scaler {
             }
           }
           await this.#o.backend.remove(r.name, AbortSignal.timeout(60_000));
+          // Only a resource that existed counts (a failed start leaves none), and only once: a failed
+          // deregistration retries this whole removal.
+          if (r.resourceId !== undefined && !r.resourceRemoved) this.#cleanedUp(this.#o.backend.resourceKind);
           r.resourceRemoved = true;
           if (r.runnerId !== undefined && !r.unregistered) {
             this.#setState(r, 'failed');
@@ -374,7 +381,6 @@ export class RunnerScaler implements Scaler {
           this.#o.store.delete(r.name);
           // A spent JIT config is useless to anyone; keep the scrub list from growing per job.
           if (r.jitConfig) forgetSecret(r.jitConfig.reveal());
-          this.counters.cleanedUp++;
           log.debug({ reason }, 'runner removed');
         } catch (err) {
           log.warn({ err, reason }, 'runner removal failed; retried by reconcile and on shutdown');
@@ -393,6 +399,10 @@ export class RunnerScaler implements Scaler {
       if (r.state === 'failed' && now - r.since >= RETIRE_RETRY_MS)
         this.#retire(r, 'retry removal', r.exited === true);
     }
+  }
+
+  #cleanedUp(kind: CleanupKind): void {
+    this.#emit({ type: 'cleaned-up', scaleSet: this.#o.scaleSet, at: this.#now(), kind, count: 1 });
   }
 
   #setState(r: RunnerRecord, state: RunnerStateName): void {
@@ -477,8 +487,7 @@ export class RunnerScaler implements Scaler {
       }
     }
     if (adopted > 0) {
-      this.counters.adopted += adopted;
-      this.#rec.adopted(this.#o.scaleSet, adopted);
+      this.#emit({ type: 'runners-adopted', scaleSet: this.#o.scaleSet, at: this.#now(), count: adopted });
       this.#log.info(
         { adopted },
         opts.adopting ? 'adopted runners of a previous run' : 'adopted untracked runners',
@@ -495,7 +504,7 @@ export class RunnerScaler implements Scaler {
           return 'error' as const;
         });
         if (res === 'error' || res === 'busy') continue;
-        this.#rec.cleanedUp(this.#o.scaleSet, 'registration', 1);
+        if (res === 'removed') this.#cleanedUp('registration');
       }
       this.#o.store.delete(name);
     }

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DaemonEvent } from '../../src/events.js';
 import type { JobCompleted, JobStarted } from '../../src/github/types.js';
 import { RunnerScaler } from '../../src/scaler/scaler.js';
 import type { Registrar } from '../../src/scaler/types.js';
@@ -67,13 +68,26 @@ describe('RunnerScaler', () => {
   let dir: string;
   let backend: MemoryBackend;
   let registrar: MemoryRegistrar;
+  let events: DaemonEvent[];
   const scalers: RunnerScaler[] = [];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scaler-'));
     backend = new MemoryBackend();
     registrar = new MemoryRegistrar();
+    events = [];
   });
+
+  /** The events of one type the scalers emitted so far. */
+  function emitted<T extends DaemonEvent['type']>(type: T): Extract<DaemonEvent, { type: T }>[] {
+    return events.filter((e): e is Extract<DaemonEvent, { type: T }> => e.type === type);
+  }
+  /** Cleaned-up counts by kind, e.g. { registration: 2, container: 1 }. */
+  function cleaned(): Record<string, number> {
+    const by: Record<string, number> = {};
+    for (const e of emitted('cleaned-up')) by[e.kind] = (by[e.kind] ?? 0) + e.count;
+    return by;
+  }
   afterEach(async () => {
     for (const s of scalers.splice(0)) await s.stop();
     await rm(dir, { recursive: true, force: true });
@@ -93,6 +107,7 @@ describe('RunnerScaler', () => {
       registrar,
       store,
       startBackoff: { initial: 10, max: 50 },
+      emit: (ev) => events.push(ev),
       ...over,
     });
     scalers.push(s);
@@ -129,7 +144,16 @@ describe('RunnerScaler', () => {
     backend.failStarts = 2;
     await s.handleDesiredRunnerCount(1);
     await pollUntil(() => s.count('idle') === 1, { timeout: 3000, what: 'a runner after retries' });
-    expect(s.counters.startFailures).toBe(2);
+    const failures = emitted('runner-start-failed');
+    expect(failures.map((e) => [e.scaleSet, e.backend, e.reason])).toEqual([
+      ['linux', 'noop', 'boom'],
+      ['linux', 'noop', 'boom'],
+    ]);
+    expect(emitted('runner-started').map((e) => [e.runner, e.tier])).toEqual([
+      [s.runners()[0]!.name, 'cold'],
+    ]);
+    // A failed start left no container to remove: only its registration counts.
+    expect(cleaned()).toEqual({ registration: 2 });
     // Two failed registrations were removed again; the live one stays.
     expect(registrar.calls.filter((c) => c.startsWith('unregister'))).toEqual([
       'unregister 1',
@@ -152,6 +176,18 @@ describe('RunnerScaler', () => {
     expect(backend.resources.has(name)).toBe(false);
     await store.flush();
     expect(store.runners().size).toBe(0);
+    expect(cleaned()).toEqual({ registration: 1, container: 1 });
+  });
+
+  it("reports a removed runner's resource as the backend's resource kind", async () => {
+    backend.resourceKind = 'machine';
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => s.runners().length === 0, { timeout: 2000, what: 'scaled down' });
+    expect(cleaned()).toEqual({ registration: 1, machine: 1 });
+    expect(emitted('cleaned-up').every((e) => e.scaleSet === 'linux' && e.count === 1)).toBe(true);
   });
 
   it('scales surplus idle runners down but keeps one GitHub says is busy', async () => {
@@ -210,6 +246,9 @@ describe('RunnerScaler', () => {
     await pollUntil(() => s.runners().length === 0, { timeout: 5000, what: 'record dropped' });
     await store.flush();
     expect(store.runners().size).toBe(0);
+    // The removal ran again for the registration; the container still counts once.
+    expect(backend.calls.filter((c) => c === `remove ${name}`).length).toBeGreaterThan(1);
+    expect(cleaned()).toEqual({ registration: 1, container: 1 });
   });
 
   it('keeps an idle runner when its deregistration fails during scale-down (a job may be on it)', async () => {
@@ -249,10 +288,13 @@ describe('RunnerScaler', () => {
     await first.s.stop(); // "crash": nothing removed
     const [a, b] = [...backend.resources.keys()];
     backend.exit(a!, 0);
+    events = [];
     const second = await make();
-    expect(second.s.counters.adopted).toBe(1);
+    expect(emitted('runners-adopted').map((e) => e.count)).toEqual([1]);
     await pollUntil(() => !backend.resources.has(a!), { timeout: 2000, what: 'exited runner cleaned' });
     expect(second.s.runners().map((r) => r.name)).toEqual([b]);
+    await pollUntil(() => cleaned().registration === 1, { timeout: 2000, what: 'its registration removed' });
+    expect(cleaned()).toEqual({ registration: 1, container: 1 });
   });
 
   it('removes a stored registration whose resource never came up', async () => {
@@ -262,6 +304,7 @@ describe('RunnerScaler', () => {
     await s.reconcile();
     expect(registrar.registered.has(runnerId)).toBe(false);
     expect(store.runners().has('linux-ghost-00000000')).toBe(false);
+    expect(cleaned()).toEqual({ registration: 1 });
   });
 
   it('recycles idle runners past the idle timeout', async () => {
