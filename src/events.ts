@@ -9,28 +9,27 @@ import type {
 
 /**
  * The one stream of facts the core reports as things happen. The listener, supervisor and scaler emit
- * them through an `EventSink`; metrics, job telemetry, status and the dashboard subscribe to the
- * daemon's hub. A consumer derives everything it shows from these events (or from the status snapshot),
- * so two views of the same fact cannot disagree.
+ * them through an `EventSink`; metrics, job telemetry and the status counters (which `/api/status`, the
+ * dashboard and `runner status` show) listen on the daemon's hub. Each consumer derives what it shows
+ * from these events alone, so two views of the same fact cannot disagree.
  *
  * Every event names its scale set and carries the time it happened (ms epoch, from the emitter's clock).
  */
 export type DaemonEvent =
-  /** Statistics from a session or a message. */
+  /** Statistics from a new session or a message (listener). */
   | (EventBase & { type: 'statistics'; stats: RunnerScaleSetStatistic })
-  /** The runner count the scaler targets after the listener reported GitHub's assigned-job count. */
+  /** The runner count the scaler targets after a message reported GitHub's assigned-job count (listener). */
   | (EventBase & { type: 'desired-runners'; count: number })
-  /** A long poll returned 200 or 202. */
+  /** A long poll returned 200 or 202 (listener). */
   | (EventBase & { type: 'poll-succeeded' })
-  /** The supervisor lost or could not open a message session and will try again. */
+  /** The message session was lost or could not be opened; the supervisor tries again. */
   | (EventBase & { type: 'listener-reconnect'; reason: ReconnectReason; detail: string })
-  /** A message session of ours was deleted at GitHub (on reconnect or shutdown). */
-  | (EventBase & { type: 'session-closed' })
+  /** A job message (listener), before the scaler handles it. */
   | (EventBase & { type: 'job-available'; job: JobAvailable })
   | (EventBase & { type: 'job-assigned'; job: JobAssigned })
   | (EventBase & { type: 'job-started'; job: JobStarted })
   | (EventBase & { type: 'job-completed'; job: JobCompleted })
-  /** A runner's resource is up and its runner process starting (`durationMs` from the start request). */
+  /** A runner's resource is up and its runner process starting; `durationMs` from the start request (scaler). */
   | (EventBase & {
       type: 'runner-started';
       runner: string;
@@ -38,24 +37,26 @@ export type DaemonEvent =
       tier: StartTier;
       durationMs: number;
     })
-  /** A start failed; `reason` is "capacity" or the error's code in lower case. */
+  /** A start failed; `reason` is "capacity" or the error's code in lower case (scaler). */
   | (EventBase & { type: 'runner-start-failed'; runner: string; backend: string; reason: string })
-  /** Runners of a previous process taken over. */
+  /** Runners of a previous process taken over (scaler). */
   | (EventBase & { type: 'runners-adopted'; count: number })
   /**
-   * Something runner made was removed: a runner's container, VM or machine, a runner registration at
-   * GitHub, or a message session. `leftover` marks what a previous process (or a lost start) left
-   * behind, as opposed to the normal end of a runner after its job.
+   * Something runner made was removed: a runner's container, VM or machine and its registration at
+   * GitHub (scaler), or a message session at GitHub (supervisor). The normal end of every runner counts,
+   * as do leftovers of a previous process.
    */
-  | (EventBase & { type: 'cleaned-up'; kind: CleanupKind; count: number; leftover: boolean });
+  | (EventBase & { type: 'cleaned-up'; kind: CleanupKind; count: number });
 
 export interface EventBase {
   scaleSet: string;
   at: number;
 }
 
+/** Why the supervisor reconnects: a 409 from a lingering session, another failure to open one, or a listener that stopped. */
 export type ReconnectReason = 'session-conflict' | 'session-error' | 'listener-error';
 
+/** A runner's resource (the backend's `resourceKind`), its registration at GitHub, or a message session. */
 export type CleanupKind = ResourceKind | 'registration' | 'session';
 
 export type DaemonEventType = DaemonEvent['type'];

@@ -2,16 +2,19 @@ import { backendContext } from '../../backends/context.js';
 import { createBackend } from '../../backends/index.js';
 import type { RunnerBackend } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
+import type { DaemonEvent } from '../events.js';
 import { ActionsClient, type ActionsClientOptions } from '../github/client.js';
 import { credentialsFromConfig } from '../github/credentials.js';
 import { JobTelemetry } from '../health/jobs.js';
 import { createMetrics } from '../health/metrics.js';
 import { startHealthServer } from '../health/server.js';
 import type { DaemonStatus } from '../health/status-types.js';
+import { EventHub } from '../kernel/events.js';
 import type { Logger } from '../log.js';
 import { loadInstanceId } from '../state/instance.js';
 import { VERSION } from '../version.js';
 import { ScaleSetRunner } from './scale-set-runner.js';
+import { StatusTallies } from './status-tally.js';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -46,8 +49,17 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
   const instanceId = await loadInstanceId(config.stateDir);
   const metrics = createMetrics();
   const telemetry = new JobTelemetry({ logger: log });
-  // Job telemetry listens through the observer only; the recorder carries metrics.
-  const recorder = metrics.recorder;
+  const tallies = new StatusTallies();
+  // One stream of events from every scale set's listener, supervisor and scaler. Listeners only and
+  // synchronous (limit 0 keeps no backlog): each consumer has taken its share before emit() returns.
+  const hub = new EventHub<DaemonEvent>({
+    limit: 0,
+    onListenerError: (err) => log.error({ err }, 'event listener failed'),
+  });
+  hub.listen(metrics.onEvent);
+  hub.listen(telemetry.onEvent);
+  hub.listen(tallies.onEvent);
+  const emit = (ev: DaemonEvent) => hub.emit(ev);
   const hard = new AbortController();
   const startedAt = new Date().toISOString();
 
@@ -71,11 +83,10 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
         instanceId,
         stateDir: config.stateDir,
         logger: slog,
-        recorder,
+        emit,
+        tally: tallies.of(cfg.name),
         client,
         backend,
-        observer: telemetry.observer(cfg.name),
-        onRunnerStarted: (set, name, at) => telemetry.runnerStarted(set, name, at),
         recentJobs: (set) => telemetry.recent(set),
         retry: opts.retry,
       });

@@ -1,34 +1,36 @@
 import { hostname } from 'node:os';
 import type { RunnerBackend } from '../../backends/types.js';
 import type { ScaleSetConfig } from '../config/types.js';
+import type { EventSink } from '../events.js';
 import type { ActionsClient } from '../github/client.js';
 import { isScaleSetNotFound } from '../github/index.js';
-import type { RunnerScaleSetStatistic } from '../github/types.js';
-import type { Recorder } from '../health/recorder.js';
 import type { JobRecord, RunnerStateName, ScaleSetStatus } from '../health/status-types.js';
 import { delay } from '../kernel/abort.js';
+import { systemClock } from '../kernel/clock.js';
 import { Listener } from '../listener/listener.js';
 import { type ClosableSession, superviseListener } from '../listener/supervisor.js';
-import type { JobObserver } from '../listener/types.js';
 import type { Logger } from '../log.js';
 import { RunnerScaler } from '../scaler/scaler.js';
 import { ScaleSetStore } from '../state/scale-set-store.js';
 import { Backoff } from '../util/backoff.js';
 import { ensureScaleSet } from './register-scale-set.js';
 import { actionsRegistrar } from './registrar.js';
+import type { ScaleSetTally } from './status-tally.js';
 
 export interface ScaleSetRunnerDeps {
   instanceId: string;
   stateDir: string;
   logger: Logger;
-  recorder: Recorder;
+  /** Where the listener, supervisor and scaler of this scale set report what happens. */
+  emit: EventSink;
+  /** What those events told about this scale set (counters, statistics, last poll), for status(). */
+  tally: ScaleSetTally;
   client: ActionsClient;
   backend: RunnerBackend;
-  observer?: JobObserver;
-  onRunnerStarted?(scaleSet: string, runnerName: string, at: number): void;
   recentJobs?(scaleSet: string): JobRecord[];
   /** Backoff between attempts to bring the scale set up (auth, registration, adoption). */
   retry?: { initial: number; max: number };
+  /** Clock of the events and of the scaler's and supervisor's timing (tests). */
   now?: () => number;
 }
 
@@ -42,16 +44,11 @@ export class ScaleSetRunner {
   readonly cfg: ScaleSetConfig;
   readonly #d: ScaleSetRunnerDeps;
   readonly #log: Logger;
-  readonly #now: () => number;
   #phase: Phase = 'starting';
   #reason: string | undefined;
-  #lastPollAt: number | undefined;
   #listeningOnce = false;
   #scaleSetId: number | undefined;
   #scaler: RunnerScaler | undefined;
-  #stats: RunnerScaleSetStatistic | undefined;
-  #desired = 0;
-  #reconnects = 0;
   readonly #listenAbort = new AbortController();
   #running: Promise<void> | undefined;
 
@@ -59,7 +56,6 @@ export class ScaleSetRunner {
     this.cfg = cfg;
     this.#d = deps;
     this.#log = deps.logger;
-    this.#now = deps.now ?? Date.now;
   }
 
   /** Runs until `shutdown()` (graceful) or `signal` (hard stop). Never rejects. */
@@ -100,18 +96,18 @@ export class ScaleSetRunner {
       registrar: actionsRegistrar(this.#d.client, () => this.#scaleSetId ?? 0),
       store,
       logger: this.#log,
-      recorder: this.#d.recorder,
-      onRunnerStarted: (name, at) => this.#d.onRunnerStarted?.(this.cfg.name, name, at),
+      emit: this.#d.emit,
+      clock: this.#d.now ? { now: this.#d.now, setTimer: systemClock.setTimer } : systemClock,
     });
     this.#scaler = scaler;
     await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start());
 
-    const recorder = this.#wrapRecorder(this.#d.recorder);
     await superviseListener({
       scaleSet: this.cfg.name,
       signal,
       logger: this.#log,
-      recorder,
+      emit: this.#d.emit,
+      now: this.#d.now,
       openSession: (s) => this.#openSession(s),
       listen: (session, s) =>
         new Listener(session, scaler, {
@@ -119,8 +115,8 @@ export class ScaleSetRunner {
           // Capacity 0 while draining tells GitHub to stop assigning jobs to this scale set.
           maxCapacity: () => (scaler.draining ? 0 : this.cfg.maxRunners),
           logger: this.#log,
-          recorder,
-          observer: this.#d.observer,
+          emit: this.#d.emit,
+          now: this.#d.now,
         }).run(s),
       onPhase: (phase, reason) => {
         if (this.#phase === 'draining' && phase !== 'stopped') return;
@@ -172,28 +168,6 @@ export class ScaleSetRunner {
     }
   }
 
-  #wrapRecorder(inner: Recorder): Recorder {
-    return {
-      ...inner,
-      statistics: (set, stats) => {
-        this.#stats = stats;
-        inner.statistics(set, stats);
-      },
-      desiredRunners: (set, n) => {
-        this.#desired = n;
-        inner.desiredRunners(set, n);
-      },
-      pollSucceeded: (set) => {
-        this.#lastPollAt = this.#now();
-        inner.pollSucceeded(set);
-      },
-      reconnect: (set, reason) => {
-        this.#reconnects++;
-        inner.reconnect(set, reason);
-      },
-    };
-  }
-
   /** Graceful stop: drain (idle runners removed, busy ones finish within `timeoutMs`), then close. */
   async shutdown(opts: { drainTimeout: number; deleteScaleSet: boolean }): Promise<void> {
     const scaler = this.#scaler;
@@ -233,7 +207,7 @@ export class ScaleSetRunner {
       RunnerStateName,
       number
     >;
-    const c = scaler?.counters;
+    const tally = this.#d.tally;
     return {
       name: this.cfg.name,
       backend: this.cfg.backend,
@@ -241,24 +215,16 @@ export class ScaleSetRunner {
       phase: this.#phase,
       healthy: this.#phase === 'listening' || this.#phase === 'draining',
       reason: this.#reason,
-      lastPollAt: this.#lastPollAt ? new Date(this.#lastPollAt).toISOString() : undefined,
+      lastPollAt: tally.lastPollAt ? new Date(tally.lastPollAt).toISOString() : undefined,
       minRunners: this.cfg.minRunners,
       maxRunners: this.cfg.maxRunners,
-      desiredRunners: scaler?.target ?? this.#desired,
-      statistics: this.#stats,
+      desiredRunners: scaler?.target ?? tally.desired,
+      statistics: tally.stats,
       runners: scaler?.runners() ?? [],
       runnerCounts,
       pool: this.#d.backend.poolStatus(),
       recentJobs: this.#d.recentJobs?.(this.cfg.name) ?? [],
-      counters: {
-        jobsStarted: c?.jobsStarted ?? 0,
-        jobsCompleted: c?.jobsCompleted ?? 0,
-        runnersStarted: c?.runnersStarted ?? 0,
-        startFailures: c?.startFailures ?? 0,
-        reconnects: this.#reconnects,
-        adopted: c?.adopted ?? 0,
-        cleanedUp: c?.cleanedUp ?? 0,
-      },
+      counters: { ...tally.counters },
     };
   }
 }

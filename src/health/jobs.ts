@@ -1,8 +1,7 @@
-import type { JobAssigned, JobAvailable, JobCompleted, JobMessageBase, JobStarted } from '../github/types.js';
-import type { JobObserver } from '../listener/types.js';
+import type { DaemonEvent } from '../events.js';
+import type { JobCompleted, JobMessageBase, JobStarted } from '../github/types.js';
 import type { Logger } from '../log.js';
 import { type JobDraft, mergeMessage, toRecord } from './job-record.js';
-import { nullRecorder, type Recorder } from './recorder.js';
 import type { JobRecord } from './status-types.js';
 
 export interface JobTelemetryOptions {
@@ -16,22 +15,21 @@ export interface JobTelemetryOptions {
   staleAfterMs?: number;
   /** Hard cap on jobs and runners being followed, whatever their age (default 10 000). */
   maxTracked?: number;
-  now?: () => number;
 }
 
 const SEP = '\u0000';
 
 /**
  * Follows each job queued → assigned → runner started → job started → completed, logs one line per
- * job when it completes, and keeps the last `keep` jobs. Every hook is idempotent: the daemon may feed
- * the same message twice (JobObserver and Recorder both see JobStarted/JobCompleted).
+ * job when it completes, and keeps the last `keep` jobs. A listener of the daemon's events; its only
+ * clock is the events' `at`, so what it records is what the emitters saw. Repeated messages (GitHub
+ * may deliver one twice) change nothing.
  */
 export class JobTelemetry {
   readonly #log: Logger;
   readonly #keep: number;
   readonly #ttl: number;
   readonly #max: number;
-  readonly #now: () => number;
   readonly #open = new Map<string, JobDraft>();
   /** Finished jobs, oldest first; `#done` indexes it so a repeated JobCompleted is recognised. */
   readonly #finished: JobDraft[] = [];
@@ -40,57 +38,50 @@ export class JobTelemetry {
   readonly #runners = new Map<string, number>();
   #lastPrune = 0;
 
-  /** For `fanOut(metrics.recorder, telemetry.recorder)`. */
-  readonly recorder: Recorder = {
-    ...nullRecorder,
-    jobStarted: (set, job) => this.jobStarted(set, job),
-    jobCompleted: (set, job) => this.jobCompleted(set, job),
-  };
-
   constructor(opts: JobTelemetryOptions) {
     this.#log = opts.logger;
     this.#keep = opts.keep ?? 200;
     this.#ttl = opts.staleAfterMs ?? 26 * 3600_000;
     this.#max = opts.maxTracked ?? 10_000;
-    this.#now = opts.now ?? Date.now;
   }
 
-  /** The listener's per-scale-set observer. */
-  observer(scaleSet: string): JobObserver {
-    return {
-      jobAvailable: (job) => this.jobAvailable(scaleSet, job),
-      jobAssigned: (job) => this.jobAssigned(scaleSet, job),
-      jobStarted: (job) => this.jobStarted(scaleSet, job),
-      jobCompleted: (job) => this.jobCompleted(scaleSet, job),
-    };
-  }
+  /** The hub listener. */
+  readonly onEvent = (ev: DaemonEvent): void => {
+    switch (ev.type) {
+      case 'job-available': {
+        const d = this.#track(ev.scaleSet, ev.job, ev.at);
+        if (d) d.queued ??= ev.at;
+        return;
+      }
+      case 'job-assigned': {
+        const d = this.#track(ev.scaleSet, ev.job, ev.at);
+        if (d) d.assigned ??= ev.at;
+        return;
+      }
+      case 'runner-started':
+        this.#runners.set(ev.scaleSet + SEP + ev.runner, ev.at);
+        this.#prune(ev.at);
+        return;
+      case 'job-started':
+        this.#jobStarted(ev.scaleSet, ev.job, ev.at);
+        return;
+      case 'job-completed':
+        this.#jobCompleted(ev.scaleSet, ev.job, ev.at);
+        return;
+    }
+  };
 
-  jobAvailable(scaleSet: string, job: JobAvailable): void {
-    const d = this.#track(scaleSet, job);
-    if (d) d.queued ??= this.#now();
-  }
-
-  jobAssigned(scaleSet: string, job: JobAssigned): void {
-    const d = this.#track(scaleSet, job);
-    if (d) d.assigned ??= this.#now();
-  }
-
-  runnerStarted(scaleSet: string, runnerName: string, at: number): void {
-    this.#runners.set(scaleSet + SEP + runnerName, at);
-    this.#prune();
-  }
-
-  jobStarted(scaleSet: string, job: JobStarted): void {
-    const d = this.#track(scaleSet, job);
+  #jobStarted(scaleSet: string, job: JobStarted, at: number): void {
+    const d = this.#track(scaleSet, job, at);
     if (!d) return;
-    d.started ??= this.#now();
+    d.started ??= at;
     this.#claimRunner(d, job.runnerName);
   }
 
-  jobCompleted(scaleSet: string, job: JobCompleted): void {
-    const d = this.#track(scaleSet, job);
+  #jobCompleted(scaleSet: string, job: JobCompleted, at: number): void {
+    const d = this.#track(scaleSet, job, at);
     if (!d) return;
-    d.completed ??= this.#now();
+    d.completed ??= at;
     d.result = job.result || undefined;
     this.#claimRunner(d, job.runnerName);
     if (d.runnerName) this.#runners.delete(scaleSet + SEP + d.runnerName);
@@ -124,15 +115,14 @@ export class JobTelemetry {
     return { jobs: this.#open.size, runners: this.#runners.size };
   }
 
-  #track(scaleSet: string, job: JobMessageBase): JobDraft | undefined {
+  #track(scaleSet: string, job: JobMessageBase, now: number): JobDraft | undefined {
     const key = scaleSet + SEP + job.runnerRequestId;
     if (this.#done.has(key)) return undefined;
-    const now = this.#now();
     let d = this.#open.get(key);
     if (!d) {
       d = { requestId: job.runnerRequestId, scaleSet, touched: now };
       this.#open.set(key, d);
-      this.#prune();
+      this.#prune(now);
     }
     d.touched = now;
     mergeMessage(d, job);
@@ -146,8 +136,7 @@ export class JobTelemetry {
   }
 
   /** Drops what has gone stale; runs at most once a minute unless a cap is exceeded. */
-  #prune(): void {
-    const now = this.#now();
+  #prune(now: number): void {
     const over = this.#open.size > this.#max || this.#runners.size > this.#max;
     if (!over && now - this.#lastPrune < 60_000) return;
     this.#lastPrune = now;

@@ -61,7 +61,7 @@ export function defineMetrics(registry: Registry) {
       ['scale_set'],
     ),
 
-    // Event metrics: fed by the Recorder hooks.
+    // Event metrics: fed by the daemon's events (metrics.ts).
     startedJobs: counter('gha_started_jobs_total', 'Total number of jobs started.', JOB),
     completedJobs: counter('gha_completed_jobs_total', 'Total number of jobs completed.', JOB_DONE),
     jobStartup: histogram(
@@ -92,10 +92,11 @@ export function defineMetrics(registry: Registry) {
       'reason',
     ]),
     adopted: counter('runner_adopted_total', 'Runners of a previous run adopted at start-up.', ['scale_set']),
-    cleanedUp: counter('runner_cleaned_up_total', 'Leftover resources removed, by kind.', [
-      'scale_set',
-      'kind',
-    ]),
+    cleanedUp: counter(
+      'runner_cleaned_up_total',
+      "Everything runner removed, by kind: a runner's container, vm or machine, its registration at GitHub, or a message session.",
+      ['scale_set', 'kind'],
+    ),
   };
 }
 

@@ -1,14 +1,14 @@
 import { Registry } from 'prom-client';
-import type { JobCompleted, JobMessageBase, JobStarted } from '../github/types.js';
+import type { DaemonEvent } from '../events.js';
+import type { JobMessageBase } from '../github/types.js';
 import { defineMetrics, type MetricSet } from './metric-defs.js';
-import type { Recorder } from './recorder.js';
 import type { DaemonStatus } from './status-types.js';
 
 export interface Metrics {
   /** Our own registry: the process-global one would mix in whatever else the process registers. */
   readonly registry: Registry;
-  /** Feeds the counters and histograms; pass it (fanned out) to the listener and scaler. */
-  readonly recorder: Recorder;
+  /** Feeds the counters and histograms: a listener of the daemon's event hub. */
+  readonly onEvent: (ev: DaemonEvent) => void;
   /** Rebuilds the snapshot gauges from `status`. */
   collect(status: DaemonStatus): void;
   /** `collect(status)`, then the exposition text; what GET /metrics serves. */
@@ -21,7 +21,7 @@ export function createMetrics(): Metrics {
   const m = defineMetrics(registry);
   return {
     registry,
-    recorder: metricsRecorder(m),
+    onEvent: eventCounter(m),
     collect: (status) => collectSnapshot(m, status),
     async scrape(status) {
       // collect() is synchronous, so a concurrent scrape can never see a half-rebuilt set of gauges.
@@ -75,41 +75,48 @@ function secondsBetween(from: string | null, to: string | null): number | undefi
   return Number.isFinite(d) ? Math.max(0, d) : undefined;
 }
 
-function metricsRecorder(m: MetricSet): Recorder {
+/**
+ * The counters and histograms, from events. Statistics, desired count and poll time are not here: the
+ * gauges read them from the status snapshot at scrape time, so they can never disagree with
+ * /api/status or linger for a scale set that is gone.
+ */
+function eventCounter(m: MetricSet): (ev: DaemonEvent) => void {
   const jobLabels = new JobLabels();
-  return {
-    // Statistics, desired count and poll time are read from the status snapshot at scrape time, so the
-    // gauges can never disagree with /api/status or linger for a scale set that is gone.
-    statistics() {},
-    desiredRunners() {},
-    pollSucceeded() {},
-    jobStarted(scaleSet: string, job: JobStarted) {
-      const l = jobLabels.of(scaleSet, job);
-      m.startedJobs.inc(l);
-      const s = secondsBetween(job.scaleSetAssignTime, job.runnerAssignTime);
-      if (s !== undefined) m.jobStartup.observe(l, s);
-    },
-    jobCompleted(scaleSet: string, job: JobCompleted) {
-      const l = { ...jobLabels.of(scaleSet, job), job_result: job.result ?? '' };
-      m.completedJobs.inc(l);
-      const s = secondsBetween(job.runnerAssignTime, job.finishTime);
-      if (s !== undefined) m.jobExecution.observe(l, s);
-    },
-    reconnect(scaleSet, reason) {
-      m.reconnects.inc({ scale_set: scaleSet, reason: label(reason) });
-    },
-    runnerStarted(scaleSet, backend, tier, durationMs) {
-      m.runnerStart.observe({ scale_set: scaleSet, backend, tier }, durationMs / 1000);
-    },
-    runnerStartFailed(scaleSet, backend, reason) {
-      m.startFailures.inc({ scale_set: scaleSet, backend, reason: label(reason) });
-    },
-    adopted(scaleSet, count) {
-      m.adopted.inc({ scale_set: scaleSet }, count);
-    },
-    cleanedUp(scaleSet, kind, count) {
-      m.cleanedUp.inc({ scale_set: scaleSet, kind }, count);
-    },
+  return (ev) => {
+    switch (ev.type) {
+      case 'job-started': {
+        const l = jobLabels.of(ev.scaleSet, ev.job);
+        m.startedJobs.inc(l);
+        const s = secondsBetween(ev.job.scaleSetAssignTime, ev.job.runnerAssignTime);
+        if (s !== undefined) m.jobStartup.observe(l, s);
+        return;
+      }
+      case 'job-completed': {
+        const l = { ...jobLabels.of(ev.scaleSet, ev.job), job_result: ev.job.result ?? '' };
+        m.completedJobs.inc(l);
+        const s = secondsBetween(ev.job.runnerAssignTime, ev.job.finishTime);
+        if (s !== undefined) m.jobExecution.observe(l, s);
+        return;
+      }
+      case 'listener-reconnect':
+        m.reconnects.inc({ scale_set: ev.scaleSet, reason: ev.reason });
+        return;
+      case 'runner-started':
+        m.runnerStart.observe(
+          { scale_set: ev.scaleSet, backend: ev.backend, tier: ev.tier },
+          ev.durationMs / 1000,
+        );
+        return;
+      case 'runner-start-failed':
+        m.startFailures.inc({ scale_set: ev.scaleSet, backend: ev.backend, reason: label(ev.reason) });
+        return;
+      case 'runners-adopted':
+        m.adopted.inc({ scale_set: ev.scaleSet }, ev.count);
+        return;
+      case 'cleaned-up':
+        m.cleanedUp.inc({ scale_set: ev.scaleSet, kind: ev.kind }, ev.count);
+        return;
+    }
   };
 }
 

@@ -37,6 +37,11 @@ export interface ScaleSetStatus {
   /** Backend pool tiers, e.g. { warm: 2, sleeping: 3 }. */
   pool: Record<string, number>;
   recentJobs: JobRecord[];
+  /**
+   * Since the daemon started, counted from the same events as the metrics: each equals its metric summed
+   * over the labels (`cleanedUp` is runner_cleaned_up_total over every kind: resources, registrations
+   * and sessions).
+   */
   counters: {
     jobsStarted: number;
     jobsCompleted: number;

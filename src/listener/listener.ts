@@ -1,17 +1,18 @@
+import { discardEvents, type EventSink } from '../events.js';
 import type { RunnerScaleSetMessage, RunnerScaleSetStatistic } from '../github/types.js';
-import type { Recorder } from '../health/recorder.js';
-import { nullRecorder } from '../health/recorder.js';
 import { RunnerError } from '../kernel/errors.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { JobObserver, ListenerClient, Scaler } from './types.js';
+import type { ListenerClient, Scaler } from './types.js';
 
 export interface ListenerOptions {
   scaleSet: string;
   /** Advertised as X-ScaleSetMaxCapacity; read before every poll so changes apply to the next one. */
   maxCapacity: () => number;
   logger?: Logger;
-  recorder?: Recorder;
-  observer?: JobObserver;
+  /** Statistics, polls, job messages (each before the scaler handles it) and the desired count. */
+  emit?: EventSink;
+  /** Clock of the events' `at` (ms epoch). */
+  now?: () => number;
 }
 
 export class ListenerError extends RunnerError {
@@ -31,7 +32,9 @@ export class Listener {
   readonly #scaler: Scaler;
   readonly #opts: ListenerOptions;
   readonly #log: Logger;
-  readonly #rec: Recorder;
+  readonly #emit: EventSink;
+  readonly #now: () => number;
+  readonly #set: string;
   #latest: RunnerScaleSetStatistic | undefined;
   #lastMessageId = 0;
   /** Scaler errors survived since start; exposed for tests and status. */
@@ -42,7 +45,9 @@ export class Listener {
     this.#scaler = scaler;
     this.#opts = opts;
     this.#log = opts.logger ?? silentLogger;
-    this.#rec = opts.recorder ?? nullRecorder;
+    this.#emit = opts.emit ?? discardEvents;
+    this.#now = opts.now ?? Date.now;
+    this.#set = opts.scaleSet;
   }
 
   get lastMessageId(): number {
@@ -58,13 +63,13 @@ export class Listener {
     if (!session.sessionId) throw new ListenerError('initial session is nil');
     if (!session.statistics) throw new ListenerError('session statistics is nil');
     this.#latest = session.statistics;
-    this.#rec.statistics(this.#opts.scaleSet, this.#latest);
+    this.#emit({ type: 'statistics', scaleSet: this.#set, at: this.#now(), stats: this.#latest });
     await this.#desired(this.#latest.totalAssignedJobs, true);
 
     for (;;) {
       signal.throwIfAborted();
       const msg = await this.#client.getMessage(this.#lastMessageId, this.#opts.maxCapacity(), signal);
-      this.#rec.pollSucceeded(this.#opts.scaleSet);
+      this.#emit({ type: 'poll-succeeded', scaleSet: this.#set, at: this.#now() });
       if (msg === null) {
         await this.#desired(this.#latest.totalAssignedJobs, false);
         continue;
@@ -76,9 +81,10 @@ export class Listener {
   }
 
   async #handle(msg: RunnerScaleSetMessage): Promise<void> {
-    const set = this.#opts.scaleSet;
+    const scaleSet = this.#set;
+    const emit = this.#emit;
     this.#latest = msg.statistics;
-    this.#rec.statistics(set, msg.statistics);
+    emit({ type: 'statistics', scaleSet, at: this.#now(), stats: msg.statistics });
     await this.#client.deleteMessage(msg.messageId);
     this.#log.debug(
       {
@@ -92,31 +98,30 @@ export class Listener {
       'message',
     );
 
-    const obs = this.#opts.observer;
-    for (const job of msg.jobAvailable) obs?.jobAvailable?.(job);
-    for (const job of msg.jobAssigned) obs?.jobAssigned?.(job);
+    for (const job of msg.jobAvailable) emit({ type: 'job-available', scaleSet, at: this.#now(), job });
+    for (const job of msg.jobAssigned) emit({ type: 'job-assigned', scaleSet, at: this.#now(), job });
     if (msg.jobAvailable.length > 0) {
       const ids = msg.jobAvailable.map((j) => j.runnerRequestId);
       const acquired = await this.#client.acquireJobs(ids);
       this.#log.debug({ requested: ids.length, acquired: acquired.length }, 'acquired jobs');
     }
     for (const job of msg.jobStarted) {
-      obs?.jobStarted?.(job);
-      this.#rec.jobStarted(set, job);
+      emit({ type: 'job-started', scaleSet, at: this.#now(), job });
       await this.#survive('job started', job.runnerName, () => this.#scaler.handleJobStarted(job));
     }
     for (const job of msg.jobCompleted) {
-      obs?.jobCompleted?.(job);
-      this.#rec.jobCompleted(set, job);
+      emit({ type: 'job-completed', scaleSet, at: this.#now(), job });
       await this.#survive('job completed', job.runnerName, () => this.#scaler.handleJobCompleted(job));
     }
     await this.#desired(msg.statistics.totalAssignedJobs, true);
   }
 
-  async #desired(count: number, record: boolean): Promise<void> {
+  /** `report`: false after a 202, which only repeats the last known count. */
+  async #desired(count: number, report: boolean): Promise<void> {
     await this.#survive('desired runner count', undefined, async () => {
       const target = await this.#scaler.handleDesiredRunnerCount(count);
-      if (record) this.#rec.desiredRunners(this.#opts.scaleSet, target);
+      if (report)
+        this.#emit({ type: 'desired-runners', scaleSet: this.#set, at: this.#now(), count: target });
     });
   }
 

@@ -1,6 +1,5 @@
+import { discardEvents, type EventSink, type ReconnectReason } from '../events.js';
 import { isSessionConflict } from '../github/index.js';
-import type { Recorder } from '../health/recorder.js';
-import { nullRecorder } from '../health/recorder.js';
 import { delay, isAbortError } from '../kernel/abort.js';
 import { type Logger, silentLogger } from '../log.js';
 import { Backoff } from '../util/backoff.js';
@@ -19,7 +18,8 @@ export interface SuperviseOptions {
   listen(session: ClosableSession, signal: AbortSignal): Promise<unknown>;
   signal: AbortSignal;
   logger?: Logger;
-  recorder?: Recorder;
+  /** Reconnects, and each message session deleted at GitHub (cleaned up, kind "session"). */
+  emit?: EventSink;
   onPhase?(phase: ListenerPhase, reason?: string): void;
   /** Reconnect backoff; defaults: 1 s doubling to 60 s, ±20 % jitter. */
   backoff?: { initial: number; max: number; jitter?: number };
@@ -38,8 +38,10 @@ export interface SuperviseOptions {
  */
 export async function superviseListener(opts: SuperviseOptions): Promise<void> {
   const log = opts.logger ?? silentLogger;
-  const rec = opts.recorder ?? nullRecorder;
+  const emit = opts.emit ?? discardEvents;
   const now = opts.now ?? Date.now;
+  const reconnect = (reason: ReconnectReason, detail: string) =>
+    emit({ type: 'listener-reconnect', scaleSet: opts.scaleSet, at: now(), reason, detail });
   const backoff = new Backoff({
     initial: opts.backoff?.initial ?? 1000,
     max: opts.backoff?.max ?? 60_000,
@@ -60,7 +62,7 @@ export async function superviseListener(opts: SuperviseOptions): Promise<void> {
         ? 'session conflict: a previous session of this scale set is still active; retrying until it expires'
         : `cannot open message session: ${errorText(err)}`;
       log.warn({ err: conflict ? undefined : err }, reason);
-      rec.reconnect(opts.scaleSet, conflict ? 'session-conflict' : 'session-error');
+      reconnect(conflict ? 'session-conflict' : 'session-error', reason);
       opts.onPhase?.('reconnecting', reason);
       if (!(await wait(backoff.next(), signal))) break;
       continue;
@@ -75,12 +77,13 @@ export async function superviseListener(opts: SuperviseOptions): Promise<void> {
         if (!signal.aborted) {
           const reason = `listener stopped: ${errorText(err)}`;
           log.warn({ err }, `${reason}; reconnecting`);
-          rec.reconnect(opts.scaleSet, 'listener-error');
+          reconnect('listener-error', reason);
           opts.onPhase?.('reconnecting', reason);
         }
       }
     } finally {
-      await closeQuietly(session, log);
+      if (await closeQuietly(session, log))
+        emit({ type: 'cleaned-up', scaleSet: opts.scaleSet, at: now(), kind: 'session', count: 1 });
     }
     if (signal.aborted) break;
     if (now() - openedAt >= healthyAfter) backoff.reset();
@@ -89,13 +92,16 @@ export async function superviseListener(opts: SuperviseOptions): Promise<void> {
   opts.onPhase?.('stopped');
 }
 
-async function closeQuietly(session: ClosableSession, log: Logger): Promise<void> {
+/** Deletes the session at GitHub; false when that failed (it expires there on its own). */
+async function closeQuietly(session: ClosableSession, log: Logger): Promise<boolean> {
   try {
     // Never the caller's signal: shutdown is exactly when the session must be deleted.
     await session.close(AbortSignal.timeout(15_000));
     log.debug({ sessionId: session.session.sessionId }, 'session deleted');
+    return true;
   } catch (err) {
     log.warn({ err }, 'failed to delete message session; it expires at GitHub on its own');
+    return false;
   }
 }
 

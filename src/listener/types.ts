@@ -1,6 +1,4 @@
 import type {
-  JobAssigned,
-  JobAvailable,
   JobCompleted,
   JobStarted,
   RunnerScaleSetMessage,
@@ -25,12 +23,4 @@ export interface Scaler {
   handleJobCompleted(job: JobCompleted): Promise<void>;
   /** `count` is statistics.totalAssignedJobs; returns the runner count actually targeted. */
   handleDesiredRunnerCount(count: number): Promise<number>;
-}
-
-/** Optional observers of every job message (telemetry); never affect control flow. */
-export interface JobObserver {
-  jobAvailable?(job: JobAvailable): void;
-  jobAssigned?(job: JobAssigned): void;
-  jobStarted?(job: JobStarted): void;
-  jobCompleted?(job: JobCompleted): void;
 }

@@ -1,7 +1,6 @@
 import { BackendCapacityError, type OwnedRunner, type RunnerBackend } from '../../backends/types.js';
+import { type CleanupKind, discardEvents, type EventSink } from '../events.js';
 import type { JobCompleted, JobStarted } from '../github/types.js';
-import type { Recorder } from '../health/recorder.js';
-import { nullRecorder } from '../health/recorder.js';
 import type { RunnerStateName, RunnerStatus } from '../health/status-types.js';
 import { isAbortError, sleepUnref } from '../kernel/abort.js';
 import { Alarm, type Clock, systemClock } from '../kernel/clock.js';
@@ -42,9 +41,11 @@ export interface ScalerOptions {
   registrar: Registrar;
   store: ScaleSetStore;
   logger?: Logger;
-  recorder?: Recorder;
-  /** Telemetry: a runner's resource is up (for the queued → runner-started gap). */
-  onRunnerStarted?(name: string, at: number): void;
+  /**
+   * Reports runner-started, runner-start-failed, runners-adopted and cleaned-up (a registration
+   * removed at GitHub; a runner's resource removed, as the backend's `resourceKind`).
+   */
+  emit?: EventSink;
   startBackoff?: { initial: number; max: number };
   /**
    * A runner that exits after a job usually does so before GitHub's JobCompleted message arrives, and
@@ -80,7 +81,7 @@ const DEREGISTER_TIMEOUT_MS = 60_000;
 export class RunnerScaler implements Scaler {
   readonly #o: ScalerOptions;
   readonly #log: Logger;
-  readonly #rec: Recorder;
+  readonly #emit: EventSink;
   readonly #clock: Clock;
   readonly #records = new Map<string, RunnerRecord>();
   /** Runners that finished a job whose JobCompleted has not arrived yet: name → until (ms epoch). */
@@ -96,6 +97,9 @@ export class RunnerScaler implements Scaler {
   /** When each start began (ms epoch), for the backoff's one-step-per-outage rule and the metric. */
   readonly #startedAt = new Map<string, number>();
   #assigned = 0;
+  /** Holds that end with the next assigned count: jobs GitHub reported completed since the last one. */
+  readonly #countedUntilNextCount = new Set<string>();
+  readonly #completionGrace: number;
   /** Until the listener reports the first assigned count, the target is unknown: adopted runners stay. */
   #targetKnown = false;
   #draining = false;
@@ -107,20 +111,13 @@ export class RunnerScaler implements Scaler {
   readonly #abort = new AbortController();
   /** Woken whenever a runner's record changes (drain waits on it). */
   readonly #changed = new Pulse();
-  counters = {
-    runnersStarted: 0,
-    startFailures: 0,
-    adopted: 0,
-    cleanedUp: 0,
-    jobsStarted: 0,
-    jobsCompleted: 0,
-  };
 
   constructor(opts: ScalerOptions) {
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
-    this.#rec = opts.recorder ?? nullRecorder;
+    this.#emit = opts.emit ?? discardEvents;
     this.#clock = opts.clock ?? systemClock;
+    this.#completionGrace = opts.completionGraceMs ?? 15_000;
     this.#tasks = new TaskTracker((err) => this.#log.error({ err }, 'background task failed'));
     this.#removals = new TaskTracker((err) => this.#log.error({ err }, 'runner removal task failed'));
     this.#gate = new StartGate({
@@ -150,13 +147,15 @@ export class RunnerScaler implements Scaler {
 
   async handleDesiredRunnerCount(count: number): Promise<number> {
     this.#assigned = count;
+    // This count no longer includes the jobs completed before it: their slots are free now.
+    for (const name of this.#countedUntilNextCount) this.#holds.delete(name);
+    this.#countedUntilNextCount.clear();
     this.#targetKnown = true;
     this.#converge();
     return this.target;
   }
 
   async handleJobStarted(job: JobStarted): Promise<void> {
-    this.counters.jobsStarted++;
     if (!this.#records.has(job.runnerName)) {
       this.#log.debug({ runner: job.runnerName }, 'job started on a runner this daemon does not track');
       return;
@@ -165,9 +164,15 @@ export class RunnerScaler implements Scaler {
   }
 
   async handleJobCompleted(job: JobCompleted): Promise<void> {
-    this.counters.jobsCompleted++;
-    this.#holds.delete(job.runnerName);
-    if (!this.#records.has(job.runnerName)) {
+    const held = this.#holds.has(job.runnerName);
+    const tracked = this.#records.has(job.runnerName);
+    // The assigned count still includes this job until the count that ends the message batch: until
+    // then its slot stays held, or a removal finishing in between would start a runner for it.
+    if (held || tracked) {
+      this.#holds.set(job.runnerName, this.#clock.now() + this.#completionGrace);
+      this.#countedUntilNextCount.add(job.runnerName);
+    }
+    if (!tracked) {
       // Canceled reassignments name runners we never made (protocol §7.2); nothing to clean.
       this.#log.debug({ runner: job.runnerName, result: job.result }, 'job completed on an untracked runner');
       return;
@@ -265,11 +270,9 @@ export class RunnerScaler implements Scaler {
       case 'forget':
         this.#forget(r);
         return;
-      case 'hold-slot': {
-        const grace = this.#o.completionGraceMs ?? 15_000;
-        this.#holds.set(r.name, this.#clock.now() + grace);
+      case 'hold-slot':
+        this.#holds.set(r.name, this.#clock.now() + this.#completionGrace);
         return;
-      }
       case 'log':
         this.#log[e.level]({ runner: r.name, ...e.fields }, e.msg);
         return;
@@ -301,9 +304,15 @@ export class RunnerScaler implements Scaler {
       const now = this.#clock.now();
       const took = now - (this.#startedAt.get(name) ?? now);
       this.#startedAt.delete(name);
-      this.counters.runnersStarted++;
-      this.#rec.runnerStarted(this.#o.scaleSet, this.#o.backend.kind, handle.tier, took);
-      this.#o.onRunnerStarted?.(name, now);
+      this.#emit({
+        type: 'runner-started',
+        scaleSet: this.#o.scaleSet,
+        at: now,
+        runner: name,
+        backend: this.#o.backend.kind,
+        tier: handle.tier,
+        durationMs: took,
+      });
       this.#gate.succeeded();
       this.#log.info({ runner: name, tier: handle.tier, ms: took }, 'runner started');
       this.#apply(name, { type: 'started', resourceId: handle.resourceId, tier: handle.tier });
@@ -322,8 +331,14 @@ export class RunnerScaler implements Scaler {
     }
     const capacity = err instanceof BackendCapacityError;
     const reason = capacity ? 'capacity' : (errorCode(err)?.toLowerCase() ?? 'error');
-    this.counters.startFailures++;
-    this.#rec.runnerStartFailed(this.#o.scaleSet, this.#o.backend.kind, reason);
+    this.#emit({
+      type: 'runner-start-failed',
+      scaleSet: this.#o.scaleSet,
+      at: this.#clock.now(),
+      runner: name,
+      backend: this.#o.backend.kind,
+      reason,
+    });
     const wait = this.#gate.failed(startedAt, this.#clock.now());
     if (capacity) this.#log.info({ runner: name, retryInMs: wait }, 'backend at capacity; will retry');
     else
@@ -342,6 +357,8 @@ export class RunnerScaler implements Scaler {
       this.#log.warn({ runner: name, err }, 'cannot remove the runner registration yet');
       outcome = 'error';
     }
+    // "not-found": GitHub removed it already (an ephemeral runner after its job); nothing we removed.
+    if (outcome === 'removed') this.#cleanedUp('registration');
     this.#apply(name, { type: 'deregistered', outcome });
   }
 
@@ -353,6 +370,8 @@ export class RunnerScaler implements Scaler {
       this.#apply(name, { type: 'resource-remove-failed' });
       return;
     }
+    // Only a resource that existed counts: a failed start leaves none.
+    if (this.#records.get(name)?.resourceId !== undefined) this.#cleanedUp(this.#o.backend.resourceKind);
     this.#apply(name, { type: 'resource-removed' });
   }
 
@@ -361,9 +380,12 @@ export class RunnerScaler implements Scaler {
     this.#forgottenDuringListing?.add(r.name);
     // A spent JIT config is useless to anyone; keep the scrub list from growing per job.
     if (r.jitConfig) forgetSecret(r.jitConfig.reveal());
-    this.counters.cleanedUp++;
     const reason = r.phase === 'removing' || r.phase === 'stuck' ? r.removal.cause : undefined;
     this.#log.debug({ runner: r.name, reason }, 'runner removed');
+  }
+
+  #cleanedUp(kind: CleanupKind): void {
+    this.#emit({ type: 'cleaned-up', scaleSet: this.#o.scaleSet, at: this.#clock.now(), kind, count: 1 });
   }
 
   // ---- convergence ---------------------------------------------------------------------------
@@ -474,8 +496,7 @@ export class RunnerScaler implements Scaler {
       adoptedNow++;
     }
     if (adoptedNow > 0) {
-      this.counters.adopted += adoptedNow;
-      this.#rec.adopted(this.#o.scaleSet, adoptedNow);
+      this.#emit({ type: 'runners-adopted', scaleSet: this.#o.scaleSet, at: now, count: adoptedNow });
       this.#log.info(
         { adopted: adoptedNow },
         opts.adopting ? 'adopted runners of a previous run' : 'adopted untracked runners',

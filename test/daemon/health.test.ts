@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
 import { InProcessBackend } from '../fakes/inprocess-backend.js';
+import { scrapeAgreeing } from '../health/daemon-scrape.js';
 import { parseExposition } from '../health/prom-text.js';
 import { launchBrowser } from '../support/browser.js';
 import { configFor, LogSink, startTestDaemon } from './harness.js';
@@ -86,6 +87,8 @@ describe('health, metrics and telemetry of a daemon running jobs against the fak
       what: 'daemon saw completions',
     });
     await f.waitFor(() => daemon.status().scaleSets[0]!.runners.length === 0, { what: 'runners removed' });
+    // The status counters and the metrics come from the same events: they agree.
+    await scrapeAgreeing(daemon);
     const text = await (await fetch(`${url}/metrics`)).text();
     const { samples } = parseExposition(text);
     const sum = (name: string, labels: Record<string, string> = {}) =>

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { DaemonEvent, DaemonEventType } from '../../src/events.js';
 import type {
   JobAssigned,
   JobAvailable,
@@ -157,4 +158,16 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
+}
+
+type EventOf<T extends DaemonEventType> = Extract<DaemonEvent, { type: T }>;
+
+/** An event as the listener, supervisor or scaler emits it; `at` defaults to T0. */
+export function event<T extends DaemonEventType>(
+  type: T,
+  scaleSet: string,
+  fields: Omit<EventOf<T>, 'type' | 'scaleSet' | 'at'>,
+  at = T0,
+): EventOf<T> {
+  return { type, scaleSet, at, ...fields } as EventOf<T>;
 }

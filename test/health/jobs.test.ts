@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { DaemonEvent } from '../../src/events.js';
+import type { JobAssigned, JobAvailable, JobCompleted, JobStarted } from '../../src/github/types.js';
 import { JobTelemetry } from '../../src/health/jobs.js';
-import { fanOut } from '../../src/health/recorder.js';
+import { EventHub } from '../../src/kernel/events.js';
 import {
   assigned,
   at,
   available,
   captureLogger,
   completed,
+  event,
   jobBase,
   manualClock,
   started,
@@ -15,26 +18,58 @@ import {
 
 const completions = (lines: Record<string, unknown>[]) => lines.filter((l) => l.msg === 'job completed');
 
+/** Feeds a telemetry the events of one scale set, stamped with `now()`, as the listener and scaler would. */
+function feeder(t: JobTelemetry, scaleSet: string, now: () => number = () => T0) {
+  const send = (ev: DaemonEvent) => t.onEvent(ev);
+  return {
+    available: (job: JobAvailable) => send(event('job-available', scaleSet, { job }, now())),
+    assigned: (job: JobAssigned) => send(event('job-assigned', scaleSet, { job }, now())),
+    started: (job: JobStarted) => send(event('job-started', scaleSet, { job }, now())),
+    completed: (job: JobCompleted) => send(event('job-completed', scaleSet, { job }, now())),
+    runnerUp: (runner: string, at: number) =>
+      send(
+        event('runner-started', scaleSet, { runner, backend: 'docker', tier: 'cold', durationMs: 1_000 }, at),
+      ),
+  };
+}
+
 describe('JobTelemetry', () => {
   it('builds one record per job with every gap and logs exactly one line at completion', () => {
     const { logger, lines } = captureLogger();
     const clock = manualClock(T0);
-    const t = new JobTelemetry({ logger, now: clock.now });
-    // Wired as the daemon does: the listener's observer and the recorder both see started/completed.
-    const obs = t.observer('linux');
-    const rec = fanOut(t.recorder);
+    const t = new JobTelemetry({ logger });
+    // Wired as the daemon does: a listener of the event hub, beside other listeners.
+    const hub = new EventHub<DaemonEvent>({ limit: 0 });
+    hub.listen(t.onEvent);
+    const others: string[] = [];
+    hub.listen((ev) => others.push(ev.type));
+    const emit = (ev: DaemonEvent) => hub.emit(ev);
     const b = jobBase(41, { queued: 0, assigned: 2_000, started: 5_000, finished: 65_000 });
 
-    obs.jobAvailable?.(
-      available({ ...b, scaleSetAssignTime: null, runnerAssignTime: null, finishTime: null }),
+    emit(
+      event('job-available', 'linux', {
+        job: available({ ...b, scaleSetAssignTime: null, runnerAssignTime: null, finishTime: null }),
+      }),
     );
-    obs.jobAssigned?.(assigned({ ...b, runnerAssignTime: null, finishTime: null }));
-    t.runnerStarted('linux', 'linux-r1', T0 + 3_500);
-    obs.jobStarted?.(started({ ...b, finishTime: null }, 'linux-r1'));
-    rec.jobStarted('linux', started({ ...b, finishTime: null }, 'linux-r1'));
+    emit(
+      event('job-assigned', 'linux', { job: assigned({ ...b, runnerAssignTime: null, finishTime: null }) }),
+    );
+    emit(
+      event(
+        'runner-started',
+        'linux',
+        { runner: 'linux-r1', backend: 'docker', tier: 'cold', durationMs: 2_000 },
+        T0 + 3_500,
+      ),
+    );
+    emit(
+      event('job-started', 'linux', { job: started({ ...b, finishTime: null }, 'linux-r1') }, clock.now()),
+    );
     expect(completions(lines())).toHaveLength(0);
-    obs.jobCompleted?.(completed(b, 'linux-r1', 'succeeded'));
-    rec.jobCompleted('linux', completed(b, 'linux-r1', 'succeeded'));
+    emit(event('job-completed', 'linux', { job: completed(b, 'linux-r1', 'succeeded') }));
+    // GitHub may deliver a message twice: the job is logged and kept once.
+    emit(event('job-completed', 'linux', { job: completed(b, 'linux-r1', 'succeeded') }));
+    expect(others).toHaveLength(6);
 
     const logged = completions(lines());
     expect(logged).toHaveLength(1);
@@ -75,15 +110,16 @@ describe('JobTelemetry', () => {
   it('uses the time a message arrived when the wire leaves a time unset', () => {
     const { logger, lines } = captureLogger();
     const clock = manualClock(T0);
-    const t = new JobTelemetry({ logger, now: clock.now });
+    const t = new JobTelemetry({ logger });
+    const feed = feeder(t, 'linux', clock.now);
     const b = jobBase(7, {});
-    t.jobAvailable('linux', available(b));
+    feed.available(available(b));
     clock.advance(1_000);
-    t.jobAssigned('linux', assigned(b));
+    feed.assigned(assigned(b));
     clock.advance(4_000);
-    t.jobStarted('linux', started(b, 'r'));
+    feed.started(started(b, 'r'));
     clock.advance(20_000);
-    t.jobCompleted('linux', completed(b, 'r', 'failed'));
+    feed.completed(completed(b, 'r', 'failed'));
     expect(completions(lines())[0]).toMatchObject({
       queueToAssignMs: 1_000,
       pickupMs: 5_000,
@@ -93,11 +129,12 @@ describe('JobTelemetry', () => {
 
   it('shows a negative assign→runner gap when a warm runner was up before the job', () => {
     const { logger } = captureLogger();
-    const t = new JobTelemetry({ logger, now: () => T0 });
-    t.runnerStarted('linux', 'warm-1', T0 - 30_000);
+    const t = new JobTelemetry({ logger });
+    const feed = feeder(t, 'linux');
+    feed.runnerUp('warm-1', T0 - 30_000);
     const b = jobBase(8, { queued: 0, assigned: 100, started: 600, finished: 10_000 });
-    t.jobStarted('linux', started(b, 'warm-1'));
-    t.jobCompleted('linux', completed(b, 'warm-1'));
+    feed.started(started(b, 'warm-1'));
+    feed.completed(completed(b, 'warm-1'));
     expect(t.recent()[0]).toMatchObject({
       assignToRunnerMs: -30_100,
       runnerToStartMs: 30_600,
@@ -107,10 +144,11 @@ describe('JobTelemetry', () => {
 
   it('logs a job cancelled while queued once, with only the gaps it has', () => {
     const { logger, lines } = captureLogger();
-    const t = new JobTelemetry({ logger, now: () => T0 });
+    const t = new JobTelemetry({ logger });
+    const feed = feeder(t, 'linux');
     const b = jobBase(9, { queued: 0, finished: 3_000 });
-    t.jobAvailable('linux', available({ ...b, finishTime: null }));
-    t.jobCompleted('linux', completed(b, '', 'canceled'));
+    feed.available(available({ ...b, finishTime: null }));
+    feed.completed(completed(b, '', 'canceled'));
     const [line] = completions(lines());
     expect(completions(lines())).toHaveLength(1);
     expect(line).toMatchObject({ requestId: 9, result: 'canceled', queuedAt: at(0), completedAt: at(3_000) });
@@ -120,7 +158,9 @@ describe('JobTelemetry', () => {
 
   it('lists jobs in flight first, newest first, and keeps only the last N finished', () => {
     const { logger } = captureLogger();
-    const t = new JobTelemetry({ logger, keep: 3, now: () => T0 });
+    const t = new JobTelemetry({ logger, keep: 3 });
+    const linux = feeder(t, 'linux');
+    const macos = feeder(t, 'macos');
     for (let id = 1; id <= 5; id++) {
       const b = jobBase(id, {
         queued: id * 1_000,
@@ -128,12 +168,12 @@ describe('JobTelemetry', () => {
         started: id * 1_000 + 500,
         finished: 90_000,
       });
-      t.jobStarted('linux', started(b, `r${id}`));
-      t.jobCompleted('linux', completed(b, `r${id}`));
+      linux.started(started(b, `r${id}`));
+      linux.completed(completed(b, `r${id}`));
     }
-    t.jobAvailable('linux', available(jobBase(6, { queued: 100_000 })));
-    t.jobAvailable('macos', available(jobBase(7, { queued: 110_000 })));
-    t.jobAvailable('linux', available(jobBase(8, { queued: 120_000 })));
+    linux.available(available(jobBase(6, { queued: 100_000 })));
+    macos.available(available(jobBase(7, { queued: 110_000 })));
+    linux.available(available(jobBase(8, { queued: 120_000 })));
 
     expect(t.recent('linux').map((r) => r.requestId)).toEqual([8, 6, 5]);
     expect(t.recent().map((r) => r.requestId)).toEqual([8, 7, 6]);
@@ -143,21 +183,21 @@ describe('JobTelemetry', () => {
   it('drops unfinished jobs and unclaimed runners after the TTL, and caps what it follows', () => {
     const { logger, lines } = captureLogger();
     const clock = manualClock(T0);
-    const t = new JobTelemetry({ logger, staleAfterMs: 3_600_000, maxTracked: 10, now: clock.now });
-    t.jobAvailable('linux', available(jobBase(1, { queued: 0 })));
-    t.runnerStarted('linux', 'orphan', T0);
+    const t = new JobTelemetry({ logger, staleAfterMs: 3_600_000, maxTracked: 10 });
+    const feed = feeder(t, 'linux', clock.now);
+    feed.available(available(jobBase(1, { queued: 0 })));
+    feed.runnerUp('orphan', T0);
     expect(t.tracked).toEqual({ jobs: 1, runners: 1 });
 
     clock.advance(3_600_001);
-    t.jobAvailable('linux', available(jobBase(2, { queued: 3_600_001 })));
+    feed.available(available(jobBase(2, { queued: 3_600_001 })));
     expect(t.tracked).toEqual({ jobs: 1, runners: 0 });
     expect(t.recent().map((r) => r.requestId)).toEqual([2]);
     expect(
       lines().some((l) => l.msg === 'dropped unfinished job records with no news' && l.dropped === 1),
     ).toBe(true);
 
-    for (let id = 100; id < 150; id++)
-      t.jobAvailable('linux', available(jobBase(id, { queued: 3_600_001 + id })));
+    for (let id = 100; id < 150; id++) feed.available(available(jobBase(id, { queued: 3_600_001 + id })));
     expect(t.tracked.jobs).toBeLessThanOrEqual(10);
     // The newest are kept: eviction is oldest first.
     expect(t.recent()[0]?.requestId).toBe(149);

@@ -1,7 +1,8 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import type { DaemonEvent } from '../../src/events.js';
 import { createMetrics, MAX_JOB_SERIES } from '../../src/health/metrics.js';
-import { at, completed, counts, daemonStatus, jobBase, scaleSet, started, stats } from './fixtures.js';
+import { at, completed, counts, daemonStatus, event, jobBase, scaleSet, started, stats } from './fixtures.js';
 import { parseExposition, select, value } from './prom-text.js';
 
 const ARC_GAUGES = [
@@ -38,8 +39,8 @@ function snapshot() {
   ]);
 }
 
-/** A known sequence of events, as the listener and scaler would report them. */
-function replay(rec: ReturnType<typeof createMetrics>['recorder']) {
+/** A known sequence of events, as the listener, supervisor and scaler would emit them. */
+function replay(emit: (ev: DaemonEvent) => void) {
   const j1 = jobBase(1, { queued: 0, assigned: 2_000, started: 5_000, finished: 65_000 });
   const j2 = jobBase(
     2,
@@ -47,34 +48,45 @@ function replay(rec: ReturnType<typeof createMetrics>['recorder']) {
     { eventName: 'pull_request' },
   );
   const j3 = jobBase(3, { queued: 0, assigned: null, started: 9_000 });
-  rec.jobStarted('linux', started(j1, 'r1'));
-  rec.jobStarted('linux', started(j2, 'r2'));
-  rec.jobStarted('linux', started(j3, 'r3'));
-  rec.jobCompleted('linux', completed(j1, 'r1', 'succeeded'));
-  rec.jobCompleted('linux', completed(j2, 'r2', 'failed'));
-  rec.reconnect('linux', 'session-error');
-  rec.reconnect('linux', 'session-error');
-  rec.reconnect('linux', 'session-conflict');
-  rec.runnerStarted('linux', 'docker', 'cold', 4_200);
-  rec.runnerStarted('linux', 'docker', 'warm', 300);
-  rec.runnerStarted('linux', 'docker', 'woken', 1_500);
-  rec.runnerStarted('linux', 'docker', 'cold', 5_800);
-  rec.runnerStartFailed('linux', 'docker', 'capacity');
-  rec.runnerStartFailed('linux', 'docker', 'capacity');
-  rec.runnerStartFailed('macos', 'tart', 'TART_CLONE_FAILED');
-  rec.adopted('linux', 2);
-  rec.cleanedUp('linux', 'container', 3);
-  rec.cleanedUp('linux', 'registration', 1);
-  // Hooks whose data the gauges take from the snapshot instead: must not create series of their own.
-  rec.statistics('linux', stats({ totalAssignedJobs: 99 }));
-  rec.desiredRunners('linux', 99);
-  rec.pollSucceeded('linux');
+  emit(event('job-started', 'linux', { job: started(j1, 'r1') }));
+  emit(event('job-started', 'linux', { job: started(j2, 'r2') }));
+  emit(event('job-started', 'linux', { job: started(j3, 'r3') }));
+  emit(event('job-completed', 'linux', { job: completed(j1, 'r1', 'succeeded') }));
+  emit(event('job-completed', 'linux', { job: completed(j2, 'r2', 'failed') }));
+  const reconnect = (reason: 'session-error' | 'session-conflict') =>
+    emit(event('listener-reconnect', 'linux', { reason, detail: 'x' }));
+  reconnect('session-error');
+  reconnect('session-error');
+  reconnect('session-conflict');
+  const up = (tier: 'cold' | 'warm' | 'woken', durationMs: number) =>
+    emit(event('runner-started', 'linux', { runner: 'r', backend: 'docker', tier, durationMs }));
+  up('cold', 4_200);
+  up('warm', 300);
+  up('woken', 1_500);
+  up('cold', 5_800);
+  const failed = (scaleSet: string, backend: string, reason: string) =>
+    emit(event('runner-start-failed', scaleSet, { runner: 'r', backend, reason }));
+  failed('linux', 'docker', 'capacity');
+  failed('linux', 'docker', 'capacity');
+  failed('macos', 'tart', 'TART_CLONE_FAILED');
+  emit(event('runners-adopted', 'linux', { count: 2 }));
+  for (let i = 0; i < 3; i++) emit(event('cleaned-up', 'linux', { kind: 'container', count: 1 }));
+  emit(event('cleaned-up', 'linux', { kind: 'registration', count: 1 }));
+  emit(event('cleaned-up', 'linux', { kind: 'session', count: 2 }));
+  // Events whose data the gauges take from the snapshot instead: must not create series of their own.
+  emit(event('statistics', 'linux', { stats: stats({ totalAssignedJobs: 99 }) }));
+  emit(event('desired-runners', 'linux', { count: 99 }));
+  emit(event('poll-succeeded', 'linux', {}));
+  // Nor do the job messages the metrics have no counter for.
+  const j4 = jobBase(4, { queued: 0 });
+  emit(event('job-available', 'linux', { job: { ...j4, messageType: 'JobAvailable', acquireJobUrl: 'x' } }));
+  emit(event('job-assigned', 'linux', { job: { ...j4, messageType: 'JobAssigned' } }));
 }
 
 describe('metrics', () => {
   it('exposes every metric with the values of a known sequence and snapshot', async () => {
     const metrics = createMetrics();
-    replay(metrics.recorder);
+    replay(metrics.onEvent);
     const e = parseExposition(await metrics.scrape(snapshot()));
 
     const linux = { name: 'linux' };
@@ -140,6 +152,7 @@ describe('metrics', () => {
     expect(value(e, 'runner_adopted_total', { scale_set: 'macos' })).toBe(0);
     expect(value(e, 'runner_cleaned_up_total', { ...set, kind: 'container' })).toBe(3);
     expect(value(e, 'runner_cleaned_up_total', { ...set, kind: 'registration' })).toBe(1);
+    expect(value(e, 'runner_cleaned_up_total', { ...set, kind: 'session' })).toBe(2);
 
     expect(value(e, 'runner_pool_size', { ...set, tier: 'warm' })).toBe(2);
     expect(value(e, 'runner_pool_size', { ...set, tier: 'sleeping' })).toBe(3);
@@ -170,7 +183,7 @@ describe('metrics', () => {
   it('keeps its own registry: two instances coexist and the global registry stays empty', async () => {
     const a = createMetrics();
     const b = createMetrics();
-    a.recorder.adopted('linux', 1);
+    a.onEvent(event('runners-adopted', 'linux', { count: 1 }));
     expect(await b.registry.getSingleMetricAsString('runner_adopted_total')).not.toContain('linux');
     expect(await globalRegistry.metrics()).not.toContain('gha_');
     expect(a.contentType).toMatch(/^text\/plain/);
@@ -178,7 +191,9 @@ describe('metrics', () => {
 
   it('bounds free-text label values', async () => {
     const metrics = createMetrics();
-    metrics.recorder.runnerStartFailed('linux', 'docker', 'x'.repeat(500));
+    metrics.onEvent(
+      event('runner-start-failed', 'linux', { runner: 'r', backend: 'docker', reason: 'x'.repeat(500) }),
+    );
     const e = parseExposition(await metrics.registry.metrics());
     const [sample] = select(e, 'runner_start_failures_total');
     expect(sample?.labels.reason).toHaveLength(64);
@@ -189,12 +204,12 @@ describe('metrics', () => {
     const jobs = MAX_JOB_SERIES + 50;
     for (let i = 1; i <= jobs; i++) {
       const j = jobBase(i, { queued: 0, assigned: 0, started: 1_000, finished: 2_000 });
-      metrics.recorder.jobStarted('linux', started(j, `r${i}`));
-      metrics.recorder.jobCompleted('linux', completed(j, `r${i}`, 'succeeded'));
+      metrics.onEvent(event('job-started', 'linux', { job: started(j, `r${i}`) }));
+      metrics.onEvent(event('job-completed', 'linux', { job: completed(j, `r${i}`, 'succeeded') }));
     }
     // A label set seen before the cap keeps its own series.
     const first = jobBase(1, { queued: 0, assigned: 0, started: 1_000 });
-    metrics.recorder.jobStarted('linux', started(first, 'r1'));
+    metrics.onEvent(event('job-started', 'linux', { job: started(first, 'r1') }));
     const e = parseExposition(await metrics.registry.metrics());
     const startedSeries = select(e, 'gha_started_jobs_total');
     expect(startedSeries).toHaveLength(MAX_JOB_SERIES + 1);

@@ -4,7 +4,7 @@ import { createMetrics } from '../../src/health/metrics.js';
 import { type HealthServerOptions, startHealthServer } from '../../src/health/server.js';
 import type { DaemonStatus } from '../../src/health/status-types.js';
 import { Secret } from '../../src/secret.js';
-import { at, captureLogger, daemonStatus, manualClock, scaleSet, T0 } from './fixtures.js';
+import { at, captureLogger, daemonStatus, event, manualClock, scaleSet, T0 } from './fixtures.js';
 import { parseExposition, value } from './prom-text.js';
 
 async function serve(status: () => DaemonStatus, extra: Partial<HealthServerOptions> = {}) {
@@ -193,7 +193,7 @@ describe('health server', () => {
 
   it('serves metrics, status JSON and the dashboard with the right headers', async () => {
     const metrics = createMetrics();
-    metrics.recorder.adopted('linux', 4);
+    metrics.onEvent(event('runners-adopted', 'linux', { count: 4 }));
     const srv = await serve(() => daemonStatus([scaleSet({ name: 'linux', desiredRunners: 2 })]), {
       metrics,
     });

@@ -1,7 +1,7 @@
 import { JobTelemetry } from '../../src/health/jobs.js';
 import type { DaemonStatus, RunnerStatus } from '../../src/health/status-types.js';
 import { silentLogger } from '../../src/log.js';
-import { counts, scaleSet, stats } from './fixtures.js';
+import { counts, event, scaleSet, stats } from './fixtures.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -23,7 +23,7 @@ interface JobPlan {
  * builds them.
  */
 export function syntheticDaemon(now = Date.now()) {
-  const telemetry = new JobTelemetry({ logger: silentLogger, now: () => now });
+  const telemetry = new JobTelemetry({ logger: silentLogger });
   const plans: JobPlan[] = [];
   const pickups = [
     4_200, 3_100, 5_800, 2_900, 61_000, 3_600, 4_900, 2_400, 7_300, 3_300, 28_000, 3_900, 4_400, 2_700,
@@ -81,19 +81,21 @@ export function syntheticDaemon(now = Date.now()) {
         p.pickup === undefined || p.run === undefined ? null : iso(now + p.queued + p.pickup + p.run),
     };
     const runner = `${p.set}-${p.id}`;
-    telemetry.jobAvailable(p.set, { ...b, messageType: 'JobAvailable', acquireJobUrl: 'x' });
-    telemetry.jobAssigned(p.set, { ...b, messageType: 'JobAssigned' });
+    const emit = telemetry.onEvent;
+    emit(
+      event('job-available', p.set, { job: { ...b, messageType: 'JobAvailable', acquireJobUrl: 'x' } }, now),
+    );
+    emit(event('job-assigned', p.set, { job: { ...b, messageType: 'JobAssigned' } }, now));
     if (p.pickup === undefined) continue;
-    telemetry.runnerStarted(p.set, runner, now + p.queued + p.pickup - 900);
-    telemetry.jobStarted(p.set, { ...b, messageType: 'JobStarted', runnerName: runner, runnerId: p.id });
+    const up = { runner, backend: p.set.startsWith('macos') ? 'tart' : 'docker', tier: 'cold' as const };
+    emit(event('runner-started', p.set, { ...up, durationMs: 900 }, now + p.queued + p.pickup - 900));
+    const onRunner = { runnerName: runner, runnerId: p.id };
+    emit(event('job-started', p.set, { job: { ...b, messageType: 'JobStarted', ...onRunner } }, now));
     if (p.run === undefined) continue;
-    telemetry.jobCompleted(p.set, {
-      ...b,
-      messageType: 'JobCompleted',
-      runnerName: runner,
-      runnerId: p.id,
-      result: p.result ?? 'succeeded',
-    });
+    const result = p.result ?? 'succeeded';
+    emit(
+      event('job-completed', p.set, { job: { ...b, messageType: 'JobCompleted', ...onRunner, result } }, now),
+    );
   }
 
   const runner = (

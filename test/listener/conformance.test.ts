@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EventSink } from '../../src/events.js';
 import { ActionsClient, type MessageSession } from '../../src/github/index.js';
 import type { JobCompleted, JobStarted, RunnerScaleSetSession } from '../../src/github/types.js';
-import { nullRecorder, type Recorder } from '../../src/health/recorder.js';
 import { Listener } from '../../src/listener/listener.js';
 import type { ListenerClient, Scaler } from '../../src/listener/types.js';
 import { Secret } from '../../src/secret.js';
@@ -11,8 +11,8 @@ import { runnerUrlOf } from '../fakes/inprocess-backend.js';
 
 /**
  * scaleset-protocol.md §13 items 44–54 (the listener), over HTTP against the fake. One `log` records
- * client calls (through a pass-through wrapper around the real MessageSession), scaler calls and metrics
- * hooks, so their relative order is observable.
+ * client calls (through a pass-through wrapper around the real MessageSession), scaler calls and the
+ * events the listener emits, so their relative order is observable.
  */
 const fakes: FakeActionsService[] = [];
 afterEach(async () => {
@@ -73,13 +73,13 @@ class LogScaler implements Scaler {
   }
 }
 
-function logRecorder(log: string[]): Recorder {
-  return {
-    ...nullRecorder,
-    statistics: (_s, st) => log.push(`metrics:statistics assigned=${st.totalAssignedJobs}`),
-    desiredRunners: (_s, n) => log.push(`metrics:desired ${n}`),
-    jobStarted: (_s, j) => log.push(`metrics:started ${j.runnerName}`),
-    jobCompleted: (_s, j) => log.push(`metrics:completed ${j.runnerName}`),
+/** Logs the events the metrics take from the listener (polls and job-available/assigned left out). */
+function logEvents(log: string[]): EventSink {
+  return (ev) => {
+    if (ev.type === 'statistics') log.push(`event:statistics assigned=${ev.stats.totalAssignedJobs}`);
+    else if (ev.type === 'desired-runners') log.push(`event:desired ${ev.count}`);
+    else if (ev.type === 'job-started') log.push(`event:started ${ev.job.runnerName}`);
+    else if (ev.type === 'job-completed') log.push(`event:completed ${ev.job.runnerName}`);
   };
 }
 
@@ -125,7 +125,7 @@ describe('listener conformance (§13.44–54)', () => {
     expect(calls).toBe(0);
   });
 
-  it('§13.45–49, §13.54 initial count, lastMessageId, capacity, 202, message order and metrics hooks', async () => {
+  it('§13.45–49, §13.54 initial count, lastMessageId, capacity, 202, message order and events', async () => {
     const { fake, client, id } = await setup();
     // A session that starts with one assigned job (acquired through an earlier session).
     const first = await client.createMessageSession(id, 'o');
@@ -146,19 +146,19 @@ describe('listener conformance (§13.44–54)', () => {
     const listener = new Listener(recording(session, log), new LogScaler(log), {
       scaleSet: 'linux',
       maxCapacity: () => cap,
-      recorder: logRecorder(log),
+      emit: logEvents(log),
     });
     const ac = new AbortController();
     const run = listener.run(ac.signal).catch((e: unknown) => e);
     // §13.45: the initial desired count uses the session's statistics, before any poll.
     await pollUntil(() => log.includes('client:202'), { timeout: 10_000, what: 'first empty poll' });
     expect(log.slice(0, 4)).toEqual([
-      'metrics:statistics assigned=1',
+      'event:statistics assigned=1',
       'scaler:desired 1',
-      'metrics:desired 1',
+      'event:desired 1',
       'client:get last=0 cap=2',
     ]);
-    // §13.47: after a 202 the last known count is repeated, no ack, no metrics hook, same lastMessageId.
+    // §13.47: after a 202 the last known count is repeated, no ack, no desired-runners event, same lastMessageId.
     const after202 = log.indexOf('client:202');
     expect(log[after202 + 1]).toBe('scaler:desired 1');
     expect(log[after202 + 2]).toBe('client:get last=0 cap=2');
@@ -198,18 +198,18 @@ describe('listener conformance (§13.44–54)', () => {
     const firstMsg = log.indexOf(`client:message ${ids[0]}`);
     const end = log.findIndex((l, i) => i > firstMsg && l.startsWith('scaler:desired'));
     const order = log.slice(firstMsg + 1, end + 1);
-    expect(order[0]).toMatch(/^metrics:statistics/);
+    expect(order[0]).toMatch(/^event:statistics/);
     expect(order[1]).toBe(`client:delete ${ids[0]}`);
     expect(order[2]).toBe(`client:acquire ${j2.requestId},${j3.requestId}`);
-    // Started before completed, each metrics hook before its handler, desired count last (§13.54).
+    // Started before completed, each event before its handler, desired count last (§13.54).
     const s = log.indexOf('scaler:started r-a');
     const c = log.indexOf('scaler:completed r-a');
-    expect(log[s - 1]).toBe('metrics:started r-a');
-    expect(log[c - 1]).toBe('metrics:completed r-a');
+    expect(log[s - 1]).toBe('event:started r-a');
+    expect(log[c - 1]).toBe('event:completed r-a');
     expect(c).toBeGreaterThan(s);
     const msgOfCompletion = log.lastIndexOf('client:message', c);
     const desiredAfter = log.findIndex((l, i) => i > c && l.startsWith('scaler:desired'));
-    expect(log[desiredAfter + 1]).toMatch(/^metrics:desired/);
+    expect(log[desiredAfter + 1]).toMatch(/^event:desired/);
     expect(msgOfCompletion).toBeLessThan(s);
     // §13.49: JobAssigned messages were delivered by the fake but never reached the scaler.
     expect(log.some((l) => l.includes('assigned '))).toBe(false);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DaemonEvent } from '../../src/events.js';
 import { ActionsClient } from '../../src/github/index.js';
 import type { JobCompleted, JobStarted } from '../../src/github/types.js';
 import { Listener } from '../../src/listener/listener.js';
@@ -62,13 +63,19 @@ describe('listener against the fake Actions service', () => {
     const ac = new AbortController();
     fake.faults.sessionConflict(2);
     const phases: string[] = [];
+    const events: DaemonEvent[] = [];
     const done = superviseListener({
       scaleSet: 'linux',
       signal: ac.signal,
+      emit: (ev) => events.push(ev),
       backoff: { initial: 10, max: 50, jitter: 0 },
       openSession: (s) => client.createMessageSession(scaleSetId, 'test-owner', s),
       listen: (session, s) =>
-        new Listener(session, scaler, { scaleSet: 'linux', maxCapacity: () => 3 }).run(s),
+        new Listener(session, scaler, {
+          scaleSet: 'linux',
+          maxCapacity: () => 3,
+          emit: (ev) => events.push(ev),
+        }).run(s),
       onPhase: (p) => phases.push(p),
     });
     await fake.waitFor(() => fake.sessions().length === 1, { what: 'a session after two conflicts' });
@@ -101,6 +108,18 @@ describe('listener against the fake Actions service', () => {
     ac.abort(new Error('test done'));
     await done;
     expect(fake.sessions()).toHaveLength(0); // the session is deleted on shutdown
+    // Two conflicts before the first session; the faults after it may cost a session or more.
+    const reasons = events.flatMap((e) => (e.type === 'listener-reconnect' ? [e.reason] : []));
+    expect(reasons.slice(0, 2)).toEqual(['session-conflict', 'session-conflict']);
+    expect(reasons.slice(2).every((r) => r === 'listener-error')).toBe(true);
+    // Every session opened was deleted, and said so once.
+    const cleaned = events.filter((e) => e.type === 'cleaned-up');
+    expect(cleaned.every((e) => e.kind === 'session' && e.count === 1)).toBe(true);
+    expect(cleaned).toHaveLength(reasons.length - 2 + 1);
+    // The job's messages, each once, in protocol order.
+    const jobEvents = events.filter((e) => e.type.startsWith('job-')).map((e) => e.type);
+    expect(jobEvents).toEqual(['job-available', 'job-assigned', 'job-started', 'job-completed']);
+    expect(events.every((e) => e.scaleSet === 'linux' && Number.isFinite(e.at))).toBe(true);
   });
 
   it('a scaler error on one event does not lose the rest of the batch', async () => {
@@ -143,9 +162,11 @@ describe('listener against the fake Actions service', () => {
     const { fake, client, scaleSetId } = await setup();
     const scaler = new RecordingScaler();
     const ac = new AbortController();
+    const events: DaemonEvent[] = [];
     const done = superviseListener({
       scaleSet: 'linux',
       signal: ac.signal,
+      emit: (ev) => events.push(ev),
       backoff: { initial: 10, max: 50, jitter: 0 },
       openSession: (s) => client.createMessageSession(scaleSetId, 'owner', s),
       listen: (session, s) =>
@@ -162,5 +183,11 @@ describe('listener against the fake Actions service', () => {
     });
     ac.abort(new Error('stop'));
     await done;
+    // Each malformed message but the unknown inner one (skipped) ended a session: a listener error,
+    // and the session deleted each time.
+    const reconnects = events.filter((e) => e.type === 'listener-reconnect');
+    expect(reconnects.map((e) => e.reason)).toEqual(Array(4).fill('listener-error'));
+    const sessions = events.filter((e) => e.type === 'cleaned-up' && e.kind === 'session');
+    expect(sessions).toHaveLength(reconnects.length + 1);
   });
 });

@@ -1,6 +1,7 @@
 import type {
   BackendCapabilities,
   OwnedRunner,
+  ResourceKind,
   RunnerBackend,
   RunnerEvent,
   RunnerHandle,
@@ -10,7 +11,8 @@ import type {
 /** A controllable in-memory backend for scaler logic tests: starts can be held, failed or exited. */
 export class MemoryBackend implements RunnerBackend {
   readonly kind = 'noop' as const;
-  readonly resourceKind = 'container' as const;
+  /** What the scaler reports as cleaned up when it removes a runner; tests may pretend another. */
+  resourceKind: ResourceKind = 'container';
   capabilities: BackendCapabilities = {};
   readonly resources = new Map<string, OwnedRunner>();
   readonly calls: string[] = [];

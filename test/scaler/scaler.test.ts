@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DaemonEvent } from '../../src/events.js';
 import type { JobCompleted, JobStarted } from '../../src/github/types.js';
 import { RunnerScaler } from '../../src/scaler/scaler.js';
 import type { Registrar } from '../../src/scaler/types.js';
@@ -68,13 +69,26 @@ describe('RunnerScaler', () => {
   let dir: string;
   let backend: MemoryBackend;
   let registrar: MemoryRegistrar;
+  let events: DaemonEvent[];
   const scalers: RunnerScaler[] = [];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scaler-'));
     backend = new MemoryBackend();
     registrar = new MemoryRegistrar();
+    events = [];
   });
+
+  /** The events of one type the scalers emitted so far. */
+  function emitted<T extends DaemonEvent['type']>(type: T): Extract<DaemonEvent, { type: T }>[] {
+    return events.filter((e): e is Extract<DaemonEvent, { type: T }> => e.type === type);
+  }
+  /** Cleaned-up counts by kind, e.g. { registration: 2, container: 1 }. */
+  function cleaned(): Record<string, number> {
+    const by: Record<string, number> = {};
+    for (const e of emitted('cleaned-up')) by[e.kind] = (by[e.kind] ?? 0) + e.count;
+    return by;
+  }
   afterEach(async () => {
     for (const s of scalers.splice(0)) await s.stop();
     await rm(dir, { recursive: true, force: true });
@@ -94,6 +108,7 @@ describe('RunnerScaler', () => {
       registrar,
       store,
       startBackoff: { initial: 10, max: 50 },
+      emit: (ev) => events.push(ev),
       ...over,
     });
     scalers.push(s);
@@ -130,7 +145,16 @@ describe('RunnerScaler', () => {
     backend.failStarts = 2;
     await s.handleDesiredRunnerCount(1);
     await pollUntil(() => s.count('idle') === 1, { timeout: 3000, what: 'a runner after retries' });
-    expect(s.counters.startFailures).toBe(2);
+    const failures = emitted('runner-start-failed');
+    expect(failures.map((e) => [e.scaleSet, e.backend, e.reason])).toEqual([
+      ['linux', 'noop', 'boom'],
+      ['linux', 'noop', 'boom'],
+    ]);
+    expect(emitted('runner-started').map((e) => [e.runner, e.tier])).toEqual([
+      [s.runners()[0]!.name, 'cold'],
+    ]);
+    // A failed start left no container to remove: only its registration counts.
+    expect(cleaned()).toEqual({ registration: 2 });
     // Two failed registrations were removed again; the live one stays.
     expect(registrar.calls.filter((c) => c.startsWith('unregister'))).toEqual([
       'unregister 1',
@@ -153,6 +177,18 @@ describe('RunnerScaler', () => {
     expect(backend.resources.has(name)).toBe(false);
     await store.flush();
     expect(store.runners().size).toBe(0);
+    expect(cleaned()).toEqual({ registration: 1, container: 1 });
+  });
+
+  it("reports a removed runner's resource as the backend's resource kind", async () => {
+    backend.resourceKind = 'machine';
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => s.runners().length === 0, { timeout: 2000, what: 'scaled down' });
+    expect(cleaned()).toEqual({ registration: 1, machine: 1 });
+    expect(emitted('cleaned-up').every((e) => e.scaleSet === 'linux' && e.count === 1)).toBe(true);
   });
 
   it('scales surplus idle runners down but keeps one GitHub says is busy', async () => {
@@ -211,6 +247,9 @@ describe('RunnerScaler', () => {
     await pollUntil(() => s.runners().length === 0, { timeout: 5000, what: 'record dropped' });
     await store.flush();
     expect(store.runners().size).toBe(0);
+    // Only the registration was retried: the container was removed (and counted) once.
+    expect(backend.calls.filter((c) => c === `remove ${name}`)).toHaveLength(1);
+    expect(cleaned()).toEqual({ registration: 1, container: 1 });
   });
 
   it('keeps an idle runner when its deregistration fails during scale-down (a job may be on it)', async () => {
@@ -223,6 +262,21 @@ describe('RunnerScaler', () => {
     await pollUntil(() => registrar.calls.some((c) => c.startsWith('unregister')), { timeout: 2000 });
     await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'runner kept idle' });
     expect(backend.resources.has(name)).toBe(true);
+  });
+
+  it('starts no runner for a completed job while the count that still includes it is current', async () => {
+    const { s } = await make();
+    await s.handleDesiredRunnerCount(1);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000 });
+    const name = s.runners()[0]?.name ?? '';
+    registrar.failUnregister = 1; // the removal finishes (fails) at once, before the batch's count
+    await s.handleJobStarted(job('JobStarted', name));
+    await s.handleJobCompleted(job('JobCompleted', name));
+    await pollUntil(() => !backend.resources.has(name), { timeout: 2000, what: 'container removed' });
+    expect(backend.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
+    await s.handleDesiredRunnerCount(1); // a new job: now a runner starts
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'a runner for the new job' });
+    expect(backend.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
   });
 
   it('never exceeds max-runners, counting runners still being removed', async () => {
@@ -238,6 +292,8 @@ describe('RunnerScaler', () => {
         await s.handleJobStarted(job('JobStarted', r.name));
         await s.handleJobCompleted(job('JobCompleted', r.name));
       }
+      // Each message batch ends with GitHub's count, which no longer includes the completed jobs.
+      await s.handleDesiredRunnerCount(50);
     }
     clearInterval(watch);
     expect(peak).toBeLessThanOrEqual(2);
@@ -250,10 +306,13 @@ describe('RunnerScaler', () => {
     await first.s.stop(); // "crash": nothing removed
     const [a, b] = [...backend.resources.keys()];
     backend.exit(a!, 0);
+    events = [];
     const second = await make();
-    expect(second.s.counters.adopted).toBe(1);
+    expect(emitted('runners-adopted').map((e) => e.count)).toEqual([1]);
     await pollUntil(() => !backend.resources.has(a!), { timeout: 2000, what: 'exited runner cleaned' });
     expect(second.s.runners().map((r) => r.name)).toEqual([b]);
+    await pollUntil(() => cleaned().registration === 1, { timeout: 2000, what: 'its registration removed' });
+    expect(cleaned()).toEqual({ registration: 1, container: 1 });
   });
 
   it('removes a stored registration whose resource never came up', async () => {
@@ -263,6 +322,7 @@ describe('RunnerScaler', () => {
     await s.reconcile();
     expect(registrar.registered.has(runnerId)).toBe(false);
     expect(store.runners().has('linux-ghost-00000000')).toBe(false);
+    expect(cleaned()).toEqual({ registration: 1 });
   });
 
   it('recycles idle runners past the idle timeout', async () => {
@@ -346,7 +406,7 @@ describe('RunnerScaler on a clock whose timers fire early', () => {
     const s = await make({ startBackoff: { initial: 1000, max: 1000 } });
     backend.failStarts = 1;
     await s.handleDesiredRunnerCount(1);
-    await pollUntil(() => s.counters.startFailures === 1 && s.runners().length === 0, {
+    await pollUntil(() => starts() === 1 && s.runners().length === 0, {
       timeout: 2000,
       what: 'the failed start cleaned up',
     });
