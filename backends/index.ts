@@ -34,9 +34,14 @@ export type BackendTables = { [K in BackendKind]: z.output<Modules[K]['schema']>
 /** What the registry needs of a resolved scale set (src/config's ScaleSetConfig is one). */
 export type ScaleSetBackends = BackendConfigs & { name: string; backend: BackendKind; runnerImage: string };
 
-/** The module of `kind`, seen through its config type (TypeScript cannot correlate the union itself). */
+/**
+ * The registry seen through each kind's config type, so a lookup by a generic kind keeps the module and
+ * its config correlated (TypeScript cannot do that with the union of the modules themselves).
+ */
+const BY_KIND: { [K in BackendKind]: BackendModule<K, BackendConfigs[K]> } = BACKENDS;
+
 function moduleOf<K extends BackendKind>(kind: K): BackendModule<K, BackendConfigs[K]> {
-  return BACKENDS[kind] as unknown as BackendModule<K, BackendConfigs[K]>;
+  return BY_KIND[kind];
 }
 
 function setupOf<K extends BackendKind>(kind: K, set: ScaleSetBackends): BackendSetup<BackendConfigs[K]> {
@@ -68,12 +73,10 @@ export async function resolveBackendTables(
   backend: BackendKind,
   checkerFor: (kind: BackendKind) => TableChecker,
 ): Promise<BackendConfigs | undefined> {
-  const pending = BACKEND_KINDS.map((kind) =>
-    (BACKENDS[kind] as unknown as BackendModule).resolve(tables[kind], {
-      used: backend === kind,
-      check: checkerFor(kind),
-    }),
-  );
+  const pending = BACKEND_KINDS.map((kind) => {
+    const mod: BackendModule = BY_KIND[kind];
+    return mod.resolve(tables[kind], { used: backend === kind, check: checkerFor(kind) });
+  });
   const resolved = await Promise.all(pending);
   if (resolved.includes(undefined)) return undefined;
   return Object.fromEntries(BACKEND_KINDS.map((kind, i) => [kind, resolved[i]])) as BackendConfigs;
@@ -85,7 +88,7 @@ export function checkBackendsAcrossSets(
   checkerFor: (index: number, kind: BackendKind) => TableChecker,
 ): void {
   for (const kind of BACKEND_KINDS) {
-    const mod = BACKENDS[kind] as unknown as BackendModule;
+    const mod: BackendModule = BY_KIND[kind];
     if (!mod.checkAcrossSets) continue;
     const using = sets.filter((s) => s.backend === kind);
     mod.checkAcrossSets(
