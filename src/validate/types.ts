@@ -1,6 +1,6 @@
 import type { CheckResult } from '../checks/result.js';
 
-export type { CheckResult, Outcome } from '../checks/result.js';
+export type { CheckResult } from '../checks/result.js';
 
 export interface ValidationReport {
   ok: boolean;
