@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { RunnerConfig, ScaleSetConfig } from '../src/config/types.js';
 import type { Logger } from '../src/log.js';
 import type { BackendContext } from './types.js';
 
@@ -8,8 +7,8 @@ import type { BackendContext } from './types.js';
  * sees exactly the owner and state directory the daemon's backends used, and nothing else.
  */
 export function backendContext(
-  config: Pick<RunnerConfig, 'stateDir'>,
-  set: ScaleSetConfig,
+  config: { stateDir: string },
+  set: { name: string; backend: string },
   instanceId: string,
   logger: Logger,
 ): BackendContext {

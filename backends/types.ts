@@ -16,7 +16,11 @@ import type { Secret } from '../src/secret.js';
  *   owned runner. It never hangs: in-flight starts are aborted.
  */
 export interface RunnerBackend {
-  readonly kind: BackendKind;
+  /**
+   * Names the backend in metrics and logs: a config BackendKind (backends/index.ts) for the real ones;
+   * test and benchmark fakes bring their own, which is why this is not that union.
+   */
+  readonly kind: string;
   /** What one runner is on this backend, for reports of what was removed. */
   readonly resourceKind: ResourceKind;
   readonly capabilities: BackendCapabilities;
@@ -30,8 +34,6 @@ export interface RunnerBackend {
   poolStatus(): Record<string, number>;
   close(opts?: { removeAll?: boolean; signal?: AbortSignal }): Promise<void>;
 }
-
-export type BackendKind = 'docker' | 'tart' | 'dedalus' | 'noop';
 
 /** The resource that holds one runner: a Docker container, a Tart VM, a Dedalus machine. */
 export type ResourceKind = 'container' | 'vm' | 'machine';

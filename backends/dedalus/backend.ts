@@ -1,5 +1,6 @@
 import { anySignal } from '../../src/kernel/abort.js';
 import { EventHub } from '../../src/kernel/events.js';
+import { Once } from '../../src/kernel/once.js';
 import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
 import type {
@@ -57,9 +58,11 @@ export class DedalusBackend implements RunnerBackend {
   readonly #counters = newCounters();
   readonly #closing = new AbortController();
   readonly #background: TaskTracker;
+  /** Reads the state file once; no machine is touched. An unreadable file is read again next time. */
+  readonly #parts = new Once(() => this.#assemble());
+  /** Loads and adopts what the state names, once; a failed adoption (API down) is retried next time. */
+  readonly #adoption = new Once((signal: AbortSignal) => this.#adopt(signal));
   #fleet: Fleet | undefined;
-  #parts: Promise<Parts> | undefined;
-  #adoption: Promise<Parts> | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(ctx: BackendContext, opts: DedalusBackendOptions) {
@@ -174,10 +177,10 @@ export class DedalusBackend implements RunnerBackend {
   async #shutdown(opts: { removeAll?: boolean; signal?: AbortSignal }): Promise<void> {
     this.#closing.abort(new DedalusBackendError('DEDALUS_CLOSED', 'dedalus backend closed'));
     const bound = opts.signal ?? AbortSignal.timeout(5 * 60_000);
-    const controlled = this.#adoption !== undefined;
-    const p = await (this.#adoption ?? (opts.removeAll ? this.#load() : undefined))?.catch(() =>
-      this.#load(),
-    );
+    // Started already: run() joins that adoption (its argument is not used).
+    const controlled = this.#adoption.started;
+    const adopted = controlled ? this.#adoption.run(this.#closing.signal) : undefined;
+    const p = await (adopted ?? (opts.removeAll ? this.#load() : undefined))?.catch(() => this.#load());
     if (!p) return;
     const { fleet, ops } = p.c;
     if (controlled) {
@@ -209,47 +212,40 @@ export class DedalusBackend implements RunnerBackend {
     if (this.#closed) throw new DedalusBackendError('DEDALUS_CLOSED', 'dedalus backend is closed');
   }
 
-  /** Reads the state file once; no machine is touched. */
   #load(): Promise<Parts> {
-    this.#parts ??= MachineStateFile.load(this.#ctx.stateDir, this.#ctx.owner).then((state) => {
-      const p = assemble({
-        state,
-        schedule: this.#schedule,
-        cfg: this.#opts.dedalus,
-        owner: this.#ctx.owner,
-        timing: this.#timing,
-        client: this.#client,
-        log: this.#log,
-        events: this.#events,
-        figures: this.#figures,
-        counters: this.#counters,
-        now: this.#opts.now ?? (() => new Date()),
-        closing: this.#closing.signal,
-        track: (t) => this.#background.track(t),
-      });
-      this.#fleet = p.c.fleet;
-      return p;
-    });
-    // An unreadable file stays an error for this call; the next call reads it again.
-    this.#parts.catch(() => {
-      this.#parts = undefined;
-    });
-    return this.#parts;
+    return this.#parts.run();
   }
 
-  /** Load, adopt what a previous process left, start pool maintenance: once, on the first mutating call. */
+  async #assemble(): Promise<Parts> {
+    const state = await MachineStateFile.load(this.#ctx.stateDir, this.#ctx.owner);
+    const p = assemble({
+      state,
+      schedule: this.#schedule,
+      cfg: this.#opts.dedalus,
+      owner: this.#ctx.owner,
+      timing: this.#timing,
+      client: this.#client,
+      log: this.#log,
+      events: this.#events,
+      figures: this.#figures,
+      counters: this.#counters,
+      now: this.#opts.now ?? (() => new Date()),
+      closing: this.#closing.signal,
+      track: (t) => this.#background.track(t),
+    });
+    this.#fleet = p.c.fleet;
+    return p;
+  }
+
   /** Loads the state and adopts what it names (once); the pool is not started. */
   #adopted(signal: AbortSignal): Promise<Parts> {
-    this.#adoption ??= (async () => {
-      const p = await this.#load();
-      await adopt(p.c, p, anySignal(signal, this.#closing.signal));
-      return p;
-    })();
-    // A failed adoption (API down) is retried by the next call rather than cached.
-    this.#adoption.catch(() => {
-      this.#adoption = undefined;
-    });
-    return this.#adoption;
+    return this.#adoption.run(signal);
+  }
+
+  async #adopt(signal: AbortSignal): Promise<Parts> {
+    const p = await this.#load();
+    await adopt(p.c, p, anySignal(signal, this.#closing.signal));
+    return p;
   }
 
   /** Adoption, then the pool's maintenance loop: what a daemon that runs jobs needs. */

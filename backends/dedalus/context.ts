@@ -1,8 +1,8 @@
-import type { DedalusConfig } from '../../src/config/types.js';
 import type { EventHub } from '../../src/kernel/events.js';
 import type { Logger } from '../../src/log.js';
 import type { Owner, RunnerEvent } from '../types.js';
 import type { DedalusClient } from './api/index.js';
+import type { DedalusConfig } from './config.js';
 import type { FiguresLog } from './figures.js';
 import type { Fleet } from './fleet.js';
 import type { MachineOps } from './machine-ops.js';

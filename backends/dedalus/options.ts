@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
-import type { DedalusConfig } from '../../src/config/types.js';
 import { Secret } from '../../src/secret.js';
 import type { DedalusClient, RetryPolicy } from './api/index.js';
+import type { DedalusConfig } from './config.js';
 import { DedalusBackendError } from './errors.js';
 
 /** How long each step may take and how often we look. Defaults suit the real API; tests shrink them. */

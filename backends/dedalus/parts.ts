@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Once } from '../../src/kernel/once.js';
 import type { DedalusContext } from './context.js';
 import { DedalusBackendError } from './errors.js';
 import { Fleet } from './fleet.js';
@@ -48,17 +49,15 @@ export function assemble(input: PartsInput): Parts {
 
 /** The provision script's text, read once ('' = the built-in one); a failed read is retried next time. */
 function scriptReader(path: string): () => Promise<string> {
-  let text: Promise<string> | undefined;
-  return () => {
-    if (path === '') return Promise.resolve(DEFAULT_PROVISION_SCRIPT);
-    text ??= readFile(path, 'utf8').catch((err: unknown) => {
-      text = undefined;
+  if (path === '') return () => Promise.resolve(DEFAULT_PROVISION_SCRIPT);
+  const text = new Once(() =>
+    readFile(path, 'utf8').catch((err: unknown) => {
       throw new DedalusBackendError(
         'DEDALUS_CONFIG',
         `dedalus.provision-script: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`,
         { cause: err },
       );
-    });
-    return text;
-  };
+    }),
+  );
+  return () => text.run();
 }

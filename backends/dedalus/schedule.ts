@@ -1,5 +1,5 @@
-import { parseDays, parseHours } from '../../src/config/schedule.js';
-import type { DedalusConfig, DedalusSchedule } from '../../src/config/types.js';
+import { parseDays, parseHours } from '../../src/schema/schedule.js';
+import type { DedalusConfig, DedalusSchedule } from './config.js';
 import { DedalusBackendError } from './errors.js';
 
 export interface TierTargets {

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
-import type { DockerConfig } from '../../src/config/types.js';
-import { anySignal, settleWithin } from '../../src/kernel/abort.js';
+import { anySignal } from '../../src/kernel/abort.js';
+import { Once } from '../../src/kernel/once.js';
+import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
 import type { BackoffOptions } from '../../src/util/backoff.js';
 import type {
@@ -15,6 +16,7 @@ import type {
 } from '../types.js';
 import { removeOwnedBuilders } from './buildx.js';
 import { callSignal } from './call.js';
+import type { DockerConfig } from './config.js';
 import { buildCreateRequest } from './container-spec.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { watchExits } from './exit-watch.js';
@@ -47,8 +49,13 @@ export class DockerBackend implements RunnerBackend {
   readonly #opts: DockerBackendOptions;
   readonly #volume: string | undefined;
   readonly #closing = new AbortController();
-  readonly #inflight = new Set<Promise<unknown>>();
-  #prepared: Promise<void> | undefined;
+  /**
+   * Starts and background image refreshes, which close() waits for. No error handler: a start's
+   * failure goes to its caller, and a refresh reports its own.
+   */
+  readonly #work = new TaskTracker(() => {});
+  /** Image, shared volume and socket: once, by whichever of prepare() or the first start comes first. */
+  readonly #prepared = new Once((signal: AbortSignal) => this.#prepare(signal));
   #socket: { path: string; gid?: number | undefined } | undefined;
 
   constructor(ctx: BackendContext, opts: DockerBackendOptions) {
@@ -60,15 +67,14 @@ export class DockerBackend implements RunnerBackend {
   }
 
   prepare(signal: AbortSignal): Promise<void> {
-    return this.#ensurePrepared(anySignal(signal, this.#closing.signal));
+    return this.#prepared.run(anySignal(signal, this.#closing.signal));
   }
 
   async start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
     if (this.#closing.signal.aborted)
       throw new DockerBackendError('DOCKER_CLOSED', 'docker backend is closed');
     const p = this.#start(spec, anySignal(signal, this.#closing.signal));
-    this.#inflight.add(p);
-    p.finally(() => this.#inflight.delete(p)).catch(() => {});
+    void this.#work.track(p);
     return p;
   }
 
@@ -111,6 +117,12 @@ export class DockerBackend implements RunnerBackend {
     return found.filter((c) => isOwnedRunner(c, this.#owner)).map(toOwnedRunner);
   }
 
+  /**
+   * Each subscription opens its own engine event stream and takes a listing (exit-watch.ts), rather than
+   * sharing one stream through a hub: a runner that exited while nobody was subscribed (the scaler
+   * re-subscribes after an error) is still a stopped container, so the new subscription's listing
+   * reports it. Nothing needs to be buffered between subscriptions, and a gap can never lose an exit.
+   */
   events(signal: AbortSignal): AsyncIterable<RunnerEvent> {
     const deps = {
       docker: this.#docker,
@@ -130,7 +142,7 @@ export class DockerBackend implements RunnerBackend {
     const signal = opts.signal ?? AbortSignal.timeout(CLOSE_TIMEOUT_MS);
     this.#closing.abort(new DockerBackendError('DOCKER_CLOSED', 'docker backend is closed'));
     // Aborted starts remove what they created; waiting for them means nothing appears after the sweep.
-    await settleWithin(Promise.allSettled([...this.#inflight]), signal);
+    await this.#work.settle(signal);
     if (!opts.removeAll) return;
     const owned = await this.listOwned(signal);
     const results = await Promise.allSettled(owned.map((r) => this.remove(r.name, signal)));
@@ -145,15 +157,16 @@ export class DockerBackend implements RunnerBackend {
   }
 
   async #start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
-    await this.#ensurePrepared(signal);
-    // Never awaited: this start uses the image on the engine; later ones get the refreshed one.
-    void refreshImage(
+    await this.#prepared.run(signal);
+    // Not awaited: this start uses the image on the engine; later ones get the refreshed one.
+    const refresh = refreshImage(
       this.#docker,
       this.#imageRequest(),
       this.#logger,
       this.#closing.signal,
       this.#opts.imageRefreshMs,
     );
+    if (refresh) void this.#work.track(refresh);
     const req = buildCreateRequest({
       spec,
       owner: this.#owner,
@@ -169,17 +182,6 @@ export class DockerBackend implements RunnerBackend {
       'runner container started',
     );
     return { name: spec.name, resourceId: id, tier: 'cold' };
-  }
-
-  #ensurePrepared(signal: AbortSignal): Promise<void> {
-    if (!this.#prepared) {
-      const p = this.#prepare(signal);
-      this.#prepared = p;
-      p.catch(() => {
-        if (this.#prepared === p) this.#prepared = undefined;
-      });
-    }
-    return this.#prepared;
   }
 
   async #prepare(signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import type { DockerConfig } from '../../src/config/types.js';
 import { LABEL_RUNNER_ID, LABEL_RUNNER_NAME } from '../../src/labels.js';
 import type { Owner, RunnerSpec } from '../types.js';
+import type { DockerConfig } from './config.js';
 import { ownerLabels } from './ownership.js';
 
 export const JIT_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { DockerConfig } from '../../src/config/types.js';
 import { raceAbort } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
 import { callSignal, PULL_TIMEOUT_MS } from './call.js';
+import type { DockerConfig } from './config.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { jsonLines } from './json-lines.js';
 
@@ -144,15 +144,28 @@ async function pull(docker: Docker, req: ImageRequest, signal: AbortSignal): Pro
 }
 
 async function isPresent(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<boolean> {
+  return (await localImage(docker, req.image, req.platform, signal)) !== undefined;
+}
+
+/**
+ * The engine's copy of `image` for `platform` ('' takes any), or undefined when it has none: the one
+ * answer to "is the image here" for starts and for `runner validate` alike.
+ */
+export async function localImage(
+  docker: Docker,
+  image: string,
+  platform: string,
+  signal: AbortSignal,
+): Promise<Docker.ImageInspectInfo | undefined> {
   let info: Docker.ImageInspectInfo;
   try {
     // inspect() takes no signal: the answer is ignored once the signal fires.
-    info = await raceAbort(docker.getImage(req.image).inspect(), callSignal(signal));
+    info = await raceAbort(docker.getImage(image).inspect(), callSignal(signal));
   } catch (err) {
-    if (isNotFound(err)) return false;
-    throw wrap('DOCKER_API', `inspecting image "${req.image}"`, err);
+    if (isNotFound(err)) return undefined;
+    throw wrap('DOCKER_API', `inspecting image "${image}"`, err);
   }
-  return !req.platform || matchesPlatform(info, req.platform);
+  return !platform || matchesPlatform(info, platform) ? info : undefined;
 }
 
 /** "linux/arm64/v8" against the image's os/architecture/variant; parts the config leaves out match. */

@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import type { DockerConfig } from '../../src/config/types.js';
 import { instanceTag, slug } from '../../src/labels.js';
 import type { Owner } from '../types.js';
 import { callSignal } from './call.js';
+import type { DockerConfig } from './config.js';
 import { wrap } from './errors.js';
 import { ownerLabels } from './ownership.js';
 

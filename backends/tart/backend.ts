@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { TartConfig } from '../../src/config/types.js';
 import { anySignal } from '../../src/kernel/abort.js';
 import { EventHub } from '../../src/kernel/events.js';
+import { Once } from '../../src/kernel/once.js';
+import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
 import {
   type BackendCapabilities,
@@ -17,7 +17,8 @@ import {
   type RunnerSpec,
 } from '../types.js';
 import { adoptVms, listOwnedVms } from './adopt.js';
-import { TartCli } from './cli.js';
+import { TartCli, tartHome } from './cli.js';
+import type { TartConfig } from './config.js';
 import { TartError } from './errors.js';
 import { startRunner } from './guest.js';
 import { MAX_SLOTS, tartHost } from './host.js';
@@ -65,10 +66,14 @@ class TartBackend implements RunnerBackend {
   readonly #closing = new AbortController();
   readonly #runners: RunnerTable;
   readonly #unregister: () => void;
+  /** Work nobody awaits (exit records, replacing dead warm VMs) that close() still waits for. */
+  readonly #background: TaskTracker;
+  /** Image, adoption, pruner and pool: once, retried by the next call after a failure. */
+  readonly #prepared = new Once((signal: AbortSignal) => this.#prepare(signal));
+  /** Once per backend, before the first start: take over what a crashed predecessor left. */
+  readonly #adoption = new Once((signal: AbortSignal) => this.#adopt(signal));
   #pool: WarmPool | undefined;
   #releasePrune: (() => void) | undefined;
-  #adoption: Promise<void> | undefined;
-  #prepared: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(ctx: BackendContext, opts: TartBackendOptions) {
@@ -77,8 +82,9 @@ class TartBackend implements RunnerBackend {
     this.#owner = ctx.owner;
     this.#tart = t;
     this.#logger = ctx.logger.child({ backend: 'tart' });
+    this.#background = new TaskTracker((err) => this.#logger.error({ err }, 'tart background task failed'));
     this.#env = {
-      cli: new TartCli(opts.tartBin ?? 'tart', t.home || process.env.TART_HOME || join(homedir(), '.tart')),
+      cli: new TartCli(opts.tartBin ?? 'tart', tartHome(t.home)),
       journal: new Journal(journalPath(ctx.stateDir, ctx.owner)),
       host: tartHost,
       logger: this.#logger,
@@ -86,6 +92,7 @@ class TartBackend implements RunnerBackend {
       tart: t,
       instanceId: ctx.owner.instanceId,
       logDir: join(ctx.stateDir, 'tart-logs'),
+      track: (p) => void this.#background.track(p),
     };
     this.#runners = new RunnerTable(this.#env, this.#events, this.#logger);
     this.#unregister = tartHost.register(t.maxVms);
@@ -99,16 +106,12 @@ class TartBackend implements RunnerBackend {
   }
 
   prepare(signal: AbortSignal): Promise<void> {
-    this.#prepared ??= this.#prepare(anySignal(signal, this.#closing.signal)).catch((err: unknown) => {
-      this.#prepared = undefined;
-      throw err;
-    });
-    return this.#prepared;
+    return this.#prepared.run(anySignal(signal, this.#closing.signal));
   }
 
   async #prepare(signal: AbortSignal): Promise<void> {
     await ensureImage(this.#env.cli, this.#env.image, this.#tart.pullPolicy, this.#logger, signal);
-    await this.#adopt(signal);
+    await this.#adoption.run(signal);
     signal.throwIfAborted();
     this.#releasePrune ??= schedulePrune(this.#env.cli, this.#tart, this.#logger);
     if (this.#tart.poolSize > 0 && !this.#pool) {
@@ -117,22 +120,15 @@ class TartBackend implements RunnerBackend {
     }
   }
 
-  /** Once per backend, before the first start: take over what a crashed predecessor left. */
-  #adopt(signal: AbortSignal): Promise<void> {
-    this.#adoption ??= (async () => {
-      await mkdir(this.#env.logDir, { recursive: true });
-      for (const r of await adoptVms(this.#env, this.#owner, signal)) this.#runners.adopt(r);
-    })().catch((err: unknown) => {
-      this.#adoption = undefined;
-      throw err;
-    });
-    return this.#adoption;
+  async #adopt(signal: AbortSignal): Promise<void> {
+    await mkdir(this.#env.logDir, { recursive: true });
+    for (const r of await adoptVms(this.#env, this.#owner, signal)) this.#runners.adopt(r);
   }
 
   async start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
     if (this.#closing.signal.aborted) throw new Error('Tart backend is closed');
     const sig = anySignal(signal, this.#closing.signal);
-    await this.#adopt(sig);
+    await this.#adoption.run(sig);
     sig.throwIfAborted();
     if (this.#runners.has(spec.name)) throw new Error(`runner ${spec.name} is already starting or running`);
     const warm = this.#pool?.take();
@@ -222,6 +218,8 @@ class TartBackend implements RunnerBackend {
       // Aborted boots delete their own clones; waiting for them is bounded by destroyVm's timeout.
       await Promise.allSettled([this.#pool?.close(), this.#runners.settled()]);
       this.#runners.stopWatching();
+      // Exit records written before the journal is handed over (or deleted with the VMs).
+      await this.#background.settle(opts.signal);
       try {
         if (opts.removeAll) await this.#removeAll(opts.signal);
         await this.#runners.detach();

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { anySignal } from '../../src/kernel/abort.js';
 import { TartCommandError } from './errors.js';
@@ -41,18 +43,28 @@ export interface RunChild {
   unref(): void;
 }
 
+/** TART_HOME as every tart call of a backend gets it: `[tart] home`, else $TART_HOME, else ~/.tart. */
+export function tartHome(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  return home || env.TART_HOME || join(homedir(), '.tart');
+}
+
 /**
  * The `tart` binary with TART_HOME pinned: every call, including the supervised `run` children, gets
  * the same home, so VMs, locks and caches never split between two homes.
  */
 export class TartCli {
   readonly env: Readonly<Record<string, string>>;
+  /** The environment calls run in besides TART_HOME; undefined: this process's own. */
+  readonly #base: NodeJS.ProcessEnv | undefined;
 
+  /** `baseEnv`: run with exactly that environment (`runner validate` checks the daemon's, not its own). */
   constructor(
     readonly bin: string,
     readonly home: string,
+    baseEnv?: NodeJS.ProcessEnv,
   ) {
     this.env = { TART_HOME: home };
+    this.#base = baseEnv;
   }
 
   /** Runs one tart command and returns its stdout; a non-zero exit throws TartCommandError. */
@@ -74,7 +86,7 @@ export class TartCli {
     const timeout = opts.timeout === undefined ? undefined : AbortSignal.timeout(opts.timeout);
     const cancel = anySignal(opts.signal, timeout);
     const r = await execa(this.bin, args, {
-      env: this.env,
+      ...(this.#base ? { env: { ...this.#base, ...this.env }, extendEnv: false } : { env: this.env }),
       cancelSignal: cancel,
       killSignal: 'SIGINT',
       forceKillAfterDelay: 5_000,
@@ -116,7 +128,7 @@ export class TartCli {
     const fd = openSync(logFile, 'a');
     try {
       const child = spawn(this.bin, ['run', vm, '--no-graphics'], {
-        env: { ...process.env, ...this.env },
+        env: { ...(this.#base ?? process.env), ...this.env },
         stdio: ['ignore', fd, fd],
         detached: true,
       });

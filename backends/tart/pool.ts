@@ -97,8 +97,10 @@ export class WarmPool {
     if (i < 0 || this.#stop.signal.aborted) return;
     this.#ready.splice(i, 1);
     this.env.logger.warn({ vm: vm.name }, 'warm VM died; replacing it');
-    destroyVm(this.env, vm.name)
-      .catch((err: unknown) => this.env.logger.error({ err, vm: vm.name }, 'could not delete dead warm VM'))
-      .finally(() => this.#fill());
+    this.env.track(
+      destroyVm(this.env, vm.name)
+        .catch((err: unknown) => this.env.logger.error({ err, vm: vm.name }, 'could not delete dead warm VM'))
+        .finally(() => this.#fill()),
+    );
   }
 }

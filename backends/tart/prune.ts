@@ -1,7 +1,7 @@
-import type { TartConfig } from '../../src/config/types.js';
 import type { Logger } from '../../src/log.js';
 import { every } from '../../src/util/every.js';
 import { type TartCli, TIMEOUTS } from './cli.js';
+import type { TartConfig } from './config.js';
 
 const DAY_MS = 86_400_000;
 const GIB = 1024 ** 3;

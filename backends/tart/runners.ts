@@ -163,9 +163,11 @@ export class RunnerTable {
       at: at.toISOString(),
       ...(end.exitCode === undefined ? {} : { code: end.exitCode }),
     };
-    this.env.journal
-      .patch(e.vm, { exit })
-      .catch((err: unknown) => this.logger.warn({ err, vm: e.vm }, 'could not record the runner end'));
+    this.env.track(
+      this.env.journal
+        .patch(e.vm, { exit })
+        .catch((err: unknown) => this.logger.warn({ err, vm: e.vm }, 'could not record the runner end')),
+    );
     this.events.emit({
       type: 'exited',
       name: e.name,

@@ -1,10 +1,10 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TartConfig } from '../../src/config/types.js';
 import { anySignal, delay, isAbortError } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { type RunChild, type RunExit, type TartCli, TIMEOUTS, tail } from './cli.js';
+import type { TartConfig } from './config.js';
 import { TartError } from './errors.js';
 import type { TartHost } from './host.js';
 import { type Journal, type JournalEntry, PROCESS_TAG } from './journal.js';
@@ -21,6 +21,8 @@ export interface VmEnv {
   instanceId: string;
   /** Where `tart run` output goes, one file per VM. */
   logDir: string;
+  /** Hands over work nobody awaits, so the backend's close() waits for it. */
+  track(p: Promise<unknown>): void;
 }
 
 export interface BootedVm {

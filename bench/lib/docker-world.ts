@@ -1,8 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import type { DockerConfig } from '../../backends/docker/config.js';
 import { parseConfigText } from '../../src/config/index.js';
-import type { DockerConfig } from '../../src/config/types.js';
 import { LABEL_INSTANCE } from '../../src/labels.js';
 import { writeDaemonFiles } from '../../test/e2e/support/daemon-files.js';
 import { DaemonProcess } from '../../test/e2e/support/daemon-process.js';

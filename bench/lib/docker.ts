@@ -7,8 +7,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
+import type { DockerConfig } from '../../backends/docker/config.js';
 import { buildCreateRequest } from '../../backends/docker/container-spec.js';
-import type { DockerConfig } from '../../src/config/types.js';
 import { Secret } from '../../src/secret.js';
 import { repoRoot } from './paths.js';
 

@@ -1,9 +1,10 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { TableChecker } from '../schema/checker.js';
+import type { SecretRef } from '../schema/secret-ref.js';
 import type { Secret } from '../secret.js';
 import type { ConfigProblem } from './errors.js';
 import type { KeyPath } from './paths.js';
 import type { Provenance } from './provenance.js';
-import type { SecretRef } from './secret-ref.js';
 
 export interface CheckerEnv {
   env: NodeJS.ProcessEnv;
@@ -61,6 +62,18 @@ export class Checker {
         ? dirname(resolve(this.io.cwd, at.source.file))
         : this.io.cwd;
     return resolve(base, value);
+  }
+
+  /** The checks of one table (`[docker]`…) of scale set `set`, with paths relative to that table. */
+  forTable(set: number, table: string): TableChecker {
+    const at = (path: KeyPath): KeyPath => [table, ...path];
+    return {
+      problem: (path, message) => this.problem(set, at(path), message),
+      broken: (path) => this.prov.broken(set, at(path)),
+      secret: (ref, path) => this.secret(ref, set, at(path)),
+      path: (key, value) => this.path(set, at(key), value),
+      read: (key, file) => this.read(set, at(key), file),
+    };
   }
 
   /** The file's text, or undefined after recording why it could not be read. */

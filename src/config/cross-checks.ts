@@ -1,3 +1,4 @@
+import { checkBackendsAcrossSets } from '../../backends/index.js';
 import { slug } from '../labels.js';
 import type { Checker } from './checker.js';
 import type { ScaleSetSettings } from './schema.js';
@@ -8,7 +9,11 @@ import type { ScaleSetSettings } from './schema.js';
  */
 export function checkAcrossSets(sets: readonly ScaleSetSettings[], c: Checker): void {
   uniqueNames(sets, c);
-  tartHostLimits(sets, c);
+  // A backend's own limits across sets, e.g. Tart's one VM cap per host (backends/tart/config.ts).
+  checkBackendsAcrossSets(
+    sets.map((s, index) => ({ index, backend: s.backend, tables: s })),
+    (index, kind) => c.forTable(index, kind),
+  );
 }
 
 /**
@@ -35,34 +40,4 @@ function uniqueNames(sets: readonly ScaleSetSettings[], c: Checker): void {
       `expected a name no other scale set uses, got ${JSON.stringify(s.name)}, as scaleset[${first.index}] ${JSON.stringify(first.name)}${why}`,
     );
   });
-}
-
-/**
- * max-vms caps VMs across every Tart set of the process (Apple allows two per host), so the sets
- * must agree on it and their warm pools must fit in it together.
- */
-function tartHostLimits(sets: readonly ScaleSetSettings[], c: Checker): void {
-  const tart = sets.flatMap((s, index) => (s.backend === 'tart' ? [{ index, ...s.tart }] : []));
-  const first = tart[0];
-  if (!first || tart.length < 2) return;
-  let pooled = 0;
-  for (const t of tart) {
-    if (t['max-vms'] !== first['max-vms']) {
-      c.problem(
-        t.index,
-        ['tart', 'max-vms'],
-        `expected the same value in every Tart scale set (it is one cap for the host), got ${t['max-vms']} here and ${first['max-vms']} in scaleset[${first.index}]`,
-      );
-      return;
-    }
-    pooled += t['pool-size'];
-    if (t['pool-size'] > 0 && pooled > first['max-vms']) {
-      c.problem(
-        t.index,
-        ['tart', 'pool-size'],
-        `expected the pools of all Tart scale sets to fit in tart.max-vms (${first['max-vms']}) together, got ${pooled} in total`,
-      );
-      return;
-    }
-  }
 }

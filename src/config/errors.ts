@@ -1,17 +1,7 @@
 import { RunnerError } from '../kernel/errors.js';
+import type { ProblemLocation } from '../schema/location.js';
 
-/** Where a value came from, so a message points at the line, variable or flag to change. */
-export type ProblemSource =
-  | { kind: 'file'; file: string; line?: number; column?: number }
-  | { kind: 'env'; variable: string }
-  | { kind: 'flag'; flag: string };
-
-/** A place a value was written: a key of a file, an environment variable or a flag. */
-export interface ProblemLocation {
-  source: ProblemSource;
-  /** TOML key path, e.g. `scaleset[1].max-runners` ('' when the problem concerns the whole source). */
-  key: string;
-}
+export type { ProblemLocation, ProblemSource } from '../schema/location.js';
 
 export interface ConfigProblem extends ProblemLocation {
   /** Usually `expected …, got …`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type KeyKind, keyMeta, type TomlDefault } from './fields.js';
+import { type KeyKind, keyMeta, type TomlDefault } from '../schema/fields.js';
 import { daemonShape, fileSchema } from './schema.js';
 
 /** The key list read back from the schema: docs, env names, flags and error hints all use it. */

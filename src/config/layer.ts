@@ -1,8 +1,8 @@
 import type { z } from 'zod';
+import { SecretRef } from '../schema/secret-ref.js';
 import type { ConfigProblem } from './errors.js';
 import { type IssueContext, issueProblems } from './issues.js';
 import { isTable, type KeyPath, unitOf } from './paths.js';
-import { SecretRef } from './secret-ref.js';
 
 /**
  * One source of settings (the top level of the file, one `[[scaleset]]`, the environment, the

@@ -1,4 +1,4 @@
-import type { KeyKind } from './fields.js';
+import type { KeyKind } from '../schema/fields.js';
 import { configKeys } from './keys.js';
 
 /**

@@ -1,8 +1,9 @@
 import { TomlDate } from 'smol-toml';
+import type { KeyPath } from '../schema/location.js';
 
 /** Key paths and values as they appear in messages. */
 
-export type KeyPath = readonly (string | number)[];
+export type { KeyPath } from '../schema/location.js';
 
 /** A table as TOML makes it: a plain object (smol-toml's have no prototype), not an array or a class. */
 export function isTable(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,8 @@
+import { BACKENDS, resolveBackendTables } from '../../backends/index.js';
 import { resolveAuth } from './auth.js';
 import type { Checker } from './checker.js';
 import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
-import { dedalusConfig, dockerConfig, tartConfig } from './resolve-backends.js';
-import { DOCKER_DEFAULT_IMAGE, type ScaleSetSettings } from './schema.js';
+import type { ScaleSetSettings } from './schema.js';
 import type { ScaleSetConfig } from './types.js';
 
 /**
@@ -26,13 +26,12 @@ export async function resolveScaleSet(
   }
   const runnerImage = image(s, set, c);
   const auth = await resolveAuth(s, set, c);
-  const docker = dockerConfig(s, set, c);
-  const tart = tartConfig(s, set, c);
-  const dedalus = await dedalusConfig(s, set, c);
+  // Each backend resolves its own table (backends/<kind>/config.ts), with paths relative to it.
+  const backends = await resolveBackendTables(s, s.backend, (kind) => c.forTable(set, kind));
   if (url === undefined || s.name === undefined || auth === undefined || runnerImage === undefined) {
     return undefined;
   }
-  if (docker === undefined || dedalus === undefined) return undefined;
+  if (backends === undefined) return undefined;
   return {
     index: set,
     url,
@@ -47,26 +46,15 @@ export async function resolveScaleSet(
     idleTimeout: s['idle-timeout'],
     reconcileInterval: s['reconcile-interval'],
     startConcurrency: s['start-concurrency'],
-    docker,
-    tart,
-    dedalus,
+    ...backends,
   };
 }
 
-/** runscaler gave a Tart set the Docker image when none was set (its bug 8); here that is an error. */
+/** The image of the set, else its backend's default; a backend without one (Tart) needs it written. */
 function image(s: ScaleSetSettings, set: number, c: Checker): string | undefined {
   if (s['runner-image'] !== undefined) return s['runner-image'];
-  switch (s.backend) {
-    case 'docker':
-      return DOCKER_DEFAULT_IMAGE;
-    case 'dedalus':
-      return ''; // machines are provisioned by script, not from an image
-    case 'tart':
-      c.problem(
-        set,
-        ['runner-image'],
-        'expected the Tart VM image to clone, e.g. "ghcr.io/cirruslabs/macos-sequoia-xcode:latest" (backend = "tart" has no default), got nothing',
-      );
-      return undefined;
-  }
+  const fallback = BACKENDS[s.backend].runnerImage;
+  if ('default' in fallback) return fallback.default;
+  c.problem(set, ['runner-image'], fallback.missing);
+  return undefined;
 }

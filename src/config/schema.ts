@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { BACKEND_KINDS, BACKENDS, type BackendKind, DOCKER_DEFAULT_IMAGE } from '../../backends/index.js';
 import {
   bool,
   defaulted,
@@ -15,9 +16,8 @@ import {
   table,
   tables,
   text,
-} from './fields.js';
+} from '../schema/fields.js';
 import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
-import { dedalusTable, dockerTable, tartTable } from './schema-backends.js';
 
 /**
  * The single source of config keys. A key written anywhere else (flags, env, docs) is derived from
@@ -35,7 +35,15 @@ export const githubAppTable = table('[github-app]', {
   'private-key': optional(secret(), 'The PEM key itself, usually "env:VAR"; instead of private-key-path.'),
 });
 
-export const DOCKER_DEFAULT_IMAGE = 'ghcr.io/actions/actions-runner:latest';
+export { DOCKER_DEFAULT_IMAGE };
+
+/** Each backend's own table (`[docker]`, `[tart]`, …), filled with its defaults when absent. */
+function backendTables(): { [K in BackendKind]: z.ZodPrefault<(typeof BACKENDS)[K]['schema']> } {
+  const shape = Object.fromEntries(
+    BACKEND_KINDS.map((kind) => [kind, subTable(BACKENDS[kind].schema, BACKENDS[kind].description)]),
+  );
+  return shape as { [K in BackendKind]: z.ZodPrefault<(typeof BACKENDS)[K]['schema']> };
+}
 
 /** Keys that describe one scale set: allowed at the top level (inherited) and in `[[scaleset]]`. */
 export const scaleSetShape = {
@@ -56,7 +64,7 @@ export const scaleSetShape = {
   'min-runners': defaulted(int(0), 0, 'Idle runners kept ready even with no jobs queued.'),
   'max-runners': defaulted(int(1), 10, 'Runners at once for this scale set, busy and idle together.'),
   backend: defaulted(
-    oneOf(['docker', 'tart', 'dedalus']),
+    oneOf(BACKEND_KINDS),
     'docker',
     'Where runners run: docker, tart (macOS VMs) or dedalus (cloud machines).',
   ),
@@ -80,9 +88,7 @@ export const scaleSetShape = {
     8,
     'Runner starts (container/VM create + start) in parallel, to bound the load a burst puts on the host; JIT registrations run one round ahead.',
   ),
-  docker: subTable(dockerTable, 'Docker backend settings.'),
-  tart: subTable(tartTable, 'Tart backend settings (macOS VMs).'),
-  dedalus: subTable(dedalusTable, 'Dedalus backend settings (cloud machines).'),
+  ...backendTables(),
 };
 
 /** Keys of the daemon as a whole: top level only, an error inside `[[scaleset]]`. */

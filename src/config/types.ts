@@ -1,4 +1,7 @@
+import type { BackendConfigs, BackendKind } from '../../backends/index.js';
 import type { Secret } from '../secret.js';
+
+export type { BackendKind } from '../../backends/index.js';
 
 /**
  * The resolved configuration: what the daemon runs on after file, env and flags are merged and
@@ -22,13 +25,15 @@ export interface RunnerConfig {
   scaleSets: ScaleSetConfig[];
 }
 
-export type BackendName = 'docker' | 'tart' | 'dedalus';
-
 export type GitHubAuth =
   | { kind: 'pat'; token: Secret }
   | { kind: 'app'; clientId: string; installationId: number; privateKey: Secret; privateKeyPath: string };
 
-export interface ScaleSetConfig {
+/**
+ * One scale set. Every backend's table is resolved for every set (`docker`, `tart`, `dedalus`: the
+ * types each backend derives from its own schema); `backend` says which one the set runs on.
+ */
+export interface ScaleSetConfig extends BackendConfigs {
   /** Index in `[[scaleset]]` (or 0 for the single top-level set): used in error messages. */
   index: number;
   url: string;
@@ -39,7 +44,7 @@ export interface ScaleSetConfig {
   labels: string[];
   minRunners: number;
   maxRunners: number;
-  backend: BackendName;
+  backend: BackendKind;
   runnerImage: string;
   /** Idle runners older than this are recycled (0 = never). */
   idleTimeout: number;
@@ -47,77 +52,4 @@ export interface ScaleSetConfig {
   reconcileInterval: number;
   /** Concurrent runner starts per scale set. */
   startConcurrency: number;
-  docker: DockerConfig;
-  tart: TartConfig;
-  dedalus: DedalusConfig;
-}
-
-export interface DockerConfig {
-  /** unix:///path, tcp://host:port, ssh://user@host, or '' for DOCKER_HOST / the default socket. */
-  host: string;
-  network: string;
-  /** Mount the host Docker socket into runners (gives jobs control of the host). */
-  dind: boolean;
-  /** Mount path of the shared cache volume in runners ('' = none). */
-  sharedVolume: string;
-  /** Name of the shared cache volume ('' = `runner-cache-<scale set>`). */
-  sharedVolumeName: string;
-  /** Memory limit in bytes (0 = none). */
-  memory: number;
-  /** CPUs (fractional allowed; 0 = none). */
-  cpus: number;
-  platform: string;
-  pullPolicy: 'always' | 'if-not-present' | 'never';
-  registryAuth?: { username: string; password: Secret; serverAddress: string };
-  env: Record<string, string>;
-  /** Extra mounts, docker `--mount`-style: { type: 'bind'|'volume'|'tmpfs', source, target, readOnly }. */
-  mounts: { type: 'bind' | 'volume' | 'tmpfs'; source: string; target: string; readOnly: boolean }[];
-  /** Command run in the container; default ['/home/runner/run.sh']. */
-  command: string[];
-  /** User in the container ('' = image default). */
-  user: string;
-  /** Remove buildx builders our runners leave behind. */
-  buildxCleanup: boolean;
-}
-
-export interface TartConfig {
-  home: string;
-  runnerDir: string;
-  poolSize: number;
-  cpu: number;
-  /** MiB. */
-  memory: number;
-  maxVms: number;
-  bootTimeout: number;
-  pullPolicy: 'always' | 'if-not-present' | 'never';
-  pruneInterval: number;
-  pruneMaxAge: number;
-  /** Bytes (0 = no cap). */
-  pruneSpaceBudget: number;
-}
-
-export interface DedalusSchedule {
-  /** Cron-like window: days 'mon-fri', hours '08:00-18:00' (local time of the daemon). */
-  days: string;
-  hours: string;
-  sleeping?: number;
-  warm?: number;
-}
-
-export interface DedalusConfig {
-  apiKey?: Secret;
-  baseUrl: string;
-  vcpu: number;
-  memoryMib: number;
-  storageGib: number;
-  sleeping: number;
-  warm: number;
-  max: number;
-  schedule: DedalusSchedule[];
-  provisionScript: string;
-  runnerDir: string;
-  jobTimeout: number;
-  reuse: boolean;
-  recycleAfterJobs: number;
-  recycleAfter: number;
 }

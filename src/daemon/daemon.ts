@@ -1,6 +1,5 @@
-import { backendContext } from '../../backends/context.js';
-import { createBackend } from '../../backends/index.js';
-import type { RunnerBackend } from '../../backends/types.js';
+import { backendContext, createBackend } from '../../backends/index.js';
+import type { BackendContext, RunnerBackend } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
 import type { DaemonEvent } from '../events.js';
 import { ActionsClient, type ActionsClientOptions } from '../github/client.js';
@@ -19,10 +18,7 @@ import { StatusTallies } from './status-tally.js';
 export interface DaemonOptions {
   logger: Logger;
   /** Tests swap the backend (e.g. an in-process no-op backend for benchmarks). */
-  backendFactory?: (
-    cfg: ScaleSetConfig,
-    ctx: Parameters<typeof createBackend>[1],
-  ) => RunnerBackend | Promise<RunnerBackend>;
+  backendFactory?: (cfg: ScaleSetConfig, ctx: BackendContext) => RunnerBackend | Promise<RunnerBackend>;
   /** Tests shorten the retry backoff of scale-set start-up. */
   retry?: { initial: number; max: number };
   /** How long without a successful poll before /healthz says 503 (default 95 s). */

@@ -1,6 +1,5 @@
-import { backendContext } from '../../backends/context.js';
-import { createBackend } from '../../backends/index.js';
-import type { OwnedRunner, RunnerBackend } from '../../backends/types.js';
+import { type BackendInventory, backendContext, openInventory } from '../../backends/index.js';
+import type { OwnedRunner } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
 import type { ActionsClient } from '../github/index.js';
 import { silentLogger } from '../log.js';
@@ -31,7 +30,7 @@ export interface ScanOptions {
  */
 export class ScaleSetScan {
   readonly #o: ScanOptions;
-  #backend: Promise<RunnerBackend> | undefined;
+  #backend: Promise<BackendInventory> | undefined;
   #store: ScaleSetStore | undefined;
   #client: ActionsClient | undefined;
   readonly #storeErrors: string[] = [];
@@ -167,8 +166,8 @@ export class ScaleSetScan {
     return AbortSignal.timeout(this.#o.timeoutMs);
   }
 
-  #backendFor(): Promise<RunnerBackend> {
-    this.#backend ??= createBackend(
+  #backendFor(): Promise<BackendInventory> {
+    this.#backend ??= openInventory(
       this.#o.set,
       backendContext(this.#o.config, this.#o.set, this.#o.instanceId, silentLogger),
     );

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'smol-toml';
-import type { BackendName } from '../config/types.js';
-import { parseDuration } from '../config/units.js';
+import type { BackendKind } from '../config/types.js';
+import { parseDuration } from '../schema/units.js';
 
 /**
  * The few config values a service definition depends on. Read leniently and on purpose not through
@@ -10,13 +10,13 @@ import { parseDuration } from '../config/units.js';
  * is the place for a real check.
  */
 export interface ConfigFacts {
-  backends: BackendName[];
+  backends: BackendKind[];
   stateDir?: string;
   drainTimeoutMs?: number;
   tartHome?: string;
 }
 
-const BACKENDS: readonly BackendName[] = ['docker', 'tart', 'dedalus'];
+const BACKENDS: readonly BackendKind[] = ['docker', 'tart', 'dedalus'];
 
 /** Undefined when the file does not exist; throws when it exists but is not TOML. */
 export async function readConfigFacts(path: string): Promise<ConfigFacts | undefined> {
@@ -42,7 +42,7 @@ export async function readConfigFacts(path: string): Promise<ConfigFacts | undef
 export function factsFrom(doc: Record<string, unknown>): ConfigFacts {
   const sets = Array.isArray(doc.scaleset) ? (doc.scaleset as unknown[]).filter(isTable) : [];
   const top = backendOf(doc);
-  const backends = new Set<BackendName>(sets.length === 0 ? [top ?? 'docker'] : []);
+  const backends = new Set<BackendKind>(sets.length === 0 ? [top ?? 'docker'] : []);
   for (const set of sets) backends.add(backendOf(set) ?? top ?? 'docker');
   const tart = [doc, ...sets].map((t) => (isTable(t.tart) ? t.tart.home : undefined)).find(isString);
   const drain = doc['drain-timeout'];
@@ -56,10 +56,10 @@ export function factsFrom(doc: Record<string, unknown>): ConfigFacts {
   };
 }
 
-function backendOf(table: Record<string, unknown>): BackendName | undefined {
+function backendOf(table: Record<string, unknown>): BackendKind | undefined {
   const b = table.backend;
   return typeof b === 'string' && (BACKENDS as readonly string[]).includes(b)
-    ? (b as BackendName)
+    ? (b as BackendKind)
     : undefined;
 }
 

@@ -1,4 +1,4 @@
-import type { BackendName } from '../config/types.js';
+import type { BackendKind } from '../config/types.js';
 
 export type ServiceScope = 'system' | 'user';
 export type ServiceManagerKind = 'systemd' | 'launchd';
@@ -26,7 +26,7 @@ export interface ServicePlan {
    * fail it with 226/NAMESPACE if missing, so only what install itself creates is required.
    */
   writablePaths: { path: string; optional?: boolean }[];
-  backends: BackendName[];
+  backends: BackendKind[];
   /** Dedicated account the system unit runs as; undefined runs as root (system) or the user (user). */
   serviceUser?: string;
   supplementaryGroups: string[];

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { configKeys, envVarName } from '../config/keys.js';
-import { parseDuration } from '../config/units.js';
+import { parseDuration } from '../schema/units.js';
 import type { ConfigFacts } from './config-facts.js';
 import { SERVICE_USER, type ServicePaths, serviceLabel } from './paths.js';
 import type { ServiceManagerKind, ServicePlan, ServiceScope } from './plan.js';

@@ -1,6 +1,6 @@
+import type { CheckResult } from '../checks/result.js';
 import { ConfigError, type ConfigFlags, formatProblem, loadConfig } from '../config/index.js';
 import type { RunnerConfig } from '../config/types.js';
-import type { CheckResult } from './types.js';
 
 export interface ConfigSource {
   /** --config; without it the loader's own search (RUNNER_CONFIG, ./config.toml, /etc/runner). */

@@ -1,3 +1,5 @@
+import { type CheckResult, fail, type Outcome, ok } from '../checks/result.js';
+import { runCheck } from '../checks/run-check.js';
 import type { ScaleSetConfig } from '../config/types.js';
 import {
   type ConfigScope,
@@ -6,8 +8,6 @@ import {
   type RunnerGroup,
 } from '../github/index.js';
 import { actionsClientFor } from './github-client.js';
-import { runCheck } from './run-check.js';
-import { type CheckResult, fail, type Outcome, ok } from './types.js';
 
 /**
  * GitHub access for one scale set, with one lookup: fetching the configured runner group runs the whole

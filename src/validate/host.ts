@@ -2,9 +2,9 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { type CheckResult, fail, type Outcome, ok } from '../checks/result.js';
+import { runCheck } from '../checks/run-check.js';
 import type { RunnerConfig } from '../config/types.js';
-import { runCheck } from './run-check.js';
-import { type CheckResult, fail, type Outcome, ok } from './types.js';
 
 /** The daemon-wide checks: its health port and its state directory. */
 export function hostChecks(

@@ -1,19 +1,6 @@
-/** One line of the `runner validate` checklist. */
-export interface CheckResult {
-  /** Stable id for --json consumers: `config`, `github`, `runner-group`, `docker-engine`, … */
-  id: string;
-  /** Scale set the check belongs to; absent for daemon-wide checks. */
-  scaleSet?: string;
-  /** What was checked, phrased as the good outcome ("runner group "default" exists"). */
-  title: string;
-  /** `skip`: not run because a check it depends on failed (the failure is already reported). */
-  status: 'ok' | 'fail' | 'skip';
-  /** What was found: a version, an id, or the error. */
-  detail?: string;
-  /** What to do next, on failure. */
-  hint?: string;
-  ms?: number;
-}
+import type { CheckResult } from '../checks/result.js';
+
+export type { CheckResult } from '../checks/result.js';
 
 export interface ValidationReport {
   ok: boolean;
@@ -21,20 +8,3 @@ export interface ValidationReport {
   file: string;
   checks: CheckResult[];
 }
-
-/** The result of a check before its id, scale set and timing are added. */
-export type Outcome = Pick<CheckResult, 'status' | 'detail' | 'hint'> & { title?: string };
-
-export const ok = (detail?: string, title?: string): Outcome => ({
-  status: 'ok',
-  ...(detail !== undefined ? { detail } : {}),
-  ...(title !== undefined ? { title } : {}),
-});
-
-export const fail = (detail: string, hint?: string): Outcome => ({
-  status: 'fail',
-  detail,
-  ...(hint !== undefined ? { hint } : {}),
-});
-
-export const skip = (detail: string): Outcome => ({ status: 'skip', detail });

@@ -1,11 +1,8 @@
-import type { BackendName, ScaleSetConfig } from '../config/types.js';
+import { backendChecks } from '../../backends/index.js';
 import { type ConfigSource, checkConfig } from './config-check.js';
-import { dedalusChecks } from './dedalus.js';
-import { dockerChecks } from './docker.js';
 import { githubChecks } from './github.js';
 import { hostChecks } from './host.js';
-import { tartChecks } from './tart.js';
-import type { CheckResult, ValidationReport } from './types.js';
+import type { ValidationReport } from './types.js';
 
 export interface ValidateOptions extends ConfigSource {
   /** Per check (default 10 s): one slow service cannot stall the rest. */
@@ -14,19 +11,6 @@ export interface ValidateOptions extends ConfigSource {
 }
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
-
-type BackendChecks = (
-  set: ScaleSetConfig,
-  timeoutMs: number,
-  env: NodeJS.ProcessEnv,
-  signal?: AbortSignal,
-) => Promise<CheckResult[]>;
-
-const BACKEND_CHECKS: Record<BackendName, BackendChecks> = {
-  docker: (set, t, _env, s) => dockerChecks(set, t, s),
-  tart: tartChecks,
-  dedalus: (set, t, _env, s) => dedalusChecks(set, t, s),
-};
 
 /**
  * Everything `runner run` needs, checked without side effects (no pulls, no scale sets, no sessions)
@@ -42,7 +26,8 @@ export async function validateConfig(opts: ValidateOptions): Promise<ValidationR
   const perSet = config.scaleSets.map(async (set) => {
     const [github, backend] = await Promise.all([
       githubChecks(set, timeoutMs, opts.env, opts.signal),
-      BACKEND_CHECKS[set.backend](set, timeoutMs, opts.env, opts.signal),
+      // The backend's own checks (backends/<kind>/validate.ts), loaded only for backends in use.
+      backendChecks(set, { timeoutMs, env: opts.env, signal: opts.signal }),
     ]);
     return [...github, ...backend];
   });

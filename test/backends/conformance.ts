@@ -127,6 +127,32 @@ export function describeBackendConformance(
       if (opts.reportsExitCode !== false) expect(listed.exitCode).toBe(3);
     });
 
+    it('an exit while nobody is subscribed reaches the next subscription', async () => {
+      // The scaler re-subscribes after an error: a runner that exits in that gap must not wait for the
+      // next reconcile to be noticed.
+      const behaviour: RunnerBehaviour = { kind: 'exits', afterMs: 300, exitCode: 4 };
+      const owner = makeOwner();
+      const backend = await make(owner, behaviour);
+      const first = specFor(owner, behaviour);
+      const gap = specFor(owner, behaviour);
+
+      const reading = new AbortController();
+      const seen = exitOf(backend.events(AbortSignal.any([reading.signal, sig()])), first.name);
+      await backend.start(first, sig());
+      expect(await seen).toMatchObject({ type: 'exited', name: first.name });
+      // exitOf returned out of its for-await loop, which ended the subscription; the abort says so twice.
+      reading.abort();
+
+      const handle = await backend.start(gap, sig());
+      await pollUntil(
+        async () => (await backend.listOwned(sig())).some((r) => r.name === gap.name && r.state === 'exited'),
+        { timeout, what: `${gap.name} listed as exited while nobody is subscribed` },
+      );
+      const e = await exitOf(backend.events(sig()), gap.name);
+      expect(e).toMatchObject({ type: 'exited', name: gap.name, resourceId: handle.resourceId });
+      if (opts.reportsExitCode !== false) expect(e.exitCode).toBe(4);
+    });
+
     it('events() ends when its signal aborts', async () => {
       const backend = await make(makeOwner());
       const ac = new AbortController();

@@ -16,13 +16,13 @@ import {
 } from '../../backends/dedalus/api/errors.js';
 import { parseRetryAfter, retryDelay, retryHintMs, shouldRetry } from '../../backends/dedalus/api/retry.js';
 import { parseSse } from '../../backends/dedalus/api/sse.js';
+import type { DedalusConfig } from '../../backends/dedalus/config.js';
 import { estimateCost, usageCost } from '../../backends/dedalus/figures.js';
 import { autosleepFor, checkConfig, DEFAULT_TIMING, resolveApiKey } from '../../backends/dedalus/options.js';
 import { type PoolInput, planPool } from '../../backends/dedalus/pool-plan.js';
 import { TierSchedule } from '../../backends/dedalus/schedule.js';
 import { runnerExecution, scrubExecution } from '../../backends/dedalus/scripts.js';
 import { MachineStateFile } from '../../backends/dedalus/state.js';
-import type { DedalusConfig } from '../../src/config/types.js';
 import { Secret } from '../../src/secret.js';
 import { machineDirs, mapGuestEnvValue, mapGuestText } from '../fakes/dedalus/paths.js';
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
+import type { DockerConfig } from '../../backends/docker/config.js';
 import { createDockerBackend, type DockerBackend } from '../../backends/docker/index.js';
 import type { Owner } from '../../backends/types.js';
-import type { DockerConfig } from '../../src/config/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { FAKE_IMAGE, removeByInstance } from '../setup/docker.js';
 import type { BackendUnderTest, RunnerBehaviour } from './conformance.js';

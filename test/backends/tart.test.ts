@@ -2,9 +2,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { macFor } from '../../backends/tart/mac.js';
+import { tartBackend } from '../../backends/tart/module.js';
 import { pruneArgs } from '../../backends/tart/prune.js';
 import { makeRunnerName } from '../../src/labels.js';
-import { collect, IMAGE, spec, type TartFixture, tartFixture, waitFor } from '../fakes/tart/fixture.js';
+import {
+  collect,
+  IMAGE,
+  spec,
+  type TartFixture,
+  tartConfig,
+  tartFixture,
+  waitFor,
+} from '../fakes/tart/fixture.js';
 import type { TartCall } from '../fakes/tart/index.js';
 
 let fx: TartFixture;
@@ -249,6 +258,32 @@ describe('Tart backend: image and cache', () => {
     const always = fx.backend({ pullPolicy: 'always', scaleSet: 'always' });
     await always.prepare(signal());
     expect(fx.tart.commands().slice(1)).toEqual([`pull ${IMAGE}`, 'list --format json']);
+  });
+
+  it('runner validate and a start agree on the image: one listing and one name match', async () => {
+    fx.tart.tart('pull', 'ghcr.io/acme/plain'); // listed by tart as ghcr.io/acme/plain:latest
+    const cases = [
+      [IMAGE, 'ok'],
+      ['ghcr.io/acme/plain', 'ok'], // untagged means :latest, for both
+      ['ghcr.io/acme/macos-runner:1', 'fail'], // a prefix of the present :15 is not it
+      ['base-vm', 'fail'], // a local VM that does not exist
+    ] as const;
+    for (const [i, [image, expected]] of cases.entries()) {
+      const config = tartConfig(fx.tart.home, fx.runnerDir, { pullPolicy: 'never' });
+      const rows = await tartBackend.validate(
+        { scaleSet: 'mac-ci', runnerImage: image, config },
+        { timeoutMs: 10_000, env: process.env },
+      );
+      const validated = rows.find((r) => r.id === 'runner-image')?.status;
+      // pull-policy "never": prepare() resolves exactly when the image is in TART_HOME.
+      const backend = fx.backend({ image, pullPolicy: 'never', scaleSet: `agree-${i}` });
+      const started = await backend.prepare(signal()).then(
+        () => 'ok',
+        (err: { code?: string }) => (err.code === 'TART_IMAGE_UNAVAILABLE' ? 'fail' : `error ${err.code}`),
+      );
+      expect({ image, validated, started }).toEqual({ image, validated: expected, started: expected });
+    }
+    expect(fx.tart.commands().filter((c) => c.startsWith('pull'))).toEqual([]);
   });
 
   it('prunes caches once per TART_HOME, however many scale sets share it', async () => {

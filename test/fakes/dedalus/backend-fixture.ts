@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import type { DedalusConfig } from '../../../backends/dedalus/config.js';
 import {
   createDedalusBackend,
   type DedalusBackend,
   type DedalusTiming,
 } from '../../../backends/dedalus/index.js';
 import type { Owner } from '../../../backends/types.js';
-import type { DedalusConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log.js';
 import { Secret } from '../../../src/secret.js';
 import { useFakeDedalus } from './harness.js';

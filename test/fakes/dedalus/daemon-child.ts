@@ -3,9 +3,10 @@
  * one JSON line, then idles until the test SIGKILLs it (no close(), no cleanup: a real crash).
  * Usage: node --import tsx daemon-child.ts '<json ChildArgs>'
  */
+
+import type { DedalusConfig } from '../../../backends/dedalus/config.js';
 import { createDedalusBackend } from '../../../backends/dedalus/index.js';
 import type { Owner } from '../../../backends/types.js';
-import type { DedalusConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log.js';
 import { Secret } from '../../../src/secret.js';
 import { TEST_TIMING } from './timing.js';

@@ -11,9 +11,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { TartConfig } from '../../../backends/tart/config.js';
 import { createTartBackend } from '../../../backends/tart/index.js';
 import type { RunnerBackend, RunnerEvent } from '../../../backends/types.js';
-import type { TartConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log.js';
 import { Secret } from '../../../src/secret.js';
 import { pollUntil } from '../../../src/util/poll-until.js';

@@ -1,5 +1,5 @@
 import { raceAbort } from '../kernel/abort.js';
-import type { CheckResult, Outcome } from './types.js';
+import type { CheckResult, Outcome } from './result.js';
 
 export interface CheckSpec {
   id: string;

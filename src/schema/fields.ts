@@ -1,12 +1,13 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { isValidSecretText, SecretRef } from './secret-ref.js';
 import { formatDuration, parseDuration, parseSize } from './units.js';
 
 /**
- * Building blocks for the schema. Every key is declared once, with its type, default and
- * description, through the wrappers at the bottom; the key list for docs, env variables and flags
- * is read back from `keyMeta`. Each field's zod error is the "expected …" half of a message, and the
- * loader adds where and "got …" (see problems.ts).
+ * Building blocks for config schemas: the loader's own keys and each backend's table. Every key is
+ * declared once, with its type, default and description, through the wrappers at the bottom; the key
+ * list for docs, env variables and flags is read back from `keyMeta`. Each field's zod error is the
+ * "expected …" half of a message, and the loader adds where and "got …" (src/config/issues.ts).
  */
 
 export type KeyKind =
@@ -184,4 +185,9 @@ export function stringMap(keyCheck: (k: string) => boolean, expectedKey: string,
     .record(z.string().refine(keyCheck, { error: expectedKey }), value, { error: 'a table of strings' })
     .prefault({});
   return tag(schema, { kind: 'map', description });
+}
+
+/** An absolute path; `what` says where it lives ("in the VM", "inside the container"). */
+export function absolutePath(what: string) {
+  return str({ expected: `an absolute path (${what})`, check: (s) => isAbsolute(s) });
 }

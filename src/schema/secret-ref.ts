@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { Secret } from '../secret.js';
-import type { ProblemLocation } from './errors.js';
+import type { ProblemLocation } from './location.js';
 
 const ENV_PREFIX = 'env:';
 

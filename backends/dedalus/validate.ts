@@ -1,22 +1,22 @@
 import { request } from 'undici';
-import type { ScaleSetConfig } from '../config/types.js';
-import { runCheck } from './run-check.js';
-import { type CheckResult, fail, ok } from './types.js';
+import { type CheckResult, fail, ok } from '../../src/checks/result.js';
+import { runCheck } from '../../src/checks/run-check.js';
+import type { BackendSetup, CheckOptions } from '../module.js';
+import type { DedalusConfig } from './config.js';
 
 /** The Dedalus API key, tried with the cheapest read there is: one page of one machine. */
 export async function dedalusChecks(
-  set: ScaleSetConfig,
-  timeoutMs: number,
-  signal?: AbortSignal,
+  set: BackendSetup<DedalusConfig>,
+  { timeoutMs, signal }: CheckOptions,
 ): Promise<CheckResult[]> {
-  const base = set.dedalus.baseUrl.replace(/\/+$/, '');
+  const base = set.config.baseUrl.replace(/\/+$/, '');
   const check = await runCheck(
     {
       id: 'dedalus-api',
-      scaleSet: set.name,
+      scaleSet: set.scaleSet,
       title: `Dedalus API at ${base} accepts the API key`,
       run: async (sig) => {
-        const key = set.dedalus.apiKey;
+        const key = set.config.apiKey;
         if (!key || key.empty)
           return fail('no API key', 'set [dedalus] api-key, or DEDALUS_API_KEY in the environment');
         let status: number;

@@ -1,29 +1,30 @@
 import type Docker from 'dockerode';
-import { dockerClientFor } from '../../backends/docker/index.js';
-import type { ScaleSetConfig } from '../config/types.js';
-import { raceAbort } from '../kernel/abort.js';
-import { scrub } from '../secret.js';
-import { runCheck } from './run-check.js';
-import { type CheckResult, fail, type Outcome, ok } from './types.js';
+import { type CheckResult, fail, type Outcome, ok } from '../../src/checks/result.js';
+import { runCheck } from '../../src/checks/run-check.js';
+import { raceAbort } from '../../src/kernel/abort.js';
+import type { BackendSetup, CheckOptions } from '../module.js';
+import type { DockerConfig } from './config.js';
+import { describe } from './errors.js';
+import { dockerClientFor } from './host.js';
+import { localImage } from './image.js';
 
 /**
  * The Docker engine of one scale set and its runner image. Read-only: the image is looked up, never
  * pulled; whether a missing image could be pulled is asked of the registry through the engine.
  */
 export async function dockerChecks(
-  set: ScaleSetConfig,
-  timeoutMs: number,
-  signal?: AbortSignal,
+  set: BackendSetup<DockerConfig>,
+  { timeoutMs, signal }: CheckOptions,
 ): Promise<CheckResult[]> {
-  const where = set.docker.host || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
+  const where = set.config.host || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
   let docker: Docker | undefined;
   const engine = await runCheck(
     {
       id: 'docker-engine',
-      scaleSet: set.name,
+      scaleSet: set.scaleSet,
       title: `Docker engine reachable: ${where}`,
       run: async (sig) => {
-        docker = dockerClientFor(set.docker.host);
+        docker = dockerClientFor(set.config.host);
         try {
           // No signal on version(): runCheck's deadline ends the wait.
           const v = await docker.version();
@@ -40,25 +41,37 @@ export async function dockerChecks(
     timeoutMs,
     signal,
   );
-  const title = `runner image ${set.runnerImage} available (pull-policy ${set.docker.pullPolicy})`;
+  const title = `runner image ${set.runnerImage} available (pull-policy ${set.config.pullPolicy})`;
   if (engine.status !== 'ok' || !docker) {
     return [
       engine,
-      { id: 'runner-image', scaleSet: set.name, title, status: 'skip', detail: 'needs the Docker engine' },
+      {
+        id: 'runner-image',
+        scaleSet: set.scaleSet,
+        title,
+        status: 'skip',
+        detail: 'needs the Docker engine',
+      },
     ];
   }
   const client = docker;
   const image = await runCheck(
-    { id: 'runner-image', scaleSet: set.name, title, run: (sig) => imageOutcome(client, set, sig) },
+    { id: 'runner-image', scaleSet: set.scaleSet, title, run: (sig) => imageOutcome(client, set, sig) },
     timeoutMs,
     signal,
   );
   return [engine, image];
 }
 
-async function imageOutcome(docker: Docker, set: ScaleSetConfig, signal: AbortSignal): Promise<Outcome> {
-  const { runnerImage: image, docker: d } = set;
-  const local = await localImage(docker, image, d.platform);
+async function imageOutcome(
+  docker: Docker,
+  set: BackendSetup<DockerConfig>,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const { runnerImage: image, config: d } = set;
+  // The same lookup and platform match as a start's (image.ts), so validate and run cannot disagree.
+  const info = await localImage(docker, image, d.platform, signal);
+  const local = info && shortDescription(info);
   if (d.pullPolicy === 'never') {
     return local
       ? ok(`present on the engine (${local})`)
@@ -89,27 +102,18 @@ async function imageOutcome(docker: Docker, set: ScaleSetConfig, signal: AbortSi
   );
 }
 
-/** "sha256:abc… linux/amd64" when the engine has the image for the wanted platform. */
-async function localImage(docker: Docker, image: string, platform: string): Promise<string | undefined> {
-  let info: Docker.ImageInspectInfo;
-  try {
-    info = await docker.getImage(image).inspect();
-  } catch (err) {
-    if ((err as { statusCode?: unknown }).statusCode === 404) return undefined;
-    throw err;
-  }
-  const have = [info.Os, info.Architecture, info.Variant].filter(Boolean).join('/');
-  if (platform && !have.startsWith(platform.toLowerCase().split('/').slice(0, 2).join('/'))) return undefined;
-  return `${info.Id.slice(0, 19)} ${have}`;
+/** "sha256:abc… linux/arm/v7". */
+function shortDescription(info: Docker.ImageInspectInfo): string {
+  return `${info.Id.slice(0, 19)} ${[info.Os, info.Architecture, info.Variant].filter(Boolean).join('/')}`;
 }
 
 /** The engine asks the registry for the manifest (GET /distribution/…): no layers are fetched. */
 async function registryLookup(
   docker: Docker,
-  set: ScaleSetConfig,
+  set: BackendSetup<DockerConfig>,
   signal: AbortSignal,
 ): Promise<string | undefined> {
-  const auth = set.docker.registryAuth;
+  const auth = set.config.registryAuth;
   const lookup = docker.getImage(set.runnerImage).distribution(
     auth
       ? {
@@ -128,11 +132,4 @@ async function registryLookup(
     if (signal.aborted) throw err;
     return describe(err);
   }
-}
-
-/** Engines echo requests back in errors; scrub() removes any registered secret (registry password). */
-function describe(err: unknown): string {
-  return scrub(err instanceof Error ? err.message : String(err))
-    .replace(/\s+/g, ' ')
-    .trim();
 }

@@ -1,0 +1,139 @@
+import type { z } from 'zod';
+import { type CamelKeys, camelKeys } from '../../src/schema/camel.js';
+import type { TableChecker } from '../../src/schema/checker.js';
+import {
+  absolutePath,
+  bool,
+  defaulted,
+  duration,
+  int,
+  num,
+  optional,
+  required,
+  secret,
+  str,
+  TIMER_MAX_MS,
+  table,
+  tables,
+} from '../../src/schema/fields.js';
+import { parseDays, parseHours } from '../../src/schema/schedule.js';
+import type { Secret } from '../../src/secret.js';
+import type { ResolveScope } from '../module.js';
+
+/** The `[dedalus]` table: keys, defaults and why they exist; its resolved shape and its checks. */
+
+export const scheduleTable = table('[[dedalus.schedule]]', {
+  days: required(
+    str({ expected: 'days like "mon-fri", "sat,sun" or "daily"', check: (s) => parseDays(s) !== undefined }),
+    'Days the window applies to, in the daemon host’s local time.',
+  ),
+  hours: required(
+    str({ expected: 'hours like "08:00-18:00"', check: (s) => parseHours(s) !== undefined }),
+    'Time of day the window applies to; an end before the start runs past midnight.',
+  ),
+  sleeping: optional(int(0), 'Sleeping machines during the window (default: dedalus.sleeping).'),
+  warm: optional(int(0), 'Warm machines during the window (default: dedalus.warm).'),
+});
+
+export const dedalusTable = table('[dedalus]', {
+  'api-key': defaulted(
+    secret(),
+    'env:DEDALUS_API_KEY',
+    'Dedalus API key; "env:VAR" reads it from the environment.',
+  ),
+  'base-url': defaulted(
+    str({ expected: 'an http(s) URL', check: (s) => /^https?:\/\/[^/\s]+/.test(s) }),
+    'https://dcs.dedaluslabs.ai',
+    'Dedalus API endpoint.',
+  ),
+  vcpu: defaulted(
+    num({ min: 0, exclusiveMin: true, step: 0.25, expected: 'a number of vCPUs > 0 in steps of 0.25' }),
+    2,
+    'vCPUs per machine.',
+  ),
+  'memory-mib': defaulted(int(1), 4096, 'Memory per machine in MiB.'),
+  'storage-gib': defaulted(int(1), 20, 'Disk per machine in GiB; holds the caches that survive sleep.'),
+  sleeping: defaulted(int(0), 0, 'Provisioned machines kept asleep: cost nothing, wake in about a second.'),
+  warm: defaulted(int(0), 0, 'Machines kept awake with an idle runner, for instant pick-up.'),
+  max: defaulted(int(1), 5, "Machines that may exist at once; your plan's machine quota."),
+  schedule: tables('[[dedalus.schedule]]', scheduleTable, 'Time windows with other sleeping/warm sizes.'),
+  'provision-script': defaulted(
+    str(),
+    '',
+    "Local script run once on each new machine to install the runner and toolchains; '' for the built-in one.",
+  ),
+  'runner-dir': defaulted(
+    absolutePath('on the machine'),
+    '/home/machine/actions-runner',
+    'Runner directory on the machine; its _work is scrubbed between jobs.',
+  ),
+  'job-timeout': defaulted(
+    duration({ min: 1_000, max: TIMER_MAX_MS }),
+    '6h',
+    'Longest a job may run before its execution is stopped.',
+  ),
+  reuse: defaulted(
+    bool(),
+    true,
+    'Keep machines (and their caches) across jobs; false deletes each machine after its job.',
+  ),
+  'recycle-after-jobs': defaulted(int(0), 0, 'Replace a machine after this many jobs; 0 never.'),
+  'recycle-after': defaulted(duration(), 0, 'Replace a machine after this age; 0 never.'),
+});
+
+type DedalusTable = z.output<typeof dedalusTable>;
+
+/** A `[[dedalus.schedule]]` window: days "mon-fri", hours "08:00-18:00", in the daemon's local time. */
+export type DedalusSchedule = z.output<typeof scheduleTable>;
+
+/**
+ * `[dedalus]` as the backend runs on it: the table's keys camelCased (durations in ms), `apiKey`
+ * resolved (set whenever the scale set uses Dedalus), `provisionScript` an absolute path ('' = built-in)
+ * and `baseUrl` without a trailing slash.
+ */
+export type DedalusConfig = Omit<CamelKeys<DedalusTable>, 'apiKey'> & { apiKey?: Secret };
+
+export async function resolveDedalus(
+  d: DedalusTable,
+  { used, check: c }: ResolveScope,
+): Promise<DedalusConfig | undefined> {
+  checkTiers(d, c);
+  // The default api-key names DEDALUS_API_KEY; only a scale set that uses Dedalus needs it set.
+  const apiKey = used ? c.secret(d['api-key'], ['api-key']) : undefined;
+  let provisionScript = '';
+  if (d['provision-script'] !== '') {
+    provisionScript = c.path(['provision-script'], d['provision-script']);
+    // Read now, so a wrong path fails at start-up rather than at the first new machine, minutes later.
+    if (used && (await c.read(['provision-script'], provisionScript)) === undefined) return undefined;
+  }
+  if (used && apiKey === undefined) return undefined;
+  const { apiKey: _ref, ...keys } = camelKeys(d);
+  const config: DedalusConfig = {
+    ...keys,
+    baseUrl: d['base-url'].replace(/\/+$/, ''),
+    schedule: d.schedule.map((w) => ({
+      days: w.days,
+      hours: w.hours,
+      ...(w.sleeping === undefined ? {} : { sleeping: w.sleeping }),
+      ...(w.warm === undefined ? {} : { warm: w.warm }),
+    })),
+    provisionScript,
+  };
+  if (apiKey) config.apiKey = apiKey;
+  return config;
+}
+
+/** Sleeping and warm machines count against max, at all times of day. */
+function checkTiers(d: DedalusTable, c: TableChecker): void {
+  if (d.sleeping + d.warm > d.max && !c.broken(['sleeping']) && !c.broken(['warm'])) {
+    c.problem(['max'], `expected at least sleeping + warm (${d.sleeping} + ${d.warm}), got ${d.max}`);
+  }
+  d.schedule.forEach((w, i) => {
+    const sleeping = w.sleeping ?? d.sleeping;
+    const warm = w.warm ?? d.warm;
+    if (sleeping + warm > d.max) {
+      const message = `expected sleeping + warm (${sleeping} + ${warm}) ≤ dedalus.max (${d.max}), got ${sleeping + warm}`;
+      c.problem(['schedule', i], message);
+    }
+  });
+}

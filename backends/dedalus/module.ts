@@ -1,0 +1,25 @@
+import type { BackendModule } from '../module.js';
+import { type DedalusConfig, dedalusTable, resolveDedalus } from './config.js';
+
+/** Runners on a sleeping pool of Dedalus machines. The implementation (API client, pool) loads on first use. */
+export const dedalusBackend: BackendModule<'dedalus', DedalusConfig, typeof dedalusTable> = {
+  kind: 'dedalus',
+  schema: dedalusTable,
+  description: 'Dedalus backend settings (cloud machines).',
+  // Machines are provisioned by script, not from an image.
+  runnerImage: { default: '' },
+  resolve: resolveDedalus,
+  async create(ctx, setup) {
+    const { createDedalusBackend } = await import('./index.js');
+    return createDedalusBackend(ctx, { dedalus: setup.config });
+  },
+  async validate(setup, opts) {
+    const { dedalusChecks } = await import('./validate.js');
+    return dedalusChecks(setup, opts);
+  },
+  // remove() adopts without starting the pool and listOwned reads the state file, so doctor never makes
+  // or wakes a machine through the backend itself.
+  inventory(ctx, setup) {
+    return this.create(ctx, setup);
+  },
+};

@@ -1,0 +1,23 @@
+import type { BackendModule } from '../module.js';
+import { DOCKER_DEFAULT_IMAGE, type DockerConfig, dockerTable, resolveDocker } from './config.js';
+
+/** Runners as containers on a Docker engine. The implementation (dockerode) loads on first use. */
+export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerTable> = {
+  kind: 'docker',
+  schema: dockerTable,
+  description: 'Docker backend settings.',
+  runnerImage: { default: DOCKER_DEFAULT_IMAGE },
+  resolve: resolveDocker,
+  async create(ctx, setup) {
+    const { createDockerBackend } = await import('./index.js');
+    return createDockerBackend(ctx, { image: setup.runnerImage, docker: setup.config });
+  },
+  async validate(setup, opts) {
+    const { dockerChecks } = await import('./validate.js');
+    return dockerChecks(setup, opts);
+  },
+  // Listing and removing by owner labels starts nothing: the backend itself is the inventory.
+  inventory(ctx, setup) {
+    return this.create(ctx, setup);
+  },
+};

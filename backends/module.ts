@@ -1,0 +1,73 @@
+import type { z } from 'zod';
+import type { CheckResult } from '../src/checks/result.js';
+import type { TableChecker } from '../src/schema/checker.js';
+import type { BackendContext, RunnerBackend } from './types.js';
+
+/**
+ * Everything one backend kind brings: its config table (schema, resolution, checks across keys), its
+ * implementation, its `runner validate` checks and what `runner doctor` needs. The config loader,
+ * validate, doctor and the daemon reach a backend only through this object (via backends/index.ts).
+ *
+ * The object itself is light: `kind`, `schema`, `resolve` and the cross-set checks load with the config.
+ * `create`, `validate` and `inventory` import the implementation on first use, so a daemon on Docker
+ * never loads the Tart or Dedalus code (nor `runner validate` a client it does not need).
+ *
+ * `C` is the resolved config the implementation runs on; `S` the zod table of `[<kind>]`.
+ */
+export interface BackendModule<K extends string = string, C = unknown, S extends z.ZodObject = z.ZodObject> {
+  readonly kind: K;
+  /** The `[<kind>]` table of a scale set: keys, defaults, one-line descriptions (README is generated from it). */
+  readonly schema: S;
+  /** One line for the config reference: what the table is. */
+  readonly description: string;
+  /** `runner-image` when the config leaves it out: a default, or the problem to report. */
+  readonly runnerImage: { default: string } | { missing: string };
+  /**
+   * The table's parsed settings → the config `create` runs on, with the checks that involve more than one
+   * key, relative paths, and `env:` secrets. Undefined when a problem was recorded. Every scale set's
+   * table is resolved whichever backend the set uses (a typo in an unused table is still reported);
+   * `used` says whether this set runs on this backend, so secrets and files are only required then.
+   */
+  resolve(table: z.output<S>, scope: ResolveScope): C | undefined | Promise<C | undefined>;
+  /** Checks across the scale sets that use this backend (e.g. one host limit they must share). */
+  checkAcrossSets?(sets: readonly SetTable<z.output<S>>[]): void;
+  create(ctx: BackendContext, setup: BackendSetup<C>): Promise<RunnerBackend>;
+  /** The `runner validate` rows of one scale set: read-only (nothing pulled, created or woken). */
+  validate(setup: BackendSetup<C>, opts: CheckOptions): Promise<CheckResult[]>;
+  /** What `runner doctor` lists and removes through; it must never start runners or pools. */
+  inventory(ctx: BackendContext, setup: BackendSetup<C>): Promise<BackendInventory>;
+}
+
+export interface ResolveScope {
+  /** True when the scale set runs on this backend. */
+  used: boolean;
+  check: TableChecker;
+}
+
+/** One scale set's table, for checks across sets. */
+export interface SetTable<T> {
+  /** Index in `[[scaleset]]`, for messages that point at another entry. */
+  index: number;
+  table: T;
+  check: TableChecker;
+}
+
+/** One scale set's use of a backend: what create, validate and doctor receive. */
+export interface BackendSetup<C> {
+  /** Scale set name (validate rows carry it). */
+  scaleSet: string;
+  /** The image or VM runners are made from ('' where the backend has none). */
+  runnerImage: string;
+  config: C;
+}
+
+export interface CheckOptions {
+  /** Per check: one slow service cannot stall the rest. */
+  timeoutMs: number;
+  /** The environment the daemon would run with (PATH, TART_HOME…). */
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal | undefined;
+}
+
+/** The part of a backend doctor uses: what this owner has, and removing it. */
+export type BackendInventory = Pick<RunnerBackend, 'resourceKind' | 'listOwned' | 'remove' | 'close'>;

@@ -1,0 +1,29 @@
+import type { BackendModule } from '../module.js';
+import { checkTartHostLimits, resolveTart, type TartConfig, tartTable } from './config.js';
+
+/** Runners in macOS VMs through the tart CLI. The implementation (execa, VM lifecycle) loads on first use. */
+export const tartBackend: BackendModule<'tart', TartConfig, typeof tartTable> = {
+  kind: 'tart',
+  schema: tartTable,
+  description: 'Tart backend settings (macOS VMs).',
+  runnerImage: {
+    // runscaler gave a Tart set the Docker image when none was set (its bug 8); here that is an error.
+    missing:
+      'expected the Tart VM image to clone, e.g. "ghcr.io/cirruslabs/macos-sequoia-xcode:latest" (backend = "tart" has no default), got nothing',
+  },
+  resolve: resolveTart,
+  checkAcrossSets: checkTartHostLimits,
+  async create(ctx, setup) {
+    const { createTartBackend } = await import('./index.js');
+    return createTartBackend(ctx, { image: setup.runnerImage, tart: setup.config });
+  },
+  async validate(setup, opts) {
+    const { tartChecks } = await import('./validate.js');
+    return tartChecks(setup, opts);
+  },
+  // Listing reads the journal and `tart list`; removal stops and deletes. Neither boots a VM (the pool
+  // and adoption start only with prepare() or a start), so the backend itself is the inventory.
+  inventory(ctx, setup) {
+    return this.create(ctx, setup);
+  },
+};
