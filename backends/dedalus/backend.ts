@@ -29,7 +29,7 @@ import { assemble, type Parts } from './parts.js';
 import { TierSchedule } from './schedule.js';
 import { type MachineRecord, MachineStateFile } from './state.js';
 
-/** What the observability side can read without a metrics library here (see figures.ts). */
+/** Per-job figures, counters and pool counts kept in memory; only the tests read them so far (figures.ts). */
 export interface DedalusMetrics {
   /** Per-job wake time, time to runner online, awake seconds and cost, newest last (at most 100). */
   lastJobFigures: readonly JobFigures[];
@@ -159,7 +159,7 @@ export class DedalusBackend implements RunnerBackend {
     };
   }
 
-  /** Our machines as the state file lists them (for doctor and status). */
+  /** Our machines as the state file lists them, full records (tests; doctor and status use listOwned and poolStatus). */
   async ownedMachines(): Promise<MachineRecord[]> {
     return (await this.#load()).c.fleet.state.records();
   }

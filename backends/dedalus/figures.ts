@@ -2,8 +2,9 @@ import type { StartTier } from '../types.js';
 import type { ComputeUsageRow } from './api/schemas.js';
 
 /**
- * What one runner cost and how fast it came up, for logs now and metrics later. The observability
- * side reads `DedalusBackend.metrics().lastJobFigures` (newest last); nothing here imports prom-client.
+ * What one runner cost and how fast it came up. Each record is logged as "dedalus job figures"
+ * (release.ts) and the last 100 are kept for `DedalusBackend.metrics().lastJobFigures` (newest last),
+ * which only the tests read so far; no metric is exported from them.
  */
 export interface JobFigures {
   runner: string;
@@ -22,7 +23,7 @@ export interface JobFigures {
   reason?: string;
   /** Our own measure: machine awake from claim until asleep again after the runner. */
   awakeSeconds?: number;
-  /** awakeSeconds at list prices (spec §A.7, third-party figures): an estimate, not a bill. */
+  /** awakeSeconds at the list prices below: an estimate, not a bill. */
   estimatedCostUsd?: number;
   /**
    * The usage API's view of the machine for the hour buckets the job touched, when it answers. It may
@@ -31,7 +32,10 @@ export interface JobFigures {
   usage?: { awakeSeconds: number; costUsd: number; rows: number };
 }
 
-/** List prices, USD (spec §A.7: per vCPU-hour and per GiB-hour of memory, billed per second). */
+/**
+ * List prices in USD per vCPU-hour and per GiB-hour of memory (billed per second, nothing while
+ * asleep), as a third party transcribed Dedalus's pricing page; README.md "Cost arithmetic".
+ */
 export const PRICE_PER_VCPU_HOUR = 0.04536;
 export const PRICE_PER_GIB_HOUR = 0.01458;
 

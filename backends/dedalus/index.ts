@@ -9,7 +9,8 @@ export { DEFAULT_TIMING, type DedalusBackendOptions, type DedalusTiming } from '
 
 /**
  * The Dedalus backend for one scale set. The result is a RunnerBackend plus `metrics()` (per-job
- * figures for the observability side) and `ownedMachines()` (for doctor).
+ * figures, counters and pool counts, not exported as metrics yet) and `ownedMachines()` (the state
+ * file's machine records).
  */
 export function createDedalusBackend(ctx: BackendContext, opts: DedalusBackendOptions): DedalusBackend {
   return new DedalusBackend(ctx, opts);

@@ -107,7 +107,7 @@ export class MachineOps {
   }
 
   /**
-   * DELETE on an execution. Whether that kills the process is [unknown] (spec §A.10 #9), so callers
+   * DELETE on an execution. The API does not document whether that kills the process, so callers
    * also run the scrub (which kills the runner's process tree) or sleep/delete the machine.
    */
   async cancel(machineId: string, executionId: string, signal: AbortSignal): Promise<void> {

@@ -95,7 +95,9 @@ export function resolveApiKey(cfg: DedalusConfig, env: NodeJS.ProcessEnv): Secre
 
 /**
  * Autosleep for our machines: longer than any execution we start, so it can never freeze a provision
- * or a job even if a running execution does not count as activity ([unknown], spec §A.10 #2). We sleep
+ * or a job even if a running execution does not count as activity (the docs count a successful
+ * execution, a terminal or SSH session and a preview hit, and do not say whether a running execution
+ * counts; backends/dedalus/README.md, "What the API leaves open"). We sleep
  * machines ourselves; autosleep is only the safety net for a daemon that died.
  */
 export function autosleepFor(cfg: DedalusConfig, timing: DedalusTiming): string {

@@ -7,7 +7,8 @@ export const tartBackend: BackendModule<'tart', TartConfig, typeof tartTable> = 
   schema: tartTable,
   description: 'Tart backend settings (macOS VMs).',
   runnerImage: {
-    // runscaler gave a Tart set the Docker image when none was set (its bug 8); here that is an error.
+    // Without one, runscaler gave a Tart set the Docker image, which then failed at `tart pull` with a
+    // confusing error; here it is a config error that says what to write.
     missing:
       'expected the Tart VM image to clone, e.g. "ghcr.io/cirruslabs/macos-sequoia-xcode:latest" (backend = "tart" has no default), got nothing',
   },

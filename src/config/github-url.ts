@@ -1,6 +1,6 @@
 /**
  * The registration URL of a scale set: `https?://host/org`, `/org/repo` or `/enterprises/name`
- * (scaleset-protocol.md §1.1). Checked here so a typo fails at start-up with the key named, not
+ * (docs/protocol.md §1.1). Checked here so a typo fails at start-up with the key named, not
  * later as a 404 from the registration endpoint.
  */
 export const URL_EXPECTED =

@@ -1,4 +1,4 @@
-/** Wire types of the runner scale-set protocol (scaleset-protocol.md §12). */
+/** Wire types of the runner scale-set protocol (docs/protocol.md §12). */
 
 export interface Label {
   type: string;

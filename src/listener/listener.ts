@@ -20,11 +20,12 @@ export class ListenerError extends RunnerError {
 }
 
 /**
- * One message session's long-poll loop, in the order of scaleset-protocol.md §8.2.
+ * One message session's long-poll loop, in the order of docs/protocol.md §8.2.
  *
  * Where we differ from actions/scaleset on purpose: an error from the scaler is per event — logged,
- * counted and survived — because the message is already acknowledged and returning would drop the rest
- * of the batch (runscaler weak point 3). Errors from the session client (poll, ack, acquire) end `run()`
+ * counted and survived — because the message is already acknowledged and will not come again: returning
+ * would drop the rest of the batch, and the runners of its remaining JobCompleted events would never be
+ * removed. Errors from the session client (poll, ack, acquire) end `run()`
  * so the supervisor can reconnect.
  */
 export class Listener {

@@ -111,7 +111,7 @@ shared-volume-name = "team-cache"
 describe('[tart]', () => {
   const TART = `${BASE}backend = "tart"\n`;
 
-  it('requires runner-image instead of silently using the Docker image (runscaler bug 8)', async () => {
+  it('requires runner-image instead of silently using the Docker image, as runscaler did', async () => {
     expect(await problems(TART)).toEqual([
       'config.toml: runner-image: expected the Tart VM image to clone, e.g. "ghcr.io/cirruslabs/macos-sequoia-xcode:latest" (backend = "tart" has no default), got nothing',
     ]);

@@ -206,3 +206,71 @@ describe('§ references in the code', () => {
     expect(problems[7]).toContain('nowhere.md is not in the repository');
   });
 });
+
+/**
+ * A comment that cites what is not in the repository cannot be checked by a reader: another project's
+ * weak points or bugs by number, notes outside the repository, or a source file that does not exist.
+ */
+const CITES_OUTSIDE = [
+  { pattern: /weak point \d/i, why: "cites another project's weak point by number" },
+  { pattern: /\bbug \d+\b/i, why: "cites another project's bug by number" },
+  { pattern: /shared\/specs|research note|scaleset-protocol\.md/, why: 'cites notes outside the repository' },
+];
+/** A bare source file name in a comment (`problems.ts`): some file of that name must exist. */
+const FILE_NAME = /(?<![\w/.-])([a-z][\w-]*\.ts)\b/g;
+
+function allFileNames(): Set<string> {
+  const names = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name.startsWith('.') || e.name === 'dist') continue;
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else names.add(e.name);
+    }
+  };
+  walk('.');
+  return names;
+}
+
+function stalePointers(text: string, from: string, names: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    const comment = /(\/\/|\/\*\*?|^\s*\*)(.*)$/.exec(line)?.[2];
+    if (comment === undefined) return;
+    for (const { pattern, why } of CITES_OUTSIDE) {
+      if (pattern.test(comment)) problems.push(`${from}:${i + 1}: ${why}`);
+    }
+    for (const m of comment.matchAll(FILE_NAME)) {
+      const name = m[1] as string;
+      if (!names.has(name)) problems.push(`${from}:${i + 1}: ${name} does not exist`);
+    }
+  });
+  return problems;
+}
+
+describe('comments point at what the repository has', () => {
+  it('no comment cites weak points or bugs by number, notes outside the repository, or missing files', () => {
+    const names = allFileNames();
+    const problems = sourceFiles().flatMap((f) =>
+      stalePointers(readFileSync(join(ROOT, f), 'utf8'), f, names),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('catches each kind', () => {
+    const names = new Set(['issues.ts']);
+    const text = [
+      '// drops the batch (runscaler weak point 3)',
+      '/** its bug 8 */',
+      ' * see shared/specs/x.md',
+      '// see problems.ts, and issues.ts',
+      "const x = 'problems.ts'; // a string, not a comment",
+    ].join('\n');
+    expect(stalePointers(text, 'a.ts', names)).toEqual([
+      "a.ts:1: cites another project's weak point by number",
+      "a.ts:2: cites another project's bug by number",
+      'a.ts:3: cites notes outside the repository',
+      'a.ts:4: problems.ts does not exist',
+    ]);
+  });
+});

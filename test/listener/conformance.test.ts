@@ -10,7 +10,7 @@ import { type FakeActionsService, startFakeActionsService } from '../fakes/actio
 import { runnerUrlOf } from '../fakes/inprocess-backend.js';
 
 /**
- * scaleset-protocol.md §13 items 44–54 (the listener), over HTTP against the fake. One `log` records
+ * docs/protocol.md §13.44–54 (the listener), over HTTP against the fake. One `log` records
  * client calls (through a pass-through wrapper around the real MessageSession), scaler calls and the
  * events the listener emits, so their relative order is observable.
  */

@@ -75,7 +75,8 @@ export class ExecutionsApi {
   }
 
   /**
-   * Whether this kills a running process is [unknown] (spec §A.10 #9): callers must not rely on it
+   * The API does not document whether this kills a running process (backends/dedalus/README.md, "What
+   * the API leaves open"): callers must not rely on it
    * and kill the process tree themselves or sleep/delete the machine.
    */
   delete(machineId: string, executionId: string, signal?: AbortSignal): Promise<Execution | undefined> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Response shapes of the Dedalus Machines API (SDK 0.4.0, shared/specs/dedalus-machines.md §A.4).
+ * Response shapes of the Dedalus Machines API, as the official TypeScript SDK 0.4.0 types them.
  * We validate what we act on and tolerate what we don't: an enum value we have never seen becomes
  * 'unknown' (treated as "not there yet") instead of failing a whole list, while a missing id or a
  * wrong type is an error.
@@ -75,7 +75,10 @@ export const EXECUTION_STATUSES = [
 export const ExecutionStatus = z.enum([...EXECUTION_STATUSES, 'unknown']).catch('unknown');
 export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
 
-/** The four end states. The vendor cookbook loops forever on the last two (spec §A.8). */
+/**
+ * The four end states. The vendor's cron cookbook polls only until "succeeded" or "failed", so it
+ * loops forever on the last two.
+ */
 export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
   'succeeded',
   'failed',

@@ -21,7 +21,7 @@ export type { ClaimAnswer, FakeRunnerLink } from './runner-link.js';
 export type * from './types.js';
 
 /**
- * A stateful fake of GitHub's Actions service for runner scale sets (scaleset-protocol.md §11.5) over
+ * A stateful fake of GitHub's Actions service for runner scale sets (docs/protocol.md §11.5) over
  * real HTTP, with fault switches, and the service side of the fake runner (test/fakes/CONTRACT.md).
  */
 export class FakeActionsService {

@@ -93,7 +93,7 @@ export class FakeMachines {
     m.desired = 'sleeping';
     this.#to(m, 'stopping', reason);
     this.#after(m, this.delays.stop, () => {
-      // The root filesystem does not survive sleep; /home/machine does (spec §A.5).
+      // The root filesystem does not survive sleep; /home/machine does (the Dedalus executions docs).
       rmSync(m.dirs.rootfs, { recursive: true, force: true });
       mkdirSync(m.dirs.tmp, { recursive: true });
       this.#to(m, 'sleeping', reason);

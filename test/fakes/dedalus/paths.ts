@@ -3,7 +3,7 @@ import { join } from 'node:path';
 /**
  * Where a fake machine's guest paths live on this host. `/home/machine` is the persistent home
  * (survives sleep); `/tmp` stands for the root filesystem, which the fake wipes at every sleep to model
- * the docs' warning that "the root filesystem is ephemeral" (spec §A.5). `/root` is deliberately not
+ * the Dedalus executions docs' warning that "the root filesystem is ephemeral". `/root` is deliberately not
  * mapped: a checkout under /root (CI as root) would otherwise have its own paths rewritten.
  */
 export interface MachineDirs {
