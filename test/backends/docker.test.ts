@@ -9,6 +9,7 @@ import {
   LABEL_SCALE_SET,
   MANAGED_BY_VALUE,
 } from '../../src/labels.js';
+import { pollUntil } from '../../src/util/poll-until.js';
 import { removeContainer, testDocker, useDocker } from '../setup/docker.js';
 import { DockerProxy } from '../setup/docker-proxy.js';
 import { describeBackendConformance, makeOwner, makeSpec } from './conformance.js';
@@ -94,9 +95,16 @@ describe('docker backend on a real engine', () => {
     expect(JSON.stringify([info.Path, info.Args, info.Config.Cmd, info.Config.Entrypoint])).not.toContain(
       jit,
     );
-    // The container's main process, as `ps` on the host shows it.
-    const cmdline = await readFile(`/proc/${info.State.Pid}/cmdline`, 'utf8');
-    expect(cmdline.replaceAll('\0', ' ')).toContain('sleep 600');
+    // The container's main process, as `ps` on the host shows it. The engine reports the container
+    // started once runc has told its init to exec the command, which may not have happened yet: until
+    // then /proc shows runc's init (or nothing, mid-exec).
+    const cmdline = await pollUntil(
+      async () => {
+        const text = (await readFile(`/proc/${info.State.Pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+        return text.includes('sleep 600') ? text : undefined;
+      },
+      { timeout: 10_000, what: 'the container process to exec its command' },
+    );
     expect(cmdline).not.toContain(jit);
     // dockerode would put every create option, Env included, into the query string.
     const create = proxy.requestsTo('POST', '/containers/create');
