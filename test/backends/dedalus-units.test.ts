@@ -64,7 +64,10 @@ describe('dedalus errors', () => {
 describe('dedalus retry policy', () => {
   it('retries 409/429/5xx, not 4xx or a reused idempotency key, and lets the server veto', () => {
     expect(shouldRetry(503, undefined, {})).toBe(true);
-    expect(shouldRetry(429, { retryable: false }, {})).toBe(true);
+    expect(shouldRetry(429, undefined, {})).toBe(true);
+    // A non-retryable answer is final, whatever its status or headers say.
+    expect(shouldRetry(429, { retryable: false }, {})).toBe(false);
+    expect(shouldRetry(503, { retryable: false }, { 'x-should-retry': 'true' })).toBe(false);
     expect(shouldRetry(409, undefined, {})).toBe(true);
     expect(shouldRetry(409, { retryable: false }, {})).toBe(false);
     expect(shouldRetry(409, { error_code: 'IDEMPOTENCY_KEY_REUSED' }, {})).toBe(false);

@@ -31,6 +31,8 @@ export interface FaultSpec {
   retryable?: boolean;
   /** `retry_after_ms` in the body. */
   retryAfterMs?: number;
+  /** `details` in the body (strings, as documented). */
+  details?: Record<string, string>;
   /** Raw `Retry-After` header (seconds or HTTP-date). */
   retryAfter?: string;
   /** Raw `retry-after-ms` header. */

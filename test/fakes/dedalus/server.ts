@@ -67,7 +67,14 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
       fault.errorCode ??
       (status === 429 ? 'RATE_LIMITED' : status === 409 ? 'STATE_CONFLICT' : 'UNAVAILABLE');
     return fail(
-      new FakeApiError(status, code, 'injected fault', fault.retryable ?? true, fault.retryAfterMs),
+      new FakeApiError(
+        status,
+        code,
+        'injected fault',
+        fault.retryable ?? true,
+        fault.retryAfterMs,
+        fault.details,
+      ),
       headers,
     );
   }
@@ -112,7 +119,7 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
 function watch(ctx: RouteContext, r: RouteMatch, rec: RecordedRequest, res: ServerResponse): void {
   let m: ReturnType<RouteContext['machines']['get']>;
   try {
-    m = ctx.machines.get(r.machineId ?? '');
+    m = ctx.machines.retrieve(r.machineId ?? '');
   } catch (err) {
     const e = err as FakeApiError;
     rec.status = e.status;
