@@ -203,8 +203,9 @@ export class DedalusBackend implements RunnerBackend {
       // Machines whose sleep the platform still refuses (hold window) go to its autosleep instead:
       // waiting minutes for them would hold up the shutdown. Deleted anyway with removeAll.
       if (!opts.removeAll) {
-        const held = [...fleet.slots.values()].filter((s) => s.hold !== undefined && fleet.slots.has(s.id));
+        const held = [...fleet.slots.values()].filter((s) => s.hold !== undefined);
         await Promise.allSettled(held.map((s) => s.lock(() => p.sleeper.handOver(s, sleepSignal()))));
+        await this.#background.settle(bound);
       }
     }
     if (opts.removeAll) {

@@ -85,6 +85,7 @@ export interface SleepHold {
 export class HoldTimer {
   readonly #until = new Map<string, number>();
   readonly #alarm: Alarm;
+  #stopped = false;
 
   constructor(
     private readonly clock: Clock,
@@ -93,7 +94,9 @@ export class HoldTimer {
     this.#alarm = new Alarm(clock, () => this.#fire());
   }
 
+  /** Ignored once stopped: nobody is left to act on it. */
   set(machineId: string, until: number): void {
+    if (this.#stopped) return;
     this.#until.set(machineId, until);
     this.#alarm.at(until);
   }
@@ -108,6 +111,7 @@ export class HoldTimer {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#alarm.cancel();
     this.#until.clear();
   }

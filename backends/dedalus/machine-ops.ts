@@ -73,14 +73,21 @@ export class MachineOps {
   }
 
   /**
-   * Sleeps and waits until asleep. Already asleep (or stopping) is fine. The request is sent once: a
+   * Sleeps and waits until asleep. Already asleep (or stopping) is fine; `wanted() === false` just
+   * before the request means not at all ('unwanted'). The request is sent once: a
    * refusal (the hold window after a wake, a state race) is the caller's to defer, since waiting on it
    * here would hold the machine's lock for minutes (sleeper.ts).
    */
-  async sleep(machineId: string, signal: AbortSignal): Promise<'asleep' | 'gone'> {
+  async sleep(
+    machineId: string,
+    signal: AbortSignal,
+    wanted: () => boolean = () => true,
+  ): Promise<'asleep' | 'gone' | 'unwanted'> {
     const m = await this.read(machineId, signal);
     if (!m) return 'gone';
     if (m.status.phase !== 'sleeping' && m.status.phase !== 'stopping') {
+      // Asked last thing before the request: a job may have claimed the machine while we read it.
+      if (!wanted()) return 'unwanted';
       await this.client.machines.sleep(machineId, signal, { maxRetries: 0 });
     }
     await this.waitPhase(machineId, ['sleeping'], this.timing.sleepTimeoutMs, signal);

@@ -4,7 +4,8 @@ import { reportFigures } from './figures-report.js';
 import { HoldTimer, readSleepRefusal, type SleepRefusal } from './hold-window.js';
 import type { Slot } from './slot.js';
 
-export type SleepOutcome = 'asleep' | 'held' | 'refused' | 'gone';
+/** Claimed: a job took the machine before the sleep was sent (or while a refused one was out). */
+export type SleepOutcome = 'asleep' | 'held' | 'refused' | 'gone' | 'claimed';
 
 /** The job a sleep follows: its figures, completed once the machine is no longer its cost. */
 export interface EndedJob {
@@ -41,9 +42,10 @@ export class Sleeper {
 
   /**
    * Under the machine's lock (the caller holds it): one sleep request, then the machine is asleep,
-   * held (still warm, tried again later), refused for good, or gone (and forgotten). `job`: the job
-   * whose release asks for the sleep; its figures are reported when the machine stops being its cost.
-   * A refused or failed request is an outcome, never an error.
+   * held (still warm, tried again later), refused for good, gone (and forgotten), or claimed by a job
+   * meanwhile (then no sleep is sent, or a refused one is left at that). `job`: the job whose release
+   * asks for the sleep; its figures are reported when the machine stops being its cost. A refused or
+   * failed request is an outcome, never an error.
    */
   async sleep(s: Slot, signal: AbortSignal, job?: EndedJob): Promise<SleepOutcome> {
     const { ops, counters, log, fleet } = this.c;
@@ -52,14 +54,22 @@ export class Sleeper {
       if (s.hold && job) s.hold.job ??= job;
       return s.hold?.until === undefined ? 'refused' : 'held';
     }
-    let outcome: 'asleep' | 'gone';
+    let outcome: 'asleep' | 'gone' | 'unwanted';
     try {
-      outcome = await ops.sleep(s.id, signal);
+      outcome = await ops.sleep(s.id, signal, () => s.use === 'idle');
     } catch (err) {
       const now = this.c.clock.now();
       const r = readSleepRefusal(err, now, this.c.timing.sleepRetryMs);
-      if (r.kind !== 'gone') return this.#refused(s, r, err, now, job);
-      outcome = 'gone';
+      if (r.kind === 'gone') outcome = 'gone';
+      // Claimed while the request was out: the job has the machine now; no hold, nothing to retry.
+      else if (s.use !== 'idle') outcome = 'unwanted';
+      else return this.#refused(s, r, err, now, job);
+    }
+    if (outcome === 'unwanted') {
+      this.#finish(s, job, 'claimed');
+      // The ended job's awake time stops here; the next job's starts.
+      if (job) s.awakeSince = this.c.clock.now();
+      return 'claimed';
     }
     if (outcome === 'gone') {
       log.warn({ machineId: s.id }, 'a pool machine no longer exists at Dedalus; forgetting it');

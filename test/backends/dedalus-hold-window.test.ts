@@ -180,6 +180,38 @@ describe('dedalus backend: the sleep hold window', () => {
     expect(figures[1]?.holdWindowSeconds).toBeUndefined();
   });
 
+  it('a job that claims the machine while its refused sleep is still on the wire gets it, and both jobs are accounted for', async () => {
+    const fx = await dedalusFixture({ sleepHoldWindowMs: WINDOW_MS });
+    const b = fx.backend();
+    // The release's sleep is answered late: time for the next job to claim the machine meanwhile.
+    fx.fake.faults.inject({
+      route: 'machines.sleep',
+      status: 409,
+      errorCode: 'SLEEP_HOLD_WINDOW_ACTIVE',
+      retryAfterMs: WINDOW_MS,
+      delayMs: 1_000,
+    });
+    const first = await runJob(fx, b, 'exit 0');
+    const id = first.handle.resourceId;
+    await fx.fake.waitFor(() => sleeps(fx, id).some((r) => r.status === 0), { what: 'sleep request out' });
+    const second = await runJob(fx, b, 'exit 0');
+    expect(second.handle).toMatchObject({ resourceId: id, tier: 'warm' });
+    expect(sleeps(fx, id)[0]?.status).toBe(409);
+    expect(wakes(fx, id)).toEqual([]);
+    await fx.fake.waitFor(() => fx.fake.machine(id)?.phase === 'sleeping', {
+      what: 'asleep after the second job',
+      timeout: WINDOW_MS + 10_000,
+    });
+    const figures = await fx.fake.waitFor(
+      () => b.metrics().lastJobFigures.length === 2 && b.metrics().lastJobFigures,
+      { what: 'figures of both jobs' },
+    );
+    // The first job's machine went to the second job, not into a hold: no hold-window time for it.
+    const one = figures.find((f) => f.runner === first.handle.name);
+    expect(one?.holdWindowSeconds).toBeUndefined();
+    expect(figures.find((f) => f.runner === second.handle.name)?.machineId).toBe(id);
+  });
+
   it('at shutdown leaves a machine still in its window to the autosleep of the platform, restored by the next start', async () => {
     const fx = await dedalusFixture({ sleepHoldWindowMs: WINDOW_MS });
     const b = fx.backend({}, { timing: { handOverMarginMs: 500 } });

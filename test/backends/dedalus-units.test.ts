@@ -299,8 +299,10 @@ describe('dedalus sleep hold window', () => {
     expect(timer.pending().size).toBe(0);
     timer.set('d', now + 10_000);
     timer.stop();
+    timer.set('e', now + 20_000);
     clock.runAll();
     expect(fired).toHaveLength(2);
+    expect(clock.pending).toBe(0);
   });
 });
 

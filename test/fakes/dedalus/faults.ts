@@ -33,6 +33,8 @@ export interface FaultSpec {
   retryAfterMs?: number;
   /** `details` in the body (strings, as documented). */
   details?: Record<string, string>;
+  /** Answer this many ms late (a slow gateway): the request is recorded at once, with status 0 meanwhile. */
+  delayMs?: number;
   /** Raw `Retry-After` header (seconds or HTTP-date). */
   retryAfter?: string;
   /** Raw `retry-after-ms` header. */

@@ -58,6 +58,7 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
   // Faults come before idempotency, as a gateway or a failing dependency would answer: a resend of a
   // committed create can still meet a 503.
   const fault = deps.faults.take(r.route);
+  if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
   if (fault && (fault.kind ?? 'error') === 'error') {
     const status = fault.status ?? 503;
     const headers: Record<string, string> = {};
