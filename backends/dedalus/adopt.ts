@@ -18,7 +18,7 @@ export async function adopt(
   parts: { provisioner: Provisioner; releaser: Releaser; host: RunnerHost },
   signal: AbortSignal,
 ): Promise<void> {
-  const { fleet, client } = c;
+  const { fleet } = c;
   for (const s of [...fleet.slots.values()]) {
     // A retry after a failed adoption skips what the first attempt already took over.
     if (s.use !== 'idle') continue;
@@ -32,12 +32,9 @@ export async function adopt(
       );
       continue;
     }
-    try {
-      const m = await client.machines.retrieve(s.id, signal);
-      s.phase = m.status.phase;
-      await keepAutosleep(c, s.id, m.autosleep_seconds, signal);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
+    // Gone is a 404 or a machine reported destroyed (the API may list one for a while).
+    const m = await c.ops.read(s.id, signal);
+    if (!m) {
       c.log.warn(
         { machineId: s.id },
         'a machine in the state file no longer exists at Dedalus; forgetting it',
@@ -45,6 +42,8 @@ export async function adopt(
       await gone(c, s);
       continue;
     }
+    s.phase = m.status.phase;
+    await keepAutosleep(c, s.id, m.autosleep_seconds, signal);
     if (rec.currentRunner) await adoptRunner(c, parts, s, signal);
   }
   await parts.provisioner.replayPending(signal);

@@ -1,4 +1,5 @@
 import { anySignal } from '../../src/kernel/abort.js';
+import { systemClock } from '../../src/kernel/clock.js';
 import { EventHub } from '../../src/kernel/events.js';
 import { Once } from '../../src/kernel/once.js';
 import { TaskTracker } from '../../src/kernel/tasks.js';
@@ -167,7 +168,9 @@ export class DedalusBackend implements RunnerBackend {
   /**
    * Leaves no machine awake and no execution running: live runners are cancelled (recorded as exited,
    * so the next start lists them), their machines scrubbed and put to sleep with the rest of the pool.
-   * With `removeAll` every machine of ours is deleted. Bounded by `signal`.
+   * A machine the platform still refuses to sleep (its hold window after a wake) is left to its
+   * autosleep, shortened to the rest of the window. With `removeAll` every machine of ours is deleted.
+   * Bounded by `signal`.
    */
   close(opts: { removeAll?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     this.#closed ??= this.#shutdown(opts);
@@ -182,21 +185,28 @@ export class DedalusBackend implements RunnerBackend {
     const adopted = controlled ? this.#adoption.run(this.#closing.signal) : undefined;
     const p = await (adopted ?? (opts.removeAll ? this.#load() : undefined))?.catch(() => this.#load());
     if (!p) return;
-    const { fleet, ops } = p.c;
+    const { fleet } = p.c;
     if (controlled) {
       await p.pool.stopped();
+      p.sleeper.stop();
       await this.#background.settle(bound);
+      const sleepSignal = () => anySignal(bound, AbortSignal.timeout(this.#timing.sleepTimeoutMs));
       const ends = [...fleet.slots.values()].map((s) =>
         s.use === 'hosting'
           ? p.releaser.end(s, { exitCode: undefined, reason: 'backend closed', cancel: true })
           : s.use === 'idle' && s.awake
-            ? s.lock(() =>
-                ops.sleep(s.id, anySignal(bound, AbortSignal.timeout(this.#timing.sleepTimeoutMs))),
-              )
+            ? s.lock(() => p.sleeper.sleep(s, sleepSignal()))
             : s.releasing,
       );
       await Promise.allSettled(ends);
       await this.#background.settle(bound);
+      // Machines whose sleep the platform still refuses (hold window) go to its autosleep instead:
+      // waiting minutes for them would hold up the shutdown. Deleted anyway with removeAll.
+      if (!opts.removeAll) {
+        const held = [...fleet.slots.values()].filter((s) => s.hold !== undefined);
+        await Promise.allSettled(held.map((s) => s.lock(() => p.sleeper.handOver(s, sleepSignal()))));
+        await this.#background.settle(bound);
+      }
     }
     if (opts.removeAll) {
       await Promise.allSettled(
@@ -230,6 +240,7 @@ export class DedalusBackend implements RunnerBackend {
       figures: this.#figures,
       counters: this.#counters,
       now: this.#opts.now ?? (() => new Date()),
+      clock: this.#opts.clock ?? systemClock,
       closing: this.#closing.signal,
       track: (t) => this.#background.track(t),
     });

@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/kernel/clock.js';
 import type { EventHub } from '../../src/kernel/events.js';
 import type { Logger } from '../../src/log.js';
 import type { Owner, RunnerEvent } from '../types.js';
@@ -16,6 +17,12 @@ export interface DedalusCounters {
   provisionFailures: number;
   woken: number;
   slept: number;
+  /** Sleeps the platform refused for its hold window (the machine stayed warm, a timer slept it later). */
+  sleepsHeld: number;
+  /** Sleeps refused as not retryable: never sent again while that machine stayed awake. */
+  sleepsRefused: number;
+  /** Seconds machines stayed awake, job or not, because the hold window refused their sleep. */
+  holdWindowSeconds: number;
   deleted: number;
   recycled: number;
   /** Machines deleted because the platform reported them failed. */
@@ -37,6 +44,8 @@ export interface DedalusContext {
   figures: FiguresLog;
   counters: DedalusCounters;
   now: () => Date;
+  /** Time for the sleep hold window's timer and for the figures (awake seconds). */
+  clock: Clock;
   /** Aborted by close(): in-flight starts, watchers and pool work stop. Cleanup paths do not use it. */
   closing: AbortSignal;
   /** Runs pool maintenance soon (coalesced). */
@@ -56,6 +65,9 @@ export function newCounters(): DedalusCounters {
     provisionFailures: 0,
     woken: 0,
     slept: 0,
+    sleepsHeld: 0,
+    sleepsRefused: 0,
+    holdWindowSeconds: 0,
     deleted: 0,
     recycled: 0,
     replaced: 0,

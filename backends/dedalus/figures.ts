@@ -2,6 +2,13 @@ import type { StartTier } from '../types.js';
 import type { ComputeUsageRow } from './api/schemas.js';
 
 /**
+ * How a machine held awake by a refused sleep stopped being the ended job's cost: put to sleep once
+ * eligible, claimed by the next job, kept for the warm tier, deleted, gone at Dedalus, or handed to
+ * the platform's autosleep at shutdown.
+ */
+export type HoldEnd = 'asleep' | 'claimed' | 'kept warm' | 'deleted' | 'gone' | 'closed';
+
+/**
  * What one runner cost and how fast it came up. Each record is logged as "dedalus job figures"
  * (release.ts) and the last 100 are kept for `DedalusBackend.metrics().lastJobFigures` (newest last),
  * which only the tests read so far; no metric is exported from them.
@@ -21,10 +28,23 @@ export interface JobFigures {
   endedAt?: string;
   exitCode?: number;
   reason?: string;
-  /** Our own measure: machine awake from claim until asleep again after the runner. */
+  /**
+   * Our own measure: machine awake from claim until asleep again after the runner, or until the next
+   * job or the warm tier took it over. Includes holdWindowSeconds.
+   */
   awakeSeconds?: number;
-  /** awakeSeconds at the list prices below: an estimate, not a bill. */
+  /** awakeSeconds at the list prices below: an estimate, not a bill. Includes holdWindowCostUsd. */
   estimatedCostUsd?: number;
+  /**
+   * Seconds the machine stayed awake after the job because the platform refused to sleep it (its
+   * sleep hold window after a wake): from the refused sleep until the machine was asleep, or taken by
+   * the next job or the warm tier. Absent when the sleep was not held.
+   */
+  holdWindowSeconds?: number;
+  /** holdWindowSeconds at the list prices: what the hold window cost on this job. */
+  holdWindowCostUsd?: number;
+  /** How the hold ended: the deferred sleep, the next job, the warm tier, a delete, or shutdown. */
+  holdWindowEnd?: HoldEnd;
   /**
    * The usage API's view of the machine for the hour buckets the job touched, when it answers. It may
    * lag and includes anything else the machine did in those hours.

@@ -2,8 +2,14 @@ import type { StartTier } from '../types.js';
 import { Slot } from './slot.js';
 import type { MachineRecord, MachineStateFile } from './state.js';
 
+/** Phases a start must not claim: broken, or on its way out (gone machines are forgotten soon). */
+const UNUSABLE: ReadonlySet<Slot['phase']> = new Set(['failed', 'destroying', 'destroyed']);
+
 export interface PoolCounts {
-  /** Idle machines awake (or waking), ready for a 'warm' start. */
+  /**
+   * Idle machines awake (or waking), ready for a 'warm' start; those the sleep hold window keeps
+   * awake are counted here too.
+   */
   warm: number;
   /** Idle machines asleep, caches kept. */
   sleeping: number;
@@ -55,7 +61,7 @@ export class Fleet {
    */
   pickIdle(): { slot: Slot; tier: StartTier } | undefined {
     const idle = [...this.slots.values()].filter(
-      (s) => s.use === 'idle' && s.rec.provisioned && s.phase !== 'failed',
+      (s) => s.use === 'idle' && s.rec.provisioned && !UNUSABLE.has(s.phase),
     );
     const rank = (s: Slot) =>
       s.op === undefined && s.awake ? 0 : s.op === 'waking' ? 1 : s.op === undefined ? 2 : 3;

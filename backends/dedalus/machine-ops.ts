@@ -7,6 +7,11 @@ import { DedalusBackendError } from './errors.js';
 import { assertSucceeded, waitExecution } from './exec-wait.js';
 import type { DedalusTiming } from './options.js';
 
+/** A machine reported `destroyed` is as gone as one that answers 404 (the API may list it a while). */
+export function isGone(m: Machine): boolean {
+  return m.status.phase === 'destroyed';
+}
+
 /** Margin on top of an execution's own timeout before we stop waiting for the platform to end it. */
 const EXEC_MARGIN_MS = 30_000;
 
@@ -67,13 +72,37 @@ export class MachineOps {
     return Date.now() - started;
   }
 
-  /** Sleeps and waits until asleep. Already asleep (or stopping) is fine. */
-  async sleep(machineId: string, signal: AbortSignal): Promise<void> {
-    const m = await this.client.machines.retrieve(machineId, signal);
+  /**
+   * Sleeps and waits until asleep. Already asleep (or stopping) is fine; `wanted() === false` just
+   * before the request means not at all ('unwanted'). The request is sent once: a
+   * refusal (the hold window after a wake, a state race) is the caller's to defer, since waiting on it
+   * here would hold the machine's lock for minutes (sleeper.ts).
+   */
+  async sleep(
+    machineId: string,
+    signal: AbortSignal,
+    wanted: () => boolean = () => true,
+  ): Promise<'asleep' | 'gone' | 'unwanted'> {
+    const m = await this.read(machineId, signal);
+    if (!m) return 'gone';
     if (m.status.phase !== 'sleeping' && m.status.phase !== 'stopping') {
-      await this.client.machines.sleep(machineId, signal);
+      // Asked last thing before the request: a job may have claimed the machine while we read it.
+      if (!wanted()) return 'unwanted';
+      await this.client.machines.sleep(machineId, signal, { maxRetries: 0 });
     }
     await this.waitPhase(machineId, ['sleeping'], this.timing.sleepTimeoutMs, signal);
+    return 'asleep';
+  }
+
+  /** The machine as the API reports it, or undefined when it is gone: 404, or phase `destroyed`. */
+  async read(machineId: string, signal: AbortSignal): Promise<Machine | undefined> {
+    try {
+      const m = await this.client.machines.retrieve(machineId, signal);
+      return isGone(m) ? undefined : m;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Deletes and waits until gone; not found counts as done (delete is idempotent for us). */

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { Clock } from '../../src/kernel/clock.js';
 import { Secret } from '../../src/secret.js';
 import type { DedalusClient, RetryPolicy } from './api/index.js';
 import type { DedalusConfig } from './config.js';
@@ -25,6 +26,16 @@ export interface DedalusTiming {
   maintenanceIntervalMs: number;
   /** Per-request headers/body timeout. */
   requestTimeoutMs: number;
+  /**
+   * Wait before a refused or failed sleep is sent again when the answer gives no hint (a hold-window
+   * refusal without one waits the published window instead).
+   */
+  sleepRetryMs: number;
+  /**
+   * At shutdown a machine still in its sleep hold window gets an autosleep of the rest of the window
+   * plus this margin, so the platform puts it to sleep itself.
+   */
+  handOverMarginMs: number;
 }
 
 export const DEFAULT_TIMING: Readonly<DedalusTiming> = Object.freeze({
@@ -41,6 +52,8 @@ export const DEFAULT_TIMING: Readonly<DedalusTiming> = Object.freeze({
   onlineTimeoutMs: 5 * 60_000,
   maintenanceIntervalMs: 30_000,
   requestTimeoutMs: 30_000,
+  sleepRetryMs: 15_000,
+  handOverMarginMs: 60_000,
 });
 
 export interface DedalusBackendOptions {
@@ -53,6 +66,8 @@ export interface DedalusBackendOptions {
   retry?: Partial<RetryPolicy>;
   /** Clock for the tier schedule and ages. */
   now?: () => Date;
+  /** Clock for the sleep hold window's timer and the figures (default: the system clock). */
+  clock?: Clock;
   /** Environment to read DEDALUS_API_KEY from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }

@@ -10,6 +10,7 @@ import { Releaser } from './release.js';
 import { RunnerHost } from './runner-host.js';
 import type { TierSchedule } from './schedule.js';
 import { DEFAULT_PROVISION_SCRIPT } from './scripts.js';
+import { Sleeper } from './sleeper.js';
 import type { MachineStateFile } from './state.js';
 
 /** The working parts of one backend, wired around a shared context. */
@@ -19,6 +20,7 @@ export interface Parts {
   releaser: Releaser;
   host: RunnerHost;
   pool: PoolKeeper;
+  sleeper: Sleeper;
 }
 
 export type PartsInput = Omit<
@@ -40,11 +42,12 @@ export function assemble(input: PartsInput): Parts {
     takePoolCreation: () => pool?.takeCreation(),
     provisionScript: scriptReader(shared.cfg.provisionScript),
   };
-  const provisioner = new Provisioner(c);
-  const releaser = new Releaser(c, provisioner);
-  const host = new RunnerHost(c, provisioner, releaser);
-  pool = new PoolKeeper(c, provisioner, schedule, () => host.inFlight);
-  return { c, provisioner, releaser, host, pool };
+  const sleeper = new Sleeper(c);
+  const provisioner = new Provisioner(c, sleeper);
+  const releaser = new Releaser(c, provisioner, sleeper);
+  const host = new RunnerHost(c, provisioner, releaser, sleeper);
+  pool = new PoolKeeper(c, provisioner, sleeper, schedule, () => host.inFlight);
+  return { c, provisioner, releaser, host, pool, sleeper };
 }
 
 /** The provision script's text, read once ('' = the built-in one); a failed read is retried next time. */

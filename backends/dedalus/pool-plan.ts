@@ -8,6 +8,11 @@ export interface PoolMember {
   /** ms since epoch. */
   createdAt: number;
   failed: boolean;
+  /**
+   * Awake, and its sleep was refused until later (the platform's hold window): it cannot be put to
+   * sleep now, so it serves the warm tier first, and a timer brings it back to the plan when due.
+   */
+  held?: boolean;
 }
 
 export interface PoolInput {
@@ -37,7 +42,7 @@ export interface PoolPlan {
 /**
  * One step towards the tiers, as a pure function. Warm: awake idle machines, as many as the warm tier
  * needs beyond the machines already holding runners (the scaler keeps `warm` idle runners, and each
- * sits on an awake machine). Sleeping: at least that many provisioned machines asleep; extra sleepers
+ * sits on an awake machine); a machine held awake by the sleep hold window is one of them. Sleeping: at least that many provisioned machines asleep; extra sleepers
  * (left by a burst) stay, since asleep they cost only storage. Recycling and failures are deletions;
  * the next steps replace them.
  */
@@ -61,9 +66,10 @@ export function planPool(p: PoolInput): PoolPlan {
   const awake = keep.filter((m) => m.awake);
   const asleep = keep.filter((m) => !m.awake);
   if (awake.length > wantAwake) {
-    // The machines that stay awake take the next jobs: keep those with the hottest caches (most jobs).
-    const extra = [...awake].sort((a, b) => a.jobs - b.jobs).slice(0, awake.length - wantAwake);
-    plan.sleep.push(...extra.map((m) => m.id));
+    // Held machines stay awake whatever we ask, so they are the warm ones (at no extra cost); among
+    // the others, those that stay awake take the next jobs: keep the hottest caches (most jobs).
+    const sleepable = awake.filter((m) => !m.held).sort((a, b) => a.jobs - b.jobs);
+    plan.sleep.push(...sleepable.slice(0, awake.length - wantAwake).map((m) => m.id));
   } else if (awake.length < wantAwake) {
     const wake = [...asleep].sort((a, b) => b.jobs - a.jobs).slice(0, wantAwake - awake.length);
     plan.wake.push(...wake.map((m) => m.id));

@@ -1,10 +1,11 @@
 import { isAbortError } from '../../src/kernel/abort.js';
 import { every } from '../../src/util/every.js';
-import { isNotFound } from './api/errors.js';
 import type { DedalusContext } from './context.js';
+import { isGone } from './machine-ops.js';
 import { planPool } from './pool-plan.js';
 import type { Provisioner } from './provision.js';
 import type { TierSchedule } from './schedule.js';
+import type { Sleeper } from './sleeper.js';
 import type { Slot } from './slot.js';
 
 /**
@@ -19,6 +20,7 @@ export class PoolKeeper {
   constructor(
     private readonly c: DedalusContext,
     private readonly provisioner: Provisioner,
+    private readonly sleeper: Sleeper,
     private readonly schedule: TierSchedule,
     private readonly startsInFlight: () => number,
   ) {}
@@ -70,6 +72,7 @@ export class PoolKeeper {
         jobs: s.rec.jobs,
         createdAt: Date.parse(s.rec.createdAt),
         failed: s.phase === 'failed',
+        held: this.sleeper.held(s),
       })),
       busy: counts.busy,
       creating: counts.creating,
@@ -89,6 +92,13 @@ export class PoolKeeper {
       this.c.track(this.provisioner.discard(s, d.reason));
     }
     for (const id of plan.sleep) this.#step(fleet.slots.get(id), 'sleeping');
+    // Eligible to sleep again, but the warm tier wants it awake: from here on it is an ordinary warm
+    // machine, and the hold window's cost to the job that left it ends.
+    for (const s of idle) {
+      const until = s.hold?.until;
+      if (until !== undefined && this.sleeper.due(s) && s.op === undefined && !plan.sleep.includes(s.id))
+        this.sleeper.endHold(s, 'kept warm', until);
+    }
     for (const id of plan.wake) this.#step(fleet.slots.get(id), 'waking');
     for (let i = 0; i < plan.create; i++) {
       const intent = { claimed: false };
@@ -107,7 +117,10 @@ export class PoolKeeper {
     }
   }
 
-  /** A pool wake or sleep, under the machine's lock; a claim that got there first wins. */
+  /**
+   * A pool wake or sleep, under the machine's lock; a claim that got there first wins (the step finds
+   * the machine no longer idle and leaves it alone). A refused sleep leaves it held (sleeper.ts).
+   */
   #step(s: Slot | undefined, op: 'waking' | 'sleeping'): void {
     if (!s || s.op !== undefined) return;
     s.op = op;
@@ -119,13 +132,10 @@ export class PoolKeeper {
         if (op === 'waking') {
           await ops.wake(s.id, signal);
           s.phase = 'running';
-          s.awakeSince = Date.now();
+          s.awakeSince = this.c.clock.now();
           counters.woken++;
         } else {
-          await ops.sleep(s.id, signal);
-          s.phase = 'sleeping';
-          s.awakeSince = undefined;
-          counters.slept++;
+          await this.sleeper.sleep(s, signal);
         }
       })
       .catch((err: unknown) =>
@@ -138,28 +148,35 @@ export class PoolKeeper {
     this.c.track(task);
   }
 
-  /** Phases of our machines from the account list (read-only); one that vanished is forgotten. */
+  /**
+   * Phases of our machines from the account list (read-only). One that vanished (absent and 404, or
+   * reported destroyed) is forgotten; a held one something else put to sleep is no longer held.
+   */
   async #refresh(): Promise<void> {
-    const { fleet, client } = this.c;
+    const { fleet, client, ops } = this.c;
     const seen = new Map<string, Slot['phase']>();
     for await (const m of client.machines.listAll(this.c.closing)) {
-      if (fleet.slots.has(m.machine_id)) seen.set(m.machine_id, m.status.phase);
+      if (fleet.slots.has(m.machine_id)) seen.set(m.machine_id, isGone(m) ? 'destroyed' : m.status.phase);
     }
     for (const s of [...fleet.slots.values()]) {
-      const phase = seen.get(s.id);
-      if (phase !== undefined) {
-        if (s.op === undefined && s.use === 'idle') s.phase = phase;
-        else if (phase === 'failed') s.phase = phase;
+      let phase = seen.get(s.id);
+      if (phase === undefined && s.use === 'idle')
+        phase = (await ops.read(s.id, this.c.closing))?.status.phase;
+      if (phase === undefined || phase === 'destroyed') {
+        if (s.use !== 'idle' || s.op !== undefined) {
+          // Hosting, releasing or stepping: whoever holds it finds out and forgets it.
+          if (phase === 'destroyed') s.phase = phase;
+          continue;
+        }
+        this.c.log.warn({ machineId: s.id }, 'a pool machine no longer exists at Dedalus; forgetting it');
+        this.sleeper.endHold(s, 'gone');
+        await fleet.drop(s);
         continue;
       }
-      if (s.use !== 'idle') continue;
-      try {
-        s.phase = (await client.machines.retrieve(s.id, this.c.closing)).status.phase;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        this.c.log.warn({ machineId: s.id }, 'a pool machine no longer exists at Dedalus; forgetting it');
-        await fleet.drop(s);
-      }
+      if (s.op === undefined && s.use === 'idle') {
+        s.phase = phase;
+        if (s.hold && !s.awake) this.sleeper.endHold(s, 'asleep');
+      } else if (phase === 'failed') s.phase = phase;
     }
   }
 }

@@ -7,6 +7,7 @@ import type { DedalusContext } from './context.js';
 import { DedalusBackendError } from './errors.js';
 import { autosleepFor } from './options.js';
 import { provisionExecution } from './scripts.js';
+import type { Sleeper } from './sleeper.js';
 import type { Slot } from './slot.js';
 
 /** Pending creates older than this are not replayed: the server has surely forgotten the key. */
@@ -21,7 +22,10 @@ export class Provisioner {
   /** Keys of creates this process is sending now: never replayed underneath them. */
   readonly #sending = new Set<string>();
 
-  constructor(private readonly c: DedalusContext) {}
+  constructor(
+    private readonly c: DedalusContext,
+    private readonly sleeper: Sleeper,
+  ) {}
 
   /**
    * The machine counts against `max` from the moment this is called (its synchronous start reserves
@@ -100,7 +104,7 @@ export class Provisioner {
     try {
       await this.c.ops.waitPhase(machineId, ['running'], this.c.timing.createTimeoutMs, signal);
       slot.phase = 'running';
-      slot.awakeSince = Date.now();
+      slot.awakeSince = this.c.clock.now();
       const script = await this.c.provisionScript();
       const started = Date.now();
       await this.c.ops.run(
@@ -131,6 +135,7 @@ export class Provisioner {
   /** Deletes one of our machines and forgets it; on failure the record stays, marked, for the next try. */
   discard(slot: Slot, reason: string): Promise<void> {
     slot.deleting ??= (async () => {
+      this.sleeper.endHold(slot, 'deleted');
       slot.use = 'deleting';
       slot.rec.deleting = true;
       slot.watch?.abort();

@@ -1,20 +1,23 @@
 import type { MachinePhase } from './api/schemas.js';
 import type { DedalusContext } from './context.js';
-import { estimateCost, usageCost } from './figures.js';
+import { reportFigures } from './figures-report.js';
 import type { Provisioner } from './provision.js';
 import { scrubExecution } from './scripts.js';
+import type { EndedJob, Sleeper } from './sleeper.js';
 import type { Slot } from './slot.js';
 
 /**
  * Takes runners off machines. Whatever the path (the runner exited, remove(), a failed start,
  * close()), the order is the same: cancel the execution, scrub (which also kills what the runner left
  * running, since DELETE may not), then sleep at once (we pay for awake seconds only), or delete when
- * the machine is due for recycling, failed, or reuse = false.
+ * the machine is due for recycling, failed, or reuse = false. A sleep the platform refuses for its
+ * hold window leaves the machine warm in the pool (sleeper.ts).
  */
 export class Releaser {
   constructor(
     private readonly c: DedalusContext,
     private readonly provisioner: Provisioner,
+    private readonly sleeper: Sleeper,
   ) {}
 
   /**
@@ -87,6 +90,12 @@ export class Releaser {
         );
       }
       const phase = await this.#phase(s);
+      if (phase === 'destroyed') {
+        this.c.log.warn({ machineId: s.id, why }, 'the machine no longer exists at Dedalus; forgetting it');
+        this.#report(s);
+        await fleet.drop(s);
+        return;
+      }
       if (phase === 'running') {
         await ops.quietly(
           `scrubbing machine ${s.id}`,
@@ -99,36 +108,25 @@ export class Releaser {
       s.rec.executionId = undefined;
       const recycle = this.#recycleReason(s, phase);
       if (recycle) {
-        this.#figures(s);
+        this.#report(s);
         await this.provisioner.discard(s, recycle);
         return;
       }
       await fleet.save(s);
-      // Back in the pool before the sleep finishes: a start may claim it now (its steps wait for this
-      // lock, then wake it), so a hot-cache machine is never passed over for a cold one meanwhile.
+      // Back in the pool before the sleep is answered: a start may claim it now (its steps wait for
+      // this lock, then wake it if it slept), so a hot-cache machine is never passed over for a cold one.
       s.use = 'idle';
-      const slept = await ops.quietly(
-        `sleeping machine ${s.id}`,
-        (sig) => ops.sleep(s.id, sig),
-        timing.sleepTimeoutMs,
-      );
-      if (slept) {
-        s.phase = 'sleeping';
-        this.c.counters.slept++;
-      }
-      this.#figures(s);
-      s.awakeSince = undefined;
-      this.c.log.debug({ machineId: s.id, why, asleep: slept }, 'machine back in the pool');
+      const job = this.#endedJob(s);
+      const outcome = await this.sleeper.sleep(s, AbortSignal.timeout(timing.sleepTimeoutMs), job);
+      this.c.log.debug({ machineId: s.id, why, outcome }, 'machine back in the pool');
     });
   }
 
+  /** The machine's state, or 'destroyed' when it is gone (404 or reported destroyed). */
   async #phase(s: Slot): Promise<MachinePhase> {
     try {
-      const m = await this.c.client.machines.retrieve(
-        s.id,
-        AbortSignal.timeout(this.c.timing.requestTimeoutMs),
-      );
-      s.phase = m.status.phase;
+      const m = await this.c.ops.read(s.id, AbortSignal.timeout(this.c.timing.requestTimeoutMs));
+      s.phase = m ? m.status.phase : 'destroyed';
     } catch (err) {
       this.c.log.warn({ err, machineId: s.id }, 'cannot read the machine state');
     }
@@ -154,30 +152,20 @@ export class Releaser {
     return undefined;
   }
 
-  /** Completes the job's figures (awake until now), logs them, and asks the usage API in the background. */
-  #figures(s: Slot): void {
+  /** The figures of the job that just ended on `s`, taken off the machine. */
+  #endedJob(s: Slot): EndedJob | undefined {
     const f = s.figures;
     s.figures = undefined;
-    if (!f) return;
-    const ended = Date.now();
-    f.endedAt = new Date(ended).toISOString();
-    const awakeFrom = s.awakeSince ?? Date.parse(f.claimedAt);
-    f.awakeSeconds = Math.max(0, Math.round((ended - awakeFrom) / 100) / 10);
-    f.estimatedCostUsd = estimateCost(f.awakeSeconds, this.c.cfg.vcpu, this.c.cfg.memoryMib);
-    this.c.figures.add(f);
-    this.c.log.info({ ...f }, 'dedalus job figures');
-    const since = Date.parse(f.claimedAt);
-    const usage = this.c.client.usage
-      .compute(
-        { machineId: f.machineId, periodStart: f.claimedAt.slice(0, 10), granularity: 'hour' },
-        AbortSignal.any([AbortSignal.timeout(10_000), this.c.closing]),
-      )
-      .then((rows) => {
-        const touched = rows.filter((r) => !r.bucket_end || Date.parse(r.bucket_end) > since);
-        f.usage = usageCost(touched);
-        this.c.log.debug({ runner: f.runner, usage: f.usage }, 'dedalus usage for the job');
-      })
-      .catch((err: unknown) => this.c.log.debug({ err }, 'usage API unavailable; keeping the estimate'));
-    this.c.track(usage);
+    if (!f) return undefined;
+    const now = this.c.clock.now();
+    f.endedAt = new Date(now).toISOString();
+    return { figures: f, awakeFrom: s.awakeSince ?? Date.parse(f.claimedAt) };
+  }
+
+  /** The machine leaves the pool (deleted, gone): the job's figures end now. */
+  #report(s: Slot): void {
+    const job = this.#endedJob(s);
+    if (job) reportFigures(this.c, job.figures, job.awakeFrom, this.c.clock.now());
+    s.awakeSince = undefined;
   }
 }

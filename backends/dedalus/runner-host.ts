@@ -9,6 +9,7 @@ import type { JobFigures } from './figures.js';
 import type { Provisioner } from './provision.js';
 import type { Releaser } from './release.js';
 import { RUNNER_MISSING_EXIT, runnerExecution, scrubExecution } from './scripts.js';
+import type { Sleeper } from './sleeper.js';
 import type { Slot } from './slot.js';
 
 interface Claim {
@@ -32,6 +33,7 @@ export class RunnerHost {
     private readonly c: DedalusContext,
     private readonly provisioner: Provisioner,
     private readonly releaser: Releaser,
+    private readonly sleeper: Sleeper,
   ) {}
 
   /** Tracked, so close() waits for a start it aborted to hand its machine back. */
@@ -43,7 +45,7 @@ export class RunnerHost {
 
   async #start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
     const sig = anySignal(signal, this.c.closing);
-    const claimedAt = Date.now();
+    const claimedAt = this.c.clock.now();
     this.inFlight++;
     let claim: Claim;
     try {
@@ -64,7 +66,7 @@ export class RunnerHost {
     const run = async (): Promise<RunnerHandle> => {
       if (!slot) {
         slot = await (claim.creating as Promise<Slot>);
-        fig.createMs = Date.now() - claimedAt;
+        fig.createMs = this.c.clock.now() - claimedAt;
         fig.machineId = slot.id;
         slot.starting = started;
       }
@@ -72,7 +74,7 @@ export class RunnerHost {
       const exec = await s.lock(() => this.#prepare(s, spec, fig, sig));
       if (fig.wakeMs !== undefined && tier === 'warm') tier = 'woken';
       fig.tier = tier;
-      fig.onlineMs = Date.now() - claimedAt;
+      fig.onlineMs = this.c.clock.now() - claimedAt;
       s.use = 'hosting';
       s.figures = fig;
       this.c.counters.runnersStarted++;
@@ -109,6 +111,8 @@ export class RunnerHost {
       const picked = fleet.pickIdle();
       if (picked) {
         picked.slot.use = 'claimed';
+        // Held awake by a refused sleep, it is now this job's machine: no timer or plan sleeps it.
+        this.sleeper.endHold(picked.slot, 'claimed');
         return picked;
       }
       const releasing = [...fleet.slots.values()].flatMap((s) => (s.releasing ? [s.releasing] : []));
@@ -129,13 +133,16 @@ export class RunnerHost {
   /** Under the machine's lock: awake, scrubbed, runner recorded, execution created and running. */
   async #prepare(s: Slot, spec: RunnerSpec, fig: JobFigures, signal: AbortSignal): Promise<Execution> {
     const { ops, fleet, cfg, timing, client } = this.c;
-    const m = await client.machines.retrieve(s.id, signal);
+    const m = await ops.read(s.id, signal);
+    if (!m) {
+      throw new DedalusBackendError('DEDALUS_MACHINE_FAILED', `machine ${s.id} no longer exists at Dedalus`);
+    }
     if (m.status.phase !== 'running') {
       fig.wakeMs = await ops.wake(s.id, signal);
       this.c.counters.woken++;
     }
     s.phase = 'running';
-    s.awakeSince ??= Date.now();
+    s.awakeSince ??= this.c.clock.now();
     try {
       await ops.run(s.id, scrubExecution(cfg.runnerDir, timing.scrubTimeoutMs), 'workspace scrub', signal);
     } catch (err) {

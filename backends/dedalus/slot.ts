@@ -1,5 +1,6 @@
 import type { MachinePhase } from './api/schemas.js';
 import type { JobFigures } from './figures.js';
+import type { SleepHold } from './hold-window.js';
 import type { MachineRecord } from './state.js';
 
 /**
@@ -22,6 +23,11 @@ export class Slot {
   figures: JobFigures | undefined;
   /** When the machine last became awake for us (for awake-seconds). */
   awakeSince: number | undefined;
+  /**
+   * Its sleep was refused (the platform's hold window after a wake, or another answer): it stays
+   * awake and in the pool, warm, until a timer sleeps it, a job claims it, or the warm tier keeps it.
+   */
+  hold: SleepHold | undefined;
   /** The start that claimed this machine, for a remove() that arrives while it runs. */
   starting: Promise<unknown> | undefined;
   /** The release under way, so a second remove() waits for it instead of repeating it. */

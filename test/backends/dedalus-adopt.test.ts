@@ -187,20 +187,62 @@ describe('dedalus backend: adoption after a crash', () => {
     expect(fx.fake.mutations()).toEqual([]);
   });
 
-  it('forgets a machine that vanished at Dedalus and reports its runner exited', async () => {
-    const fx = await dedalusFixture();
-    const b = fx.backend();
-    const name = makeRunnerName(fx.owner.scaleSet, fx.owner.instanceId);
-    const h = await b.start({ name, runnerId: 3, jitConfig: fx.jit('sleep 60') }, sig());
-    await b.close({ signal: sig() });
-    // Deleted behind our back (console, another tool): the next daemon must not trip over it.
-    await clientFor(fx.fake).machines.delete(h.resourceId);
-    await fx.fake.waitFor(() => fx.fake.machine(h.resourceId)?.phase === 'destroyed', { what: 'gone' });
-    const next = fx.backend();
-    await next.prepare(sig());
-    expect(await next.ownedMachines()).toEqual([]);
-    expect((await next.listOwned(sig())).map((r) => [r.name, r.state])).toEqual([[name, 'exited']]);
-  });
+  it.each([
+    ['answers 404', 'hidden'],
+    ['is reported destroyed', 'listed'],
+  ] as const)(
+    'forgets a machine that vanished at Dedalus (it %s) and reports its runner exited',
+    async (_how, destroyedMachines) => {
+      const fx = await dedalusFixture({ destroyedMachines });
+      const b = fx.backend();
+      const name = makeRunnerName(fx.owner.scaleSet, fx.owner.instanceId);
+      const h = await b.start({ name, runnerId: 3, jitConfig: fx.jit('sleep 60') }, sig());
+      await b.close({ signal: sig() });
+      // Deleted behind our back (console, another tool): the next daemon must not trip over it.
+      await clientFor(fx.fake).machines.delete(h.resourceId);
+      await fx.fake.waitFor(() => fx.fake.machine(h.resourceId)?.phase === 'destroyed', { what: 'gone' });
+      const deletedAt = Date.now();
+      const next = fx.backend();
+      // Adoption alone (no pool round), as `runner doctor --fix` does it, already forgets the machine.
+      await next.remove('nobody-of-ours', sig());
+      expect(await next.ownedMachines()).toEqual([]);
+      await next.prepare(sig());
+      expect(await next.ownedMachines()).toEqual([]);
+      expect((await next.listOwned(sig())).map((r) => [r.name, r.state])).toEqual([[name, 'exited']]);
+      // Nothing was asked of the machine beyond reading it.
+      const after = fx.fake.requestsFor(h.resourceId).filter((r) => r.at > deletedAt);
+      expect(after.filter((r) => r.method !== 'GET')).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['answers 404', 'hidden'],
+    ['is reported destroyed', 'listed'],
+  ] as const)(
+    'the pool forgets an idle machine deleted behind its back (it %s) and never starts a runner on it',
+    async (_how, destroyedMachines) => {
+      const fx = await dedalusFixture({ destroyedMachines });
+      const b = fx.backend({ sleeping: 1 }, { timing: { maintenanceIntervalMs: 50 } });
+      await b.prepare(sig());
+      const pooled = await fx.fake.waitFor(() => fx.fake.machines().find((m) => m.phase === 'sleeping'), {
+        what: 'pool machine asleep',
+      });
+      await clientFor(fx.fake).machines.delete(pooled.id);
+      await pollUntil(async () => !(await b.ownedMachines()).some((r) => r.machineId === pooled.id), {
+        timeout: 5000,
+        what: 'the pool forgets it',
+      });
+      const h = await b.start(
+        {
+          name: makeRunnerName('dedalus-e2e', fx.owner.instanceId),
+          runnerId: 11,
+          jitConfig: fx.jit('exit 0'),
+        },
+        sig(),
+      );
+      expect(h.resourceId).not.toBe(pooled.id);
+    },
+  );
 
   it('remove() on a fresh backend (runner doctor --fix) adopts but never starts the pool: no machine made or woken', async () => {
     const fx = await dedalusFixture();

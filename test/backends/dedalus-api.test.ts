@@ -86,7 +86,7 @@ describe('dedalus api client against the fake', () => {
     const rec = recordingSleep();
     const client = clientFor(fake, { sleep: rec.sleep });
     fake.faults.inject({ route: 'machines.create', status: 503, retryAfterMs: 1234 });
-    fake.faults.inject({ route: 'machines.create', status: 429, retryAfter: '2', retryable: false });
+    fake.faults.inject({ route: 'machines.create', status: 429, retryAfter: '2' });
     fake.faults.inject({ route: 'machines.create', status: 429, retryAfterMsHeader: '77' });
     const m = await client.machines.create(SIZE);
     const creates = fake.requests.filter((r) => r.route === 'machines.create');
@@ -151,6 +151,115 @@ describe('dedalus api client against the fake', () => {
       attempts: 3,
     });
     expect(rec.waits).toHaveLength(2);
+  });
+
+  it('never retries a non-retryable answer, whatever its status, and names an error_code it does not know', async () => {
+    const fake = await useFakeDedalus();
+    const rec = recordingSleep();
+    const client = clientFor(fake, { sleep: rec.sleep });
+    fake.faults.inject({
+      route: 'machines.list',
+      status: 503,
+      retryable: false,
+      errorCode: 'BRAND_NEW_CODE',
+    });
+    const err = await client.machines.list().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DEDALUS_UNAVAILABLE', errorCode: 'BRAND_NEW_CODE', attempts: 1 });
+    expect((err as Error).message).toContain('BRAND_NEW_CODE');
+    expect(rec.waits).toEqual([]);
+  });
+
+  it('reads an error body field by field: an odd field is dropped, not the error_code with it', async () => {
+    const server = await startServer((_req, res) =>
+      reply(
+        res,
+        409,
+        JSON.stringify({
+          error_code: 'SOMETHING_UNHEARD_OF',
+          message: 'who knows',
+          retryable: 'perhaps',
+          retry_after_ms: '50000',
+          details: { next_sleep_eligible_at: '2026-02-27T00:05:10Z', remaining_ms: 50000 },
+        }),
+      ),
+    );
+    const http = createDedalusClient({
+      baseUrl: server.url,
+      apiKey: new Secret('dk-any-key-123'),
+      retry: { maxRetries: 0 },
+    });
+    const err = await http.machines.sleep('dm-x').catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'DEDALUS_CONFLICT',
+      errorCode: 'SOMETHING_UNHEARD_OF',
+      retryable: undefined,
+      retryAfterMs: 50_000,
+      details: { next_sleep_eligible_at: '2026-02-27T00:05:10Z', remaining_ms: '50000' },
+    });
+    expect((err as Error).message).toContain('error_code="SOMETHING_UNHEARD_OF"');
+  });
+
+  it('takes execution ids as opaque strings: any id the API hands out works, escaped in the path', async () => {
+    let n = 0;
+    const fake = await useFakeDedalus({ newExecutionId: () => `Run:${++n}/ß+é.x` });
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const e = await client.executions.create(m.machine_id, { command: ['/bin/sh', '-c', 'echo hi'] });
+    expect(e.execution_id).toBe('Run:1/ß+é.x');
+    await pollUntil(
+      async () => (await client.executions.retrieve(m.machine_id, e.execution_id)).status === 'succeeded',
+      { timeout: 5000, interval: 10, what: 'execution done' },
+    );
+    expect((await client.executions.output(m.machine_id, e.execution_id)).stdout).toBe('hi\n');
+    expect((await client.executions.events(m.machine_id, e.execution_id)).items.length).toBeGreaterThan(0);
+    await client.executions.delete(m.machine_id, e.execution_id);
+    // Only what URL parsing would turn into another path is refused.
+    expect(() => client.executions.retrieve(m.machine_id, '..')).toThrow(/invalid execution id/);
+    expect(() => client.executions.retrieve(m.machine_id, '')).toThrow(/invalid execution id/);
+  });
+
+  it('refuses a sleep inside the hold window after a wake, with the documented body, and allows it once eligible', async () => {
+    const fake = await useFakeDedalus({ sleepHoldWindowMs: 1500 });
+    const rec = recordingSleep();
+    const client = clientFor(fake, { sleep: rec.sleep });
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    const err = await client.machines
+      .sleep(m.machine_id, undefined, { maxRetries: 0 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'DEDALUS_CONFLICT',
+      status: 409,
+      errorCode: 'SLEEP_HOLD_WINDOW_ACTIVE',
+      retryable: true,
+      retryAfterMs: expect.any(Number),
+      details: { next_sleep_eligible_at: expect.any(String), remaining_ms: expect.any(String) },
+    });
+    const { retryAfterMs, details } = err as { retryAfterMs: number; details: Record<string, string> };
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(1500);
+    expect(Date.parse(details.next_sleep_eligible_at ?? '')).toBe(fake.sleepEligibleAt(m.machine_id));
+    // Sent once: the caller decides when to ask again.
+    expect(fake.requests.filter((r) => r.route === 'machines.sleep')).toHaveLength(1);
+    expect(rec.waits).toEqual([]);
+    await fake.waitFor(() => fake.sleepEligibleAt(m.machine_id) === undefined, { what: 'eligible' });
+    await client.machines.sleep(m.machine_id, undefined, { maxRetries: 0 });
+    await fake.waitFor(() => fake.machine(m.machine_id)?.phase === 'sleeping', { what: 'asleep' });
+  });
+
+  it('can report a destroyed machine with phase destroyed instead of 404', async () => {
+    const fake = await useFakeDedalus({ destroyedMachines: 'listed' });
+    const client = clientFor(fake);
+    const m = await client.machines.create(SIZE);
+    await running(client, m.machine_id);
+    await client.machines.delete(m.machine_id);
+    await fake.waitFor(() => fake.machine(m.machine_id)?.phase === 'destroyed', { what: 'destroyed' });
+    expect((await client.machines.retrieve(m.machine_id)).status.phase).toBe('destroyed');
+    const listed = [];
+    for await (const x of client.machines.listAll()) listed.push(x.status.phase);
+    expect(listed).toEqual(['destroyed']);
+    await client.machines.delete(m.machine_id);
   });
 
   it('maps 401 and 404 to DEDALUS_AUTH and DEDALUS_NOT_FOUND, unretried', async () => {

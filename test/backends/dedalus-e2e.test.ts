@@ -7,7 +7,7 @@ import { parseConfigText } from '../../src/config/index.js';
 import { startTestDaemon } from '../daemon/harness.js';
 import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
 import { TEST_DELAYS } from '../fakes/dedalus/harness.js';
-import { type FakeDedalus, startFakeDedalus } from '../fakes/dedalus/index.js';
+import { type FakeDedalus, type FakeDedalusOptions, startFakeDedalus } from '../fakes/dedalus/index.js';
 import { provisionInstalling } from '../fakes/dedalus/provision-script.js';
 
 /** The fake runner of test/fakes/runner plays the Actions runner on the fake machines. */
@@ -18,14 +18,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(dedalus: string) {
+async function setup(dedalus: string, fake: Partial<FakeDedalusOptions> = {}) {
   const f = await startFakeActionsService({
     holdMs: 300,
     sessionIdleTimeoutMs: 1500,
     runnerClaimHoldMs: 2_000,
   });
   cleanups.push(() => f.close());
-  const d = await startFakeDedalus({ delays: TEST_DELAYS });
+  const d = await startFakeDedalus({ delays: TEST_DELAYS, ...fake });
   cleanups.push(() => d.close());
   const dir = await mkdtemp(join(tmpdir(), 'dedalus-e2e-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -99,5 +99,42 @@ describe('Dedalus backend end to end: daemon, fake Actions service, fake Dedalus
     expect(d.executions().filter((e) => e.status === 'running')).toEqual([]);
     expect(sink.text).not.toContain(d.apiKey);
     expect(sink.text).toContain('dedalus job figures');
+  });
+
+  it('follows the sleep hold window: a job queued right after takes the still-warm machine without a wake, which sleeps once eligible', async () => {
+    const windowMs = 8_000;
+    const { f, d, daemon, sink } = await setup('', { sleepHoldWindowMs: windowMs });
+    f.queueJob({ scaleSet: 'cloud', script: 'echo one > "$HOME/one"' });
+    await completed(f, 1);
+    const m = await d.waitFor(() => d.machines()[0], { what: 'the machine of the first job' });
+    await d.waitFor(() => d.requestsFor(m.id).some((r) => r.route === 'machines.sleep' && r.status === 409), {
+      what: 'its sleep refused for the hold window',
+      timeout: 10_000,
+    });
+    const eligibleAt = d.sleepEligibleAt(m.id);
+    expect(eligibleAt, 'the first job ended inside the window (the premise of this test)').toBeDefined();
+    expect(m.phase).toBe('running');
+
+    f.queueJob({ scaleSet: 'cloud', script: 'test -f "$HOME/one"' });
+    const jobs = await completed(f, 2);
+    expect(jobs.map((j) => j.result)).toEqual(['succeeded', 'succeeded']);
+    expect(d.machines()).toHaveLength(1);
+    const runners = d.executions(m.id).filter((e) => 'ACTIONS_RUNNER_INPUT_JITCONFIG' in e.env);
+    expect(runners).toHaveLength(2);
+    // Never put to sleep nor woken between the jobs: the second started on the warm machine.
+    expect(d.requestsFor(m.id).filter((r) => r.route === 'machines.wake')).toEqual([]);
+    expect(m.history).toEqual(['accepted', 'starting', 'running']);
+
+    await d.waitFor(() => m.phase === 'sleeping', {
+      what: 'asleep once eligible',
+      timeout: windowMs + 10_000,
+    });
+    const accepted = d.requestsFor(m.id).filter((r) => r.route === 'machines.sleep' && r.status < 300);
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]?.at).toBeGreaterThanOrEqual(eligibleAt ?? Number.POSITIVE_INFINITY);
+
+    await daemon.shutdown();
+    expect(awake(d)).toEqual([]);
+    expect(sink.text).toContain('holdWindowSeconds');
   });
 });

@@ -18,6 +18,7 @@ import { parseRetryAfter, retryDelay, retryHintMs, shouldRetry } from '../../bac
 import { parseSse } from '../../backends/dedalus/api/sse.js';
 import type { DedalusConfig } from '../../backends/dedalus/config.js';
 import { estimateCost, usageCost } from '../../backends/dedalus/figures.js';
+import { HoldTimer, readSleepRefusal } from '../../backends/dedalus/hold-window.js';
 import { autosleepFor, checkConfig, DEFAULT_TIMING, resolveApiKey } from '../../backends/dedalus/options.js';
 import { type PoolInput, planPool } from '../../backends/dedalus/pool-plan.js';
 import { TierSchedule } from '../../backends/dedalus/schedule.js';
@@ -25,6 +26,7 @@ import { runnerExecution, scrubExecution } from '../../backends/dedalus/scripts.
 import { MachineStateFile } from '../../backends/dedalus/state.js';
 import { Secret } from '../../src/secret.js';
 import { machineDirs, mapGuestEnvValue, mapGuestText } from '../fakes/dedalus/paths.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 const init = {
   method: 'GET',
@@ -64,7 +66,10 @@ describe('dedalus errors', () => {
 describe('dedalus retry policy', () => {
   it('retries 409/429/5xx, not 4xx or a reused idempotency key, and lets the server veto', () => {
     expect(shouldRetry(503, undefined, {})).toBe(true);
-    expect(shouldRetry(429, { retryable: false }, {})).toBe(true);
+    expect(shouldRetry(429, undefined, {})).toBe(true);
+    // A non-retryable answer is final, whatever its status or headers say.
+    expect(shouldRetry(429, { retryable: false }, {})).toBe(false);
+    expect(shouldRetry(503, { retryable: false }, { 'x-should-retry': 'true' })).toBe(false);
     expect(shouldRetry(409, undefined, {})).toBe(true);
     expect(shouldRetry(409, { retryable: false }, {})).toBe(false);
     expect(shouldRetry(409, { error_code: 'IDEMPOTENCY_KEY_REUSED' }, {})).toBe(false);
@@ -199,6 +204,105 @@ describe('dedalus pool planning', () => {
     expect(aged.delete).toEqual([{ id: 'a', reason: 'recycle after age' }]);
     const over = planPool({ ...base, idle: [m('a', false), m('b', false)], busy: 2, max: 3 });
     expect(over.delete).toEqual([{ id: 'a', reason: 'more machines than dedalus.max' }]);
+  });
+  it('sleeps awake machines that can sleep, and lets those the hold window keeps awake serve the warm tier', () => {
+    const held = (id: string, jobs = 0) => m(id, true, { held: true, jobs });
+    // Nothing is asked of a machine that cannot sleep yet: its timer brings it back to the plan.
+    expect(planPool({ ...base, idle: [held('a')] })).toMatchObject({ sleep: [], wake: [], create: 0 });
+    // Held machines are the warm ones, whatever their caches: the others go to sleep first.
+    const mixed = [m('a', true, { jobs: 9 }), held('b'), m('c', true, { jobs: 1 })];
+    expect(planPool({ ...base, idle: mixed, targets: { warm: 1, sleeping: 0 } }).sleep.sort()).toEqual([
+      'a',
+      'c',
+    ]);
+    expect(planPool({ ...base, idle: mixed, targets: { warm: 2, sleeping: 0 } }).sleep).toEqual(['c']);
+    // A held machine counts as awake: no sleeper is woken for the warm tier it already fills.
+    expect(
+      planPool({ ...base, idle: [held('a'), m('b', false, { jobs: 5 })], targets: { warm: 1, sleeping: 0 } }),
+    ).toMatchObject({ wake: [], sleep: [] });
+  });
+});
+
+describe('dedalus sleep hold window', () => {
+  const now = Date.parse('2026-02-27T00:04:20Z');
+  const refusal = (status: number, body: Partial<Parameters<typeof httpError>[0]>) =>
+    httpError({ ...init, method: 'POST', path: '/v1/machines/dm-x/sleep', status, ...body });
+
+  it('reads a hold-window refusal: the server hint first, then the details, then the published window', () => {
+    const hold = { errorCode: 'SLEEP_HOLD_WINDOW_ACTIVE', retryable: true };
+    expect(readSleepRefusal(refusal(409, { ...hold, retryAfterMs: 50_000 }), now, 15_000)).toEqual({
+      kind: 'later',
+      at: now + 50_000,
+      window: true,
+      code: 'SLEEP_HOLD_WINDOW_ACTIVE',
+    });
+    const details = { remaining_ms: '40000', next_sleep_eligible_at: '2026-02-27T00:05:10Z' };
+    expect(readSleepRefusal(refusal(409, { ...hold, details }), now, 15_000)).toMatchObject({
+      at: now + 40_000,
+    });
+    const eligible = { next_sleep_eligible_at: '2026-02-27T00:05:10Z' };
+    expect(readSleepRefusal(refusal(409, { ...hold, details: eligible }), now, 15_000)).toMatchObject({
+      at: now + 50_000,
+    });
+    expect(readSleepRefusal(refusal(409, hold), now, 15_000)).toMatchObject({ at: now + 310_000 });
+    // A bogus hint neither spins nor keeps a machine awake for hours.
+    expect(readSleepRefusal(refusal(409, { ...hold, retryAfterMs: 0 }), now, 15_000)).toMatchObject({
+      at: now + 1_000,
+    });
+    expect(readSleepRefusal(refusal(409, { ...hold, retryAfterMs: 86_400_000 }), now, 15_000)).toMatchObject({
+      at: now + 15 * 60_000,
+    });
+  });
+
+  it('never plans another try of a non-retryable answer; a 404 is a gone machine; the rest is tried later', () => {
+    expect(
+      readSleepRefusal(refusal(409, { errorCode: 'SLEEP_HOLD_WINDOW_ACTIVE', retryable: false }), now, 1),
+    ).toEqual({ kind: 'final', code: 'SLEEP_HOLD_WINDOW_ACTIVE' });
+    expect(readSleepRefusal(refusal(503, { errorCode: 'NEW_CODE', retryable: false }), now, 1)).toEqual({
+      kind: 'final',
+      code: 'NEW_CODE',
+    });
+    expect(readSleepRefusal(refusal(422, { errorCode: undefined }), now, 1)).toEqual({
+      kind: 'final',
+      code: 'HTTP 422',
+    });
+    expect(readSleepRefusal(refusal(404, {}), now, 1)).toEqual({ kind: 'gone' });
+    expect(
+      readSleepRefusal(refusal(409, { errorCode: 'STATE_CONFLICT', retryAfterMs: 2_000 }), now, 500),
+    ).toEqual({ kind: 'later', at: now + 2_000, window: false, code: 'STATE_CONFLICT' });
+    expect(
+      readSleepRefusal(new DedalusTransportError('POST', '/p', 1, new Error('reset')), now, 500),
+    ).toEqual({
+      kind: 'later',
+      at: now + 500,
+      window: false,
+      code: 'DEDALUS_TRANSPORT',
+    });
+  });
+
+  it('fires once the earliest hold ends, even when the timer wakes early, then for the next; a cleared hold never fires', () => {
+    const clock = new ManualClock(now, { earlyBy: 3 });
+    const fired: string[][] = [];
+    const timer = new HoldTimer(clock, (ids) => fired.push(ids));
+    timer.set('a', now + 1_000);
+    timer.set('b', now + 5_000);
+    timer.set('c', now + 3_000);
+    timer.clear('c');
+    clock.advance(999);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([['a']]);
+    clock.advance(3_000);
+    expect(fired).toEqual([['a']]);
+    clock.advance(1_000);
+    expect(fired).toEqual([['a'], ['b']]);
+    expect(timer.pending().size).toBe(0);
+    timer.set('d', now + 10_000);
+    timer.stop();
+    timer.set('e', now + 20_000);
+    clock.runAll();
+    expect(fired).toHaveLength(2);
+    expect(clock.pending).toBe(0);
   });
 });
 

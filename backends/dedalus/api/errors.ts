@@ -33,6 +33,8 @@ export interface DedalusHttpErrorInit {
   serverMessage: string;
   retryable: boolean | undefined;
   retryAfterMs: number | undefined;
+  /** The body's `details` map (strings), e.g. the sleep hold window's `next_sleep_eligible_at`. */
+  details?: Readonly<Record<string, string>> | undefined;
   /** How many times the request was sent, retries included. */
   attempts: number;
 }
@@ -47,6 +49,7 @@ export class DedalusHttpError extends DedalusError {
   readonly serverMessage: string;
   readonly retryable: boolean | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly details: Readonly<Record<string, string>> | undefined;
   readonly attempts: number;
 
   constructor(init: DedalusHttpErrorInit) {
@@ -63,6 +66,7 @@ export class DedalusHttpError extends DedalusError {
     this.serverMessage = init.serverMessage;
     this.retryable = init.retryable;
     this.retryAfterMs = init.retryAfterMs;
+    this.details = init.details;
     this.attempts = init.attempts;
   }
 }

@@ -3,7 +3,6 @@ import type { DedalusHttp } from './http.js';
 import { machinePath } from './machines.js';
 import {
   type CreateExecutionBody,
-  EXECUTION_ID,
   Execution,
   ExecutionEvents,
   ExecutionList,
@@ -89,9 +88,14 @@ export class ExecutionsApi {
   }
 }
 
+/**
+ * Execution ids are opaque (the docs give no format), so any id the API handed out is used, escaped as
+ * one path segment. Only what no escaping can make safe is refused: empty, and the dot segments that
+ * URL parsing would resolve (escaped or not) into another path.
+ */
 function executionPath(machineId: string, executionId: string): string {
-  if (!EXECUTION_ID.test(executionId) || executionId.length > 253) {
+  if (executionId === '' || /^(\.|%2e){1,2}$/i.test(executionId)) {
     throw new DedalusInvalidArgumentError(`invalid execution id ${JSON.stringify(executionId.slice(0, 80))}`);
   }
-  return `${machinePath(machineId)}/executions/${executionId}`;
+  return `${machinePath(machineId)}/executions/${encodeURIComponent(executionId)}`;
 }

@@ -53,6 +53,8 @@ export interface DedalusRequest<T> {
   /** Replays an earlier mutation (a create interrupted by a crash) under its original key. */
   idempotencyKey?: string | undefined;
   headers?: Record<string, string> | undefined;
+  /** Resends allowed for this request (default: the client's policy); 0 sends it once. */
+  maxRetries?: number | undefined;
 }
 
 interface RawResponse {
@@ -120,7 +122,7 @@ export class DedalusHttp {
       if (res && res.status >= 200 && res.status < 300) return this.#parse(req, path, res);
       const errBody = res ? parseErrorBody(res.text) : undefined;
       const again = res ? shouldRetry(res.status, errBody, res.headers) : true;
-      if (!again || attempt >= this.retry.maxRetries) {
+      if (!again || attempt >= (req.maxRetries ?? this.retry.maxRetries)) {
         if (!res) throw new DedalusTransportError(req.method, path, attempt + 1, failure);
         throw failedWith(req.method, path, res.status, res.text, attempt + 1);
       }
@@ -240,6 +242,7 @@ function failedWith(method: string, path: string, status: number, text: string, 
     serverMessage: scrub((body?.message ?? body?.detail ?? body?.title ?? text).slice(0, 500)),
     retryable: body?.retryable,
     retryAfterMs: body?.retry_after_ms,
+    details: body?.details,
     attempts,
   });
 }

@@ -76,12 +76,18 @@ export class MachinesApi {
     });
   }
 
-  sleep(machineId: string, signal?: AbortSignal): Promise<Machine> {
+  /**
+   * May be refused for minutes after a wake: 409 SLEEP_HOLD_WINDOW_ACTIVE with `retry_after_ms` and
+   * `details.next_sleep_eligible_at`. `maxRetries: 0` leaves every refusal to the caller, which can
+   * defer the sleep rather than wait on it (backends/dedalus/README.md, "The sleep hold window").
+   */
+  sleep(machineId: string, signal?: AbortSignal, opts: { maxRetries?: number } = {}): Promise<Machine> {
     return this.http.send({
       method: 'POST',
       path: `${machinePath(machineId)}/sleep`,
       schema: Machine,
       signal,
+      maxRetries: opts.maxRetries,
     });
   }
 

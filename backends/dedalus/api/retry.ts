@@ -27,23 +27,22 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
 const RETRY_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504]);
 
 /**
- * 408, 409, 429 and 5xx (except 501) are retried, as the vendor's SDK does; the server can veto with
- * `retryable: false` or `x-should-retry: false`. IDEMPOTENCY_KEY_REUSED is a bug on our side: a retry
- * would meet the same answer.
+ * 408, 409, 429 and 5xx (except 501) are retried, as the vendor's SDK does, unless the server says
+ * otherwise: an explicit `retryable: false` in the body is final whatever the status or headers say,
+ * then `x-should-retry` decides. IDEMPOTENCY_KEY_REUSED is a bug on our side: a retry would meet the
+ * same answer.
  */
 export function shouldRetry(
   status: number,
   body: Partial<ErrorBody> | undefined,
   headers: HeaderMap,
 ): boolean {
+  if (body?.retryable === false) return false;
   const hint = headers['x-should-retry'];
   if (hint === 'true') return true;
   if (hint === 'false') return false;
   if (body?.error_code === 'IDEMPOTENCY_KEY_REUSED') return false;
-  if (!RETRY_STATUSES.has(status)) return false;
-  // 429/503 mean "later", whatever the body says; elsewhere the server's own flag decides.
-  if (status === 429 || status === 503) return true;
-  return body?.retryable !== false;
+  return RETRY_STATUSES.has(status);
 }
 
 type HeaderMap = Readonly<Record<string, string>>;

@@ -9,7 +9,6 @@ import { z } from 'zod';
 
 /** The docs say `dm-` + [a-z0-9-]; newer SDKs say an optional `dm-` before a UUID. Both fit this. */
 export const MACHINE_ID = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-export const EXECUTION_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 
 const nullableArray = <T extends z.ZodType>(item: T) =>
   z
@@ -20,6 +19,10 @@ const optionalString = z
   .string()
   .nullish()
   .transform((v) => v ?? undefined);
+/** A field that is dropped (undefined) when absent, null or of another type. */
+function lenient<T extends z.ZodType>(schema: T) {
+  return schema.optional().catch(undefined);
+}
 const optionalInt = z
   .number()
   .int()
@@ -87,7 +90,8 @@ export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
 ]);
 
 export const Execution = z.object({
-  execution_id: z.string().min(1).max(253).regex(EXECUTION_ID),
+  /** Opaque: the docs give no format, so any non-empty string is taken (and escaped in URLs). */
+  execution_id: z.string().min(1),
   machine_id: z.string(),
   status: ExecutionStatus,
   created_at: optionalString,
@@ -143,21 +147,28 @@ export type ComputeUsageRow = z.infer<typeof ComputeUsageRow>;
 
 export const ComputeUsage = z.object({ rows: nullableArray(ComputeUsageRow) });
 
-/** Typed 4xx/503 bodies, or an RFC 9457 problem for the `default` response. Every field optional. */
+/**
+ * Typed 4xx/503 bodies, or an RFC 9457 problem for the `default` response. Read field by field: a
+ * field of an unexpected type is dropped rather than losing the whole body (and with it the
+ * `error_code` that says what happened). `retry_after_ms` is int64, which JSON encoders for protobuf
+ * write as a string, so a numeric string is taken too. `details` is a map of strings (the sleep hold
+ * window puts `next_sleep_eligible_at` and `remaining_ms` there); other values are kept as text.
+ */
 export const ErrorBody = z.object({
-  error_code: optionalString,
-  message: optionalString,
-  retryable: z
-    .boolean()
-    .nullish()
-    .transform((v) => v ?? undefined),
-  retry_after_ms: z
-    .number()
-    .nonnegative()
-    .nullish()
-    .transform((v) => v ?? undefined),
-  title: optionalString,
-  detail: optionalString,
+  error_code: lenient(z.string()),
+  message: lenient(z.string()),
+  retryable: lenient(z.boolean()),
+  retry_after_ms: lenient(
+    z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().nonnegative()),
+  ),
+  title: lenient(z.string()),
+  detail: lenient(z.string()),
+  details: lenient(
+    z.record(
+      z.string(),
+      z.unknown().transform((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+    ),
+  ),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 

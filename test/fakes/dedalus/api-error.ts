@@ -1,4 +1,4 @@
-/** An error answer of the fake, in the documented shape `{error_code, message, retryable, retry_after_ms?}`. */
+/** An error answer of the fake, in the documented shape `{error_code, message, retryable, retry_after_ms?, details?}`. */
 export class FakeApiError extends Error {
   constructor(
     readonly status: number,
@@ -6,6 +6,8 @@ export class FakeApiError extends Error {
     message: string,
     readonly retryable = false,
     readonly retryAfterMs?: number,
+    /** The documented `details` map: strings only (the OpenAPI types it so). */
+    readonly details?: Record<string, string>,
   ) {
     super(message);
   }
@@ -17,6 +19,7 @@ export class FakeApiError extends Error {
       retryable: this.retryable,
     };
     if (this.retryAfterMs !== undefined) b.retry_after_ms = this.retryAfterMs;
+    if (this.details !== undefined) b.details = this.details;
     return b;
   }
 }

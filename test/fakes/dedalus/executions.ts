@@ -18,6 +18,8 @@ export interface ExecOptions {
   execOnSleeping: 'implicit-wake' | 'conflict';
   /** retry_after_ms on a `wake_in_progress` execution. */
   wakeRetryAfterMs: number;
+  /** Makes execution ids (they are opaque to clients; default `ex-<uuid>`). */
+  newExecutionId?: (() => string) | undefined;
   wake(m: FakeMachine): void;
 }
 
@@ -43,7 +45,7 @@ export class FakeExecutions {
       throw new FakeApiError(409, 'MACHINE_SLEEPING', 'machine is asleep; wake it first');
     }
     const e: FakeExecution = {
-      id: `ex-${randomUUID()}`,
+      id: this.o.newExecutionId?.() ?? `ex-${randomUUID()}`,
       machineId: m.id,
       command: body.command,
       cwd: body.cwd,

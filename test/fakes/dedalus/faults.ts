@@ -31,6 +31,10 @@ export interface FaultSpec {
   retryable?: boolean;
   /** `retry_after_ms` in the body. */
   retryAfterMs?: number;
+  /** `details` in the body (strings, as documented). */
+  details?: Record<string, string>;
+  /** Answer this many ms late (a slow gateway): the request is recorded at once, with status 0 meanwhile. */
+  delayMs?: number;
   /** Raw `Retry-After` header (seconds or HTTP-date). */
   retryAfter?: string;
   /** Raw `retry-after-ms` header. */

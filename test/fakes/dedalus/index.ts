@@ -41,6 +41,17 @@ export interface FakeDedalusOptions {
   createStatus?: 200 | 202;
   /** How often autosleep is checked (default 100 ms). */
   autosleepTickMs?: number;
+  /**
+   * The platform's sleep hold window: a sleep within this many ms of the machine becoming running
+   * (created or woken) answers 409 SLEEP_HOLD_WINDOW_ACTIVE, retryable, with `retry_after_ms` and
+   * `details.next_sleep_eligible_at`. The real one is ~300 s (+ up to 10 s jitter); default 0 (none),
+   * so tests that are not about it keep their timing.
+   */
+  sleepHoldWindowMs?: number;
+  /** Destroyed machines answer 404 and leave lists ('hidden', default) or are reported with phase destroyed ('listed'). */
+  destroyedMachines?: 'hidden' | 'listed';
+  /** Execution ids (opaque to clients); default `ex-<uuid>`. */
+  newExecutionId?: () => string;
 }
 
 export const DEFAULT_DELAYS: FakeDelays = { accept: 50, start: 300, stop: 150, wake: 200, destroy: 100 };
@@ -97,13 +108,19 @@ export class FakeDedalus {
       execOnSleeping: opts.execOnSleeping ?? 'implicit-wake',
       wakeRetryAfterMs: delays.wake,
       wake: (m) => machines?.wake(m, 'execution requested'),
+      newExecutionId: opts.newExecutionId,
     });
-    machines = new FakeMachines(root, delays, {
-      running: (m) => execs.machineRunning(m),
-      sleeping: (m) => execs.machineSleeping(m),
-      gone: (m) => execs.machineGone(m),
-      busy: (m) => execs.busy(m),
-    });
+    machines = new FakeMachines(
+      root,
+      delays,
+      {
+        running: (m) => execs.machineRunning(m),
+        sleeping: (m) => execs.machineSleeping(m),
+        gone: (m) => execs.machineGone(m),
+        busy: (m) => execs.busy(m),
+      },
+      { sleepHoldWindowMs: opts.sleepHoldWindowMs ?? 0, destroyed: opts.destroyedMachines ?? 'hidden' },
+    );
     const deps = {
       apiKey,
       faults: new FakeFaults(),
@@ -148,6 +165,12 @@ export class FakeDedalus {
   executions(machineId?: string): FakeExecution[] {
     const all = [...this.#execs.all.values()];
     return machineId ? all.filter((e) => e.machineId === machineId) : all;
+  }
+
+  /** When the sleep hold window lets this machine sleep (ms since epoch); undefined when it may sleep now. */
+  sleepEligibleAt(id: string): number | undefined {
+    const m = this.#machines.all.get(id);
+    return m ? this.#machines.sleepEligibleAt(m) : undefined;
   }
 
   /** Makes a machine as another tool would: not through this API client, so nobody's state file knows it. */

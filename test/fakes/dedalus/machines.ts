@@ -23,6 +23,19 @@ export interface MachineSpec {
   foreign?: boolean;
 }
 
+export interface MachineRules {
+  /**
+   * Sleep is refused this long after the machine became running (created or woken): 409
+   * SLEEP_HOLD_WINDOW_ACTIVE, as the real platform answers for about five minutes. 0 = no window.
+   */
+  sleepHoldWindowMs: number;
+  /**
+   * How a destroyed machine answers: 'hidden' (404, absent from lists) or 'listed' (retrieve and list
+   * report phase `destroyed`; anything else on it is 409 INVALID_STATE). The docs allow both.
+   */
+  destroyed: 'hidden' | 'listed';
+}
+
 /** Machine lifecycle of the fake: phases with delays, driven by timers, observable for the SSE stream. */
 export class FakeMachines {
   readonly all = new Map<string, FakeMachine>();
@@ -32,6 +45,7 @@ export class FakeMachines {
     private readonly root: string,
     private readonly delays: FakeDelays,
     private readonly hooks: MachineHooks,
+    private readonly rules: MachineRules = { sleepHoldWindowMs: 0, destroyed: 'hidden' },
   ) {}
 
   create(spec: MachineSpec): FakeMachine {
@@ -53,6 +67,7 @@ export class FakeMachines {
       lastActivityAt: Date.now(),
       history: ['accepted'],
       dirs,
+      lastWakeAt: undefined,
       awakeSince: undefined,
       awakeMs: 0,
       timer: undefined,
@@ -65,12 +80,35 @@ export class FakeMachines {
     return m;
   }
 
-  /** A live machine (destroyed ones answer 404, as deleted resources do). */
+  /** A live machine, for anything but reading it: a destroyed one answers 404 or 409 (`rules.destroyed`). */
   get(id: string): FakeMachine {
+    const m = this.retrieve(id);
+    if (m.phase === 'destroyed') {
+      throw new FakeApiError(409, 'INVALID_STATE', `machine ${id} is destroyed`, false, undefined, {
+        current_observed_state: 'destroyed',
+      });
+    }
+    return m;
+  }
+
+  /** A machine to read: destroyed ones answer 404, or are reported with phase destroyed (`rules.destroyed`). */
+  retrieve(id: string): FakeMachine {
     const m = this.all.get(id);
-    if (!m || m.phase === 'destroyed')
+    if (!m || (m.phase === 'destroyed' && this.rules.destroyed === 'hidden'))
       throw new FakeApiError(404, 'MACHINE_NOT_FOUND', `machine ${id} not found`);
     return m;
+  }
+
+  /** Machines the list reports. */
+  listed(): FakeMachine[] {
+    return [...this.all.values()].filter((m) => m.phase !== 'destroyed' || this.rules.destroyed === 'listed');
+  }
+
+  /** When the hold window lets this machine sleep (undefined: it may sleep now). */
+  sleepEligibleAt(m: FakeMachine, now = Date.now()): number | undefined {
+    if (this.rules.sleepHoldWindowMs <= 0 || m.lastWakeAt === undefined) return undefined;
+    const at = m.lastWakeAt + this.rules.sleepHoldWindowMs;
+    return at > now ? at : undefined;
   }
 
   sleep(m: FakeMachine, reason: string, sleepWithRunning: 'freeze' | 'conflict'): void {
@@ -87,6 +125,8 @@ export class FakeMachines {
         this.#remaining(),
       );
     }
+    const eligibleAt = this.sleepEligibleAt(m);
+    if (eligibleAt !== undefined) throw this.#holdWindow(m, eligibleAt);
     if (sleepWithRunning === 'conflict' && this.hooks.busy(m)) {
       throw new FakeApiError(409, 'EXECUTIONS_RUNNING', 'machine has running executions', false);
     }
@@ -140,10 +180,14 @@ export class FakeMachines {
     this.hooks.gone(m);
   }
 
-  /** Running machines idle for longer than their autosleep go to sleep on their own. */
+  /**
+   * Running machines idle for longer than their autosleep go to sleep on their own, once their hold
+   * window allows (how the real autosleep meets the window is not documented: this is the fake's pick).
+   */
   tickAutosleep(now: number): void {
     for (const m of this.all.values()) {
       if (m.phase !== 'running' || m.autosleepSeconds <= 0 || this.hooks.busy(m)) continue;
+      if (this.sleepEligibleAt(m, now) !== undefined) continue;
       if (now - m.lastActivityAt >= m.autosleepSeconds * 1000) this.sleep(m, 'autosleep', 'freeze');
     }
   }
@@ -170,6 +214,7 @@ export class FakeMachines {
     m.history.push(phase);
     if (phase === 'running') {
       m.awakeSince = now;
+      m.lastWakeAt = now;
       // A wake is not activity by the docs, but without this a long-idle machine would fall asleep
       // again on the next tick, before anyone could use it.
       m.lastActivityAt = now;
@@ -184,6 +229,20 @@ export class FakeMachines {
       m.timer = undefined;
       fn();
     }, ms);
+  }
+
+  /** The documented refusal: retryable, `retry_after_ms` = what is left, the window in `details`. */
+  #holdWindow(m: FakeMachine, eligibleAt: number): FakeApiError {
+    const remaining = Math.max(1, eligibleAt - Date.now());
+    const window = String(this.rules.sleepHoldWindowMs);
+    return new FakeApiError(409, 'SLEEP_HOLD_WINDOW_ACTIVE', 'sleep hold window is active', true, remaining, {
+      hold_window_ms: window,
+      effective_hold_window_ms: window,
+      jitter_ms: '0',
+      last_wake_at: new Date(m.lastWakeAt ?? 0).toISOString(),
+      next_sleep_eligible_at: new Date(eligibleAt).toISOString(),
+      remaining_ms: String(remaining),
+    });
   }
 
   #remaining(): number {

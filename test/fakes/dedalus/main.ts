@@ -1,6 +1,7 @@
 /**
  * The fake Dedalus API on its own, for trying the daemon by hand:
  *   node --import tsx test/fakes/dedalus/main.ts [--port 0] [--host 127.0.0.1] [--root DIR] [--api-key KEY]
+ *     [--sleep-hold-window-ms 0]
  * Prints one JSON line {"url","apiKey","root"} and serves until SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
@@ -12,11 +13,13 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     root: { type: 'string' },
     'api-key': { type: 'string' },
+    'sleep-hold-window-ms': { type: 'string', default: '0' },
   },
 });
 const fake = await startFakeDedalus({
   port: Number(values.port),
   host: values.host,
+  sleepHoldWindowMs: Number(values['sleep-hold-window-ms']),
   ...(values.root ? { root: values.root } : {}),
   ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
 });

@@ -23,7 +23,8 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
     );
   if (!m) return undefined;
   const [, machineId, sub, executionId, leaf] = m;
-  const ids = { machineId, executionId };
+  // Ids travel as escaped path segments (execution ids are opaque strings).
+  const ids = { machineId: decode(machineId), executionId: decode(executionId) };
   if (!sub) {
     const route = (
       { GET: 'machines.retrieve', PATCH: 'machines.update', DELETE: 'machines.delete' } as const
@@ -44,6 +45,15 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
   if (!leaf && method === 'GET') return { route: 'executions.retrieve', ...ids };
   if (!leaf && method === 'DELETE') return { route: 'executions.delete', ...ids };
   return undefined;
+}
+
+function decode(segment: string | undefined): string | undefined {
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 export interface RouteContext {
@@ -80,12 +90,10 @@ export function handle(
       }
       return ok(machineJson(machines.create(spec)), ctx.createStatus);
     }
-    case 'machines.list': {
-      const live = [...machines.all.values()].filter((m) => m.phase !== 'destroyed').map(machineJson);
-      return ok(page(live, query, ctx.maxPageLimit));
-    }
+    case 'machines.list':
+      return ok(page(machines.listed().map(machineJson), query, ctx.maxPageLimit));
     case 'machines.retrieve':
-      return ok(machineJson(machines.get(r.machineId ?? '')));
+      return ok(machineJson(machines.retrieve(r.machineId ?? '')));
     case 'machines.update': {
       const m = machines.get(r.machineId ?? '');
       const b = asObject(body);
@@ -100,7 +108,8 @@ export function handle(
       return ok(machineJson(m));
     }
     case 'machines.delete': {
-      const m = machines.get(r.machineId ?? '');
+      // Idempotent: a machine reported destroyed is deleted again without complaint.
+      const m = machines.retrieve(r.machineId ?? '');
       machines.destroy(m);
       return ok(machineJson(m), 202);
     }

@@ -58,6 +58,7 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
   // Faults come before idempotency, as a gateway or a failing dependency would answer: a resend of a
   // committed create can still meet a 503.
   const fault = deps.faults.take(r.route);
+  if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
   if (fault && (fault.kind ?? 'error') === 'error') {
     const status = fault.status ?? 503;
     const headers: Record<string, string> = {};
@@ -67,7 +68,14 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
       fault.errorCode ??
       (status === 429 ? 'RATE_LIMITED' : status === 409 ? 'STATE_CONFLICT' : 'UNAVAILABLE');
     return fail(
-      new FakeApiError(status, code, 'injected fault', fault.retryable ?? true, fault.retryAfterMs),
+      new FakeApiError(
+        status,
+        code,
+        'injected fault',
+        fault.retryable ?? true,
+        fault.retryAfterMs,
+        fault.details,
+      ),
       headers,
     );
   }
@@ -112,7 +120,7 @@ export async function serve(deps: ServerDeps, req: IncomingMessage, res: ServerR
 function watch(ctx: RouteContext, r: RouteMatch, rec: RecordedRequest, res: ServerResponse): void {
   let m: ReturnType<RouteContext['machines']['get']>;
   try {
-    m = ctx.machines.get(r.machineId ?? '');
+    m = ctx.machines.retrieve(r.machineId ?? '');
   } catch (err) {
     const e = err as FakeApiError;
     rec.status = e.status;

@@ -16,4 +16,6 @@ export const TEST_TIMING: Partial<DedalusTiming> = {
   // Maintenance runs on kicks (after each claim and release); tests that need the timer lower it.
   maintenanceIntervalMs: 60_000,
   requestTimeoutMs: 5_000,
+  sleepRetryMs: 200,
+  handOverMarginMs: 1_000,
 };

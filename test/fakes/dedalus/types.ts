@@ -54,6 +54,8 @@ export interface FakeMachine {
   /** Every phase in order, for assertions. */
   history: Phase[];
   dirs: MachineDirs;
+  /** When the machine last became running (created or woken): its sleep hold window starts here. */
+  lastWakeAt: number | undefined;
   /** When the machine last became running (undefined while not running), for usage. */
   awakeSince: number | undefined;
   awakeMs: number;
