@@ -122,7 +122,9 @@ describe('dedalus backend: jobs on pooled machines', () => {
 
   it('recycles a machine after recycle-after-jobs and replaces it in the pool', async () => {
     const fx = await dedalusFixture();
-    const b = fx.backend({ recycleAfterJobs: 2, sleeping: 1 });
+    // max 1: while the pooled machine runs job 1, the pool cannot make a second one to keep a machine
+    // asleep, which job 2 could then take instead (an awake fresh machine beats a sleeping one).
+    const b = fx.backend({ recycleAfterJobs: 2, sleeping: 1, max: 1 });
     await b.prepare(sig());
     const pooled = await fx.fake.waitFor(() => fx.fake.machines().find((m) => m.phase === 'sleeping'), {
       what: 'pool',
