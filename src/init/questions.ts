@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { DOCKER_DEFAULT_IMAGE } from '../config/index.js';
+import { RUNNERS_MAX } from '../schema/fields.js';
 import { type AnswerKey, type AnswerValue, type PartialAnswers, TART_HOST_VMS } from './answers.js';
 import { checkEnvName, checkNonEmpty, checkPrivateKeyFile, checkUrl } from './validators.js';
 
@@ -182,6 +183,7 @@ export const QUESTIONS: readonly Question[] = [
     message: "Dedalus machines that may exist at once (your plan's quota)",
     when: onBackend('dedalus'),
     min: 1,
+    max: () => RUNNERS_MAX,
     default: () => 5,
   },
   {
@@ -190,6 +192,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: 'int',
     message: 'Most runners at once for this scale set',
     min: 1,
+    max: () => RUNNERS_MAX,
     default: (a) => (a.backend === 'tart' ? TART_HOST_VMS : a.backend === 'dedalus' ? a.dedalusMax : 10),
     note: (a) =>
       a.backend === 'tart'

@@ -311,7 +311,7 @@ describe('runner init (built CLI, no terminal)', () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--url: expected the URL of an org, repo or enterprise');
-    expect(r.stderr).toContain('--max-runners: expected an integer ≥ 1, got "0"');
+    expect(r.stderr).toContain('--max-runners: expected an integer from 1 to 10000, got "0"');
     expect(r.stderr).toContain('--app-private-key: not used with these answers (auth pat');
   });
 

@@ -102,7 +102,7 @@ describe('runner validate (built CLI)', () => {
       'log-levle': 'debug',
     });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/✗ .*max-runners: expected an integer ≥ 1/);
+    expect(r.stdout).toMatch(/✗ .*max-runners: expected an integer from 1 to 10000/);
     expect(r.stdout).toMatch(/✗ .*backend: expected one of "docker", "tart", "dedalus"/);
     expect(r.stdout).toMatch(/✗ .*log-levle/);
     expect(r.stdout).toContain('– GitHub, backend and host checks: they need a valid config');
