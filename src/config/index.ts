@@ -8,5 +8,6 @@ export { type ConfigKey, configKeys, envVarName } from './keys.js';
 export { CONFIG_SEARCH_PATH, type LoadConfigOptions, loadConfig, parseConfigText } from './load.js';
 export { renderConfigToml } from './render.js';
 export { defaultStateDir, type Identity } from './resolve-daemon.js';
+export { runnerImageProblem } from './resolve-set.js';
 export { type ConfigFileInput, DOCKER_DEFAULT_IMAGE } from './schema.js';
 export type * from './types.js';

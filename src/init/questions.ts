@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DOCKER_DEFAULT_IMAGE } from '../config/index.js';
+import { DOCKER_DEFAULT_IMAGE, runnerImageProblem } from '../config/index.js';
 import { RUNNERS_MAX } from '../schema/fields.js';
 import { type AnswerKey, type AnswerValue, type PartialAnswers, TART_HOST_VMS } from './answers.js';
 import { checkEnvName, checkNonEmpty, checkPrivateKeyFile, checkUrl } from './validators.js';
@@ -25,7 +25,7 @@ export interface TextQuestion extends QuestionBase {
   kind: 'text';
   /** Applied before `check`, e.g. a relative path made absolute. */
   normalize?: (value: string, cwd: string) => string;
-  check: (value: string) => string | undefined | Promise<string | undefined>;
+  check: (value: string, a: PartialAnswers) => string | undefined | Promise<string | undefined>;
 }
 
 export interface IntQuestion extends QuestionBase {
@@ -143,7 +143,9 @@ export const QUESTIONS: readonly Question[] = [
     // Tart has no sensible default image: a macOS VM with the runner installed is the user's choice.
     default: (a) => (a.backend === 'docker' ? DOCKER_DEFAULT_IMAGE : undefined),
     normalize: (v) => v.trim(),
-    check: checkNonEmpty,
+    // The rule `run` applies, so init cannot write an image the daemon would refuse.
+    check: (v, a) =>
+      checkNonEmpty(v) ?? (a.backend === undefined ? undefined : runnerImageProblem(a.backend, v)),
   },
   {
     key: 'dind',
