@@ -31,6 +31,7 @@ export function resolveDaemon(
     logFormat: g['log-format'],
     healthHost: g['health-host'],
     healthPort: g['health-port'],
+    healthPortSource: c.prov.locate(undefined, ['health-port']),
     stateDir:
       stateDir === undefined ? defaultStateDir(c.io.env, who) : c.path(undefined, ['state-dir'], stateDir),
     drainTimeout: g['drain-timeout'],
