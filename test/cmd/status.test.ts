@@ -29,9 +29,10 @@ describe('renderStatus', () => {
         '  runner-mm  busy   -     10m    4712',
         '  runner-zz  idle   cold  30s    -',
         '  recent jobs',
-        '  JOB   RESULT     REPOSITORY  NAME   PICKUP  DURATION  FINISHED',
-        '  4702  succeeded  org/web     build  0.8s    1m5s      2m ago',
-        '  4701  failed     org/api     test   4.2s    3m10s     10m ago',
+        '  JOB   RESULT     REPOSITORY  NAME    PICKUP  DURATION  FINISHED',
+        '  4703  queued     org/api     deploy  -       -         -',
+        '  4702  succeeded  org/web     build   0.8s    1m5s      2m ago',
+        '  4701  failed     org/api     test    4.2s    3m10s     10m ago',
         '',
         'gpu  dedalus  reconnecting  unhealthy',
         '  reason   no successful poll for 120 s (limit 95 s)',
@@ -39,6 +40,14 @@ describe('renderStatus', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('a queued job reads "queued", as on the dashboard, also from a daemon that sends no state', () => {
+    const status = shownStatus(daemonStatus());
+    const row = (text: string) => text.split('\n').find((l) => l.includes('4703'));
+    expect(row(renderStatus(status, { color: false, now: FIXTURE_NOW }))).toMatch(/^ {2}4703 {2}queued /);
+    for (const job of status.scaleSets[0]?.recentJobs ?? []) delete job.state;
+    expect(row(renderStatus(status, { color: false, now: FIXTURE_NOW }))).toMatch(/^ {2}4703 {2}queued /);
   });
 
   it('colours only when asked, and they do not shift the columns', () => {
