@@ -28,6 +28,9 @@ export interface RunnerConfig {
   scaleSets: ScaleSetConfig[];
 }
 
+/** The daemon-wide part of the config, without the scale sets (what `runner status` needs). */
+export type DaemonConfig = Omit<RunnerConfig, 'scaleSets'>;
+
 export type GitHubAuth =
   | { kind: 'pat'; token: Secret }
   | { kind: 'app'; clientId: string; installationId: number; privateKey: Secret; privateKeyPath: string };

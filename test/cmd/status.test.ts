@@ -88,15 +88,34 @@ describe('runner status (CLI against a local health server)', () => {
     expect(server.requests).toEqual([{ path: '/api/status', authorization: 'Bearer health-secret-123' }]);
   });
 
-  it('a config the shell cannot fully load names the problem and offers --url', async () => {
+  it('needs none of the scale sets’ secrets: the GitHub token’s variable may be unset', async () => {
+    const server = await startStatusServer({});
+    onTestFinished(() => server.close());
+    const config = join(dir, 'token-elsewhere.toml');
+    const port = new URL(server.url).port;
+    await writeFile(
+      config,
+      `url = "https://github.com/my-org"\nname = "linux"\ntoken = "env:UNSET_PAT_FOR_TEST"\nhealth-port = ${port}\n[dedalus]\napi-key = "env:UNSET_KEY_FOR_TEST"\n[github-app]\n`,
+    );
+    const env = { ...process.env };
+    delete env.RUNNER_TOKEN;
+    const r = await runCli(['status', '--config', config], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^runner 1\.2\.0 · up /);
+  });
+
+  it('a config it cannot load names the problem and offers --url', async () => {
     const config = join(dir, 'needs-env.toml');
     await writeFile(
       config,
-      'url = "https://github.com/my-org"\nname = "linux"\ntoken = "env:UNSET_PAT_FOR_TEST"\n',
+      'url = "https://github.com/my-org"\nname = "linux"\nhealth-token = "env:UNSET_HEALTH_TOKEN_FOR_TEST"\nmax-runners = 0\n',
     );
     const r = await runCli(['status', '--config', config]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('token: environment variable UNSET_PAT_FOR_TEST is not set');
+    expect(r.stderr).toContain('health-token: environment variable UNSET_HEALTH_TOKEN_FOR_TEST is not set');
+    // A mistake anywhere in the file is still reported: it is the file the daemon reads.
+    expect(r.stderr).toContain('max-runners: expected an integer from 1 to 10000, got 0');
     expect(r.stderr).toContain('or pass --url http://HOST:PORT');
     expect(r.stderr).not.toContain('--help');
   });
