@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { build } from 'esbuild';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { node24, repoRoot, runFile } from './support/built-cli.js';
+import { installNpmBin } from './support/npm-bin.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
   version: string;
@@ -29,35 +30,17 @@ async function olderNode(): Promise<{ path: string; version: string }> {
   );
 }
 
-/**
- * The npm bin as `npm i -g` installs it: every module compiled one to one (no bundle, so ESM import
- * order is what Node sees), next to the repository's node_modules so dependencies resolve as they would.
- */
-const binDir = join(repoRoot, 'node_modules', '.cache', `runner-npm-bin-${process.pid}`);
-
-function sources(dir: string): string[] {
-  return readdirSync(join(repoRoot, dir), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => relative(repoRoot, join(e.parentPath, e.name)));
-}
-
 let old: { path: string; version: string };
-const bin = join(binDir, 'cmd', 'runner.js');
+let prefix: string;
+let bin: string;
 
 beforeAll(async () => {
   old = await olderNode();
-  await build({
-    entryPoints: ['cmd', 'src', 'backends'].flatMap(sources).map((f) => join(repoRoot, f)),
-    outdir: binDir,
-    outbase: repoRoot,
-    bundle: false,
-    format: 'esm',
-    platform: 'node',
-    logLevel: 'warning',
-  });
+  prefix = mkdtempSync(join(tmpdir(), 'runner-npm-prefix-'));
+  bin = await installNpmBin(prefix);
 });
 afterAll(() => {
-  rmSync(binDir, { recursive: true, force: true });
+  rmSync(prefix, { recursive: true, force: true });
 });
 
 describe('an unsupported Node.js', () => {
