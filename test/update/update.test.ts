@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveBaseUrl } from '../../src/release/layout.js';
 import { type InstallKind, installKind } from '../../src/update/install-kind.js';
 import { describeOutcome, runUpdate, type UpdateOptions } from '../../src/update/update.js';
 import { fakeExecutable, makeRelease, tamperChecksum } from './fixtures.js';
@@ -165,6 +166,20 @@ describe('runUpdate against a local release server', () => {
     expect(describeOutcome(await runUpdate(pinned))).toBe(
       'runner 0.9.0 is older than this 0.9.9; `npm install -g runner@0.9.0` would install it',
     );
+  });
+
+  it('a release location is https, or plain http to loopback only (as install.sh says and checks)', () => {
+    expect(resolveBaseUrl('https://github.com/o/runner/releases/', {})).toBe(
+      'https://github.com/o/runner/releases',
+    );
+    for (const ok of ['http://127.0.0.1:8080/r', 'http://localhost/r', 'http://[::1]:9/r']) {
+      expect(resolveBaseUrl(ok, {})).toBe(ok);
+    }
+    for (const bad of ['http://example.com/r', 'http://127.0.0.1.example.com/r', 'ftp://example.com/r']) {
+      expect(() => resolveBaseUrl(bad, {})).toThrow(
+        `release base URL must start with https:// (plain http:// only to 127.0.0.1, localhost or [::1]), got ${bad}`,
+      );
+    }
   });
 
   it('tells the install from where the code lives', () => {
