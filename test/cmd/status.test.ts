@@ -193,6 +193,14 @@ describe('runner status (CLI against a local health server)', () => {
     expect(code).toBe(0);
   });
 
+  it('a --timeout no one can mean is refused, not turned into a timer that fires at once', async () => {
+    const r = await runCli(['status', '--url', 'http://127.0.0.1:9', '--timeout', '1e12']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "option '--timeout <seconds>' argument '1e12' is invalid. expected a number of seconds > 0, at most 2073600 (24 days)",
+    );
+  });
+
   it('--help has examples', async () => {
     const r = await runCli(['status', '--help']);
     expect(r.stdout).toContain('Examples:');
