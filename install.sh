@@ -23,10 +23,13 @@ die() {
   exit 1
 }
 
+# https, or plain http to this machine only (a mirror or a test server on loopback): checksums.txt comes
+# from the same place as the binary, so over plain http across a network both could be swapped together.
 case $BASE_URL in
 *'<owner>'*) die "no release location configured in this script; set RUNNER_RELEASE_BASE_URL, e.g. https://github.com/<owner>/runner/releases" ;;
-http://* | https://*) ;;
-*) die "RUNNER_RELEASE_BASE_URL must start with https:// (got $BASE_URL)" ;;
+https://*) protocols='=https' ;;
+http://127.0.0.1 | http://127.0.0.1[:/]* | http://localhost | http://localhost[:/]* | http://\[::1\] | http://\[::1\][:/]*) protocols='=http,https' ;;
+*) die "RUNNER_RELEASE_BASE_URL must start with https:// (plain http:// only to 127.0.0.1, localhost or [::1]), got $BASE_URL" ;;
 esac
 
 case $(uname -s) in
@@ -42,7 +45,8 @@ esac
 
 # fetch URL FILE: curl or wget (GNU or busybox), redirects followed, with timeouts.
 if command -v curl >/dev/null 2>&1; then
-  fetch() { curl --fail --silent --show-error --location --proto '=http,https' --connect-timeout 20 --max-time 600 -o "$2" "$1"; }
+  # A redirect may not downgrade https to http either.
+  fetch() { curl --fail --silent --show-error --location --proto "$protocols" --proto-redir "$protocols" --connect-timeout 20 --max-time 600 -o "$2" "$1"; }
 elif command -v wget >/dev/null 2>&1; then
   # Some busybox builds lack -T (Debian's crashes on it); they keep their built-in read timeout.
   if wget --help 2>&1 | grep -q -- '-T'; then

@@ -20,8 +20,13 @@ export interface BackendModule<K extends string = string, C = unknown, S extends
   readonly schema: S;
   /** One line for the config reference: what the table is. */
   readonly description: string;
-  /** `runner-image` when the config leaves it out: a default, or the problem to report. */
-  readonly runnerImage: { default: string } | { missing: string };
+  /**
+   * `runner-image` when the config leaves it out (a default, or the problem to report), and what a
+   * written one must look like (`check`), so a name the backend cannot use is a config error.
+   */
+  readonly runnerImage: ({ default: string } | { missing: string }) & {
+    check?: { valid(image: string): boolean; expected: string };
+  };
   /**
    * The table's parsed settings → the config `create` runs on, with the checks that involve more than one
    * key, relative paths, and `env:` secrets. Undefined when a problem was recorded. Every scale set's

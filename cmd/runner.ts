@@ -1,29 +1,15 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
-import { Command } from 'commander';
-import { VERSION } from '../src/version.js';
-import { registerDoctor } from './doctor.js';
-import { registerInit } from './init.js';
-import { registerRun } from './run.js';
-import { registerService } from './service.js';
-import { registerStatus } from './status.js';
-import { registerUpdate } from './update.js';
-import { registerValidate } from './validate.js';
-import { registerVersion } from './version.js';
+/**
+ * The npm bin. It imports nothing but the Node version check: ESM evaluates every static import before
+ * the importing module's own code, so a dependency that crashes on an old Node (undici does, on Node
+ * 20) would crash before any check written below it. The CLI loads only once the check has passed.
+ */
+import { unsupportedNode } from '../src/node-check.js';
 
-/** Each command lives in its own file and registers itself here; commands parse input and call src/. */
-const program = new Command('runner')
-  .description('Autoscale ephemeral GitHub Actions runners on Docker, Tart or Dedalus.')
-  .version(VERSION, '-V, --version-short', 'print the version number')
-  .showHelpAfterError('(add --help for usage)')
-  .configureHelp({ sortSubcommands: false });
-
-registerInit(program);
-registerRun(program);
-registerValidate(program);
-registerStatus(program);
-registerDoctor(program);
-registerService(program);
-registerVersion(program);
-registerUpdate(program);
-
-await program.parseAsync(process.argv);
+const refusal = unsupportedNode();
+if (refusal === undefined) {
+  await import('./cli.js');
+} else {
+  process.stderr.write(`error: ${refusal}\n`);
+  process.exitCode = 1;
+}

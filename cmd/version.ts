@@ -5,7 +5,10 @@ export function registerVersion(program: Command): void {
   program
     .command('version')
     .description('Print the version, commit, Node.js version and platform')
-    .option('--json', 'print JSON: {version, commit, date?, node, os, arch, distribution, nodeFlags}')
+    .option(
+      '--json',
+      'print JSON: {version, commit, date?, node, nodeRange, os, arch, distribution, nodeFlags}',
+    )
     .option('--short', 'print only the version number')
     .addHelpText(
       'after',

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { isTextError, renderError, renderStacks, textErrorSerializer } from './log-text.js';
 import { scrub } from './secret.js';
 
 export type { Logger } from 'pino';
@@ -93,11 +94,18 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     base: opts.base ?? {},
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }), log: (obj) => redactSecretKeys(obj) },
-    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    serializers: errorSerializers(opts),
   };
   const dest = opts.destination ?? process.stderr;
   if (opts.format === 'text') return pino(options, scrubbingStream(textStream(dest)));
   return pino(options, scrubbingStream(dest));
+}
+
+/** pino's for JSON (what collectors expect); for text, errors people can read (log-text.ts). */
+function errorSerializers(opts: CreateLoggerOptions): LoggerOptions['serializers'] {
+  if (opts.format !== 'text') return { err: pino.stdSerializers.err, error: pino.stdSerializers.err };
+  const text = textErrorSerializer(opts.level === 'debug' || opts.level === 'trace');
+  return { err: text, error: text };
 }
 
 /** A compact human format: `time LEVEL [scaleSet/runner] msg key=value …`. */
@@ -121,14 +129,24 @@ export function formatText(jsonLine: string): string {
   } catch {
     return jsonLine;
   }
-  const { time, level, msg, scaleSet, runner, ...rest } = obj;
+  const { time, level, msg, scaleSet, runner, err, error, ...rest } = obj;
   const ctx = [scaleSet, runner].filter((v) => typeof v === 'string').join('/');
+  // The event's error reads as the end of its sentence: "start failed: <what went wrong>".
+  const errors = [err, error].filter(isTextError);
+  for (const [k, v] of [
+    ['err', err],
+    ['error', error],
+  ] as const) {
+    if (v !== undefined && !isTextError(v)) rest[k] = v;
+  }
+  const said = [msg, ...errors.map(renderError)].filter((s) => s !== undefined && s !== '').join(': ');
   const extras = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
-  return [time, String(level).toUpperCase().padEnd(5), ctx ? `[${ctx}]` : '', msg, extras]
+  const line = [time, String(level).toUpperCase().padEnd(5), ctx ? `[${ctx}]` : '', said, extras]
     .filter((s) => s !== '' && s !== undefined)
     .join(' ');
+  return line + errors.map(renderStacks).join('');
 }
 
 /** A logger that discards everything: the null object for components given no logger. */

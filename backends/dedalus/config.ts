@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { type CamelKeys, camelKeys } from '../../src/schema/camel.js';
 import type { TableChecker } from '../../src/schema/checker.js';
 import {
+  AGE_MAX_MS,
   absolutePath,
   bool,
   defaulted,
@@ -9,6 +10,7 @@ import {
   int,
   num,
   optional,
+  RUNNERS_MAX,
   required,
   secret,
   str,
@@ -31,8 +33,8 @@ export const scheduleTable = table('[[dedalus.schedule]]', {
     str({ expected: 'hours like "08:00-18:00"', check: (s) => parseHours(s) !== undefined }),
     'Time of day the window applies to; an end before the start runs past midnight.',
   ),
-  sleeping: optional(int(0), 'Sleeping machines during the window (default: dedalus.sleeping).'),
-  warm: optional(int(0), 'Warm machines during the window (default: dedalus.warm).'),
+  sleeping: optional(int(0, RUNNERS_MAX), 'Sleeping machines during the window (default: dedalus.sleeping).'),
+  warm: optional(int(0, RUNNERS_MAX), 'Warm machines during the window (default: dedalus.warm).'),
 });
 
 export const dedalusTable = table('[dedalus]', {
@@ -47,15 +49,29 @@ export const dedalusTable = table('[dedalus]', {
     'Dedalus API endpoint.',
   ),
   vcpu: defaulted(
-    num({ min: 0, exclusiveMin: true, step: 0.25, expected: 'a number of vCPUs > 0 in steps of 0.25' }),
+    num({
+      min: 0,
+      max: 256,
+      exclusiveMin: true,
+      step: 0.25,
+      expected: 'a number of vCPUs > 0 in steps of 0.25',
+    }),
     2,
     'vCPUs per machine.',
   ),
-  'memory-mib': defaulted(int(1), 4096, 'Memory per machine in MiB.'),
-  'storage-gib': defaulted(int(1), 20, 'Disk per machine in GiB; holds the caches that survive sleep.'),
-  sleeping: defaulted(int(0), 0, 'Provisioned machines kept asleep: cost nothing, wake in about a second.'),
-  warm: defaulted(int(0), 0, 'Machines kept awake with an idle runner, for instant pick-up.'),
-  max: defaulted(int(1), 5, "Machines that may exist at once; your plan's machine quota."),
+  'memory-mib': defaulted(int(1, 1024 ** 2), 4096, 'Memory per machine in MiB.'),
+  'storage-gib': defaulted(
+    int(1, 16 * 1024),
+    20,
+    'Disk per machine in GiB; holds the caches that survive sleep.',
+  ),
+  sleeping: defaulted(
+    int(0, RUNNERS_MAX),
+    0,
+    'Provisioned machines kept asleep: cost nothing, wake in about a second.',
+  ),
+  warm: defaulted(int(0, RUNNERS_MAX), 0, 'Machines kept awake with an idle runner, for instant pick-up.'),
+  max: defaulted(int(1, RUNNERS_MAX), 5, "Machines that may exist at once; your plan's machine quota."),
   schedule: tables('[[dedalus.schedule]]', scheduleTable, 'Time windows with other sleeping/warm sizes.'),
   'provision-script': defaulted(
     str(),
@@ -77,8 +93,8 @@ export const dedalusTable = table('[dedalus]', {
     true,
     'Keep machines (and their caches) across jobs; false deletes each machine after its job.',
   ),
-  'recycle-after-jobs': defaulted(int(0), 0, 'Replace a machine after this many jobs; 0 never.'),
-  'recycle-after': defaulted(duration(), 0, 'Replace a machine after this age; 0 never.'),
+  'recycle-after-jobs': defaulted(int(0, 100_000), 0, 'Replace a machine after this many jobs; 0 never.'),
+  'recycle-after': defaulted(duration({ max: AGE_MAX_MS }), 0, 'Replace a machine after this age; 0 never.'),
 });
 
 type DedalusTable = z.output<typeof dedalusTable>;

@@ -7,6 +7,7 @@ import {
   bool,
   defaulted,
   list,
+  MEMORY_MAX_BYTES,
   num,
   oneOf,
   optional,
@@ -76,13 +77,15 @@ export const dockerTable = table('[docker]', {
   memory: defaulted(
     size('bytes', {
       minBytes: DOCKER_MIN_MEMORY,
-      hint: ' of at least 6MiB (runscaler counted MB: write "4096m")',
+      maxBytes: MEMORY_MAX_BYTES,
+      hint: ' (runscaler counted MB: write "4096m")',
     }),
     0,
     'Memory limit per runner, e.g. "8g"; 0 for none.',
   ),
   cpus: defaulted(
-    num({ min: 0, expected: 'a number of CPUs ≥ 0, e.g. 2 or 1.5' }),
+    // The largest hosts have a few hundred cores; a limit above what exists is a typo.
+    num({ min: 0, max: 1024, expected: 'a number of CPUs ≥ 0, e.g. 2 or 1.5' }),
     0,
     'CPU limit per runner (fractions allowed); 0 for none.',
   ),

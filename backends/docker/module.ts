@@ -1,3 +1,4 @@
+import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../src/schema/image-ref.js';
 import type { BackendModule } from '../module.js';
 import { DOCKER_DEFAULT_IMAGE, type DockerConfig, dockerTable, resolveDocker } from './config.js';
 
@@ -6,7 +7,10 @@ export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerT
   kind: 'docker',
   schema: dockerTable,
   description: 'Docker backend settings.',
-  runnerImage: { default: DOCKER_DEFAULT_IMAGE },
+  runnerImage: {
+    default: DOCKER_DEFAULT_IMAGE,
+    check: { valid: isImageReference, expected: IMAGE_REFERENCE_EXPECTED },
+  },
   resolve: resolveDocker,
   async create(ctx, setup) {
     const { createDockerBackend } = await import('./index.js');

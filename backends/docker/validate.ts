@@ -4,7 +4,7 @@ import { runCheck } from '../../src/checks/run-check.js';
 import { raceAbort } from '../../src/kernel/abort.js';
 import type { BackendSetup, CheckOptions } from '../module.js';
 import type { DockerConfig } from './config.js';
-import { describe } from './errors.js';
+import { describe, isNotFound } from './errors.js';
 import { dockerClientFor } from './host.js';
 import { localImage } from './image.js';
 
@@ -42,16 +42,20 @@ export async function dockerChecks(
     signal,
   );
   const title = `runner image ${set.runnerImage} available (pull-policy ${set.config.pullPolicy})`;
+  const network = set.config.network;
+  const networkTitle = `network ${network} exists`;
   if (engine.status !== 'ok' || !docker) {
+    const skipped = (id: string, title: string): CheckResult => ({
+      id,
+      scaleSet: set.scaleSet,
+      title,
+      status: 'skip',
+      detail: 'needs the Docker engine',
+    });
     return [
       engine,
-      {
-        id: 'runner-image',
-        scaleSet: set.scaleSet,
-        title,
-        status: 'skip',
-        detail: 'needs the Docker engine',
-      },
+      skipped('runner-image', title),
+      ...(network ? [skipped('docker-network', networkTitle)] : []),
     ];
   }
   const client = docker;
@@ -60,7 +64,51 @@ export async function dockerChecks(
     timeoutMs,
     signal,
   );
-  return [engine, image];
+  if (!network) return [engine, image];
+  const networkCheck = await runCheck(
+    {
+      id: 'docker-network',
+      scaleSet: set.scaleSet,
+      title: networkTitle,
+      run: (sig) => networkOutcome(client, network, sig),
+    },
+    timeoutMs,
+    signal,
+  );
+  return [engine, image, networkCheck];
+}
+
+/**
+ * `[docker] network` as the engine will read it at the first start: a network by name or id, or
+ * `container:<name>` to share another container's. Looked up, never created.
+ */
+async function networkOutcome(docker: Docker, network: string, signal: AbortSignal): Promise<Outcome> {
+  const shared = /^container:(.+)$/.exec(network)?.[1];
+  try {
+    if (shared !== undefined) {
+      const info = await raceAbort(docker.getContainer(shared).inspect({ abortSignal: signal }), signal);
+      return ok(`shares the network of container ${info.Name.replace(/^\//, '')}`);
+    }
+    // No signal on a network inspect in dockerode: the race ends the wait.
+    const info = await raceAbort(docker.getNetwork(network).inspect(), signal);
+    return ok(`${info.Name} (${info.Driver}, ${info.Scope})`);
+  } catch (err) {
+    if (signal.aborted || !isNotFound(err)) throw err;
+  }
+  if (shared !== undefined) {
+    return fail(
+      `no container ${JSON.stringify(shared)} on the engine to share a network with`,
+      'start that container first, or set [docker] network to a network name',
+    );
+  }
+  const names = await raceAbort(docker.listNetworks({ abortSignal: signal }), signal).then(
+    (list) => list.map((n) => n.Name).sort(),
+    () => [],
+  );
+  return fail(
+    `no network ${JSON.stringify(network)} on the engine`,
+    `create it (docker network create ${network})${names.length > 0 ? `, or set [docker] network to one that exists: ${names.join(', ')}` : ''}`,
+  );
 }
 
 async function imageOutcome(

@@ -1,10 +1,12 @@
 import type { z } from 'zod';
 import { type CamelKeys, camelKeys } from '../../src/schema/camel.js';
 import {
+  AGE_MAX_MS,
   absolutePath,
   defaulted,
   duration,
   int,
+  MEMORY_MAX_BYTES,
   oneOf,
   size,
   str,
@@ -16,6 +18,8 @@ import type { ResolveScope, SetTable } from '../module.js';
 /** The `[tart]` table: keys, defaults and why they exist; its resolved shape and its checks. */
 
 const PULL_POLICIES = ['always', 'if-not-present', 'never'] as const;
+/** VMs on one Mac: Apple's licence allows 2; 32 leaves room for other licences without allowing a typo. */
+const VMS_MAX = 32;
 
 export const tartTable = table('[tart]', {
   home: defaulted(str(), '', "TART_HOME for every tart call; '' uses $TART_HOME or ~/.tart."),
@@ -25,19 +29,25 @@ export const tartTable = table('[tart]', {
     'Directory in the VM image that holds run.sh.',
   ),
   'pool-size': defaulted(
-    int(0),
+    int(0, VMS_MAX),
     0,
     'VMs kept booted and waiting, so a job starts in seconds instead of ~30s.',
   ),
-  cpu: defaulted(int(0), 0, 'vCPUs per VM; 0 keeps the image setting.'),
-  memory: defaulted(size('MiB'), 0, 'Memory per VM in MiB (or a size like "8g"); 0 keeps the image setting.'),
+  // The largest Apple silicon has 32 cores.
+  cpu: defaulted(int(0, 64), 0, 'vCPUs per VM; 0 keeps the image setting.'),
+  memory: defaulted(
+    size('MiB', { maxBytes: MEMORY_MAX_BYTES }),
+    0,
+    'Memory per VM in MiB (or a size like "8g"); 0 keeps the image setting.',
+  ),
   'max-vms': defaulted(
-    int(1),
+    int(1, VMS_MAX),
     2,
     "VMs running at once across all Tart scale sets; macOS's licence allows 2 per host.",
   ),
   'boot-timeout': defaulted(
-    duration({ min: 1_000, max: TIMER_MAX_MS }),
+    // A cold boot takes about 30 s; a VM silent for an hour is not coming up.
+    duration({ min: 1_000, max: 3_600_000 }),
     '2m',
     'A VM not reachable by then is deleted and the start retried.',
   ),
@@ -51,9 +61,13 @@ export const tartTable = table('[tart]', {
     '24h',
     'How often to prune the tart image cache; 0 disables pruning.',
   ),
-  'prune-max-age': defaulted(duration(), '7d', 'Cached images unused for this long are pruned.'),
+  'prune-max-age': defaulted(
+    duration({ max: AGE_MAX_MS }),
+    '7d',
+    'Cached images unused for this long are pruned.',
+  ),
   'prune-space-budget': defaulted(
-    size('bytes'),
+    size('bytes', { maxBytes: 100 * 1024 ** 4 }),
     0,
     'Prune the oldest cached images until the cache fits, e.g. "100g"; 0 for no cap.',
   ),

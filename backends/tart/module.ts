@@ -1,3 +1,4 @@
+import { isTartImage, TART_IMAGE_EXPECTED } from '../../src/schema/image-ref.js';
 import type { BackendModule } from '../module.js';
 import { checkTartHostLimits, resolveTart, type TartConfig, tartTable } from './config.js';
 
@@ -11,6 +12,7 @@ export const tartBackend: BackendModule<'tart', TartConfig, typeof tartTable> = 
     // confusing error; here it is a config error that says what to write.
     missing:
       'expected the Tart VM image to clone, e.g. "ghcr.io/cirruslabs/macos-sequoia-xcode:latest" (backend = "tart" has no default), got nothing',
+    check: { valid: isTartImage, expected: TART_IMAGE_EXPECTED },
   },
   resolve: resolveTart,
   checkAcrossSets: checkTartHostLimits,

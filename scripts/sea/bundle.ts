@@ -1,4 +1,6 @@
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 export interface BundleOptions {
@@ -16,6 +18,8 @@ export interface BundleOptions {
  * regardless of the environment it later runs in.
  */
 export async function bundleCli(opts: BundleOptions): Promise<void> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
   await build({
     entryPoints: [opts.entry],
     outfile: opts.outFile,
@@ -30,6 +34,8 @@ export async function bundleCli(opts: BundleOptions): Promise<void> {
       'process.env.RUNNER_BUILD_VERSION': JSON.stringify(opts.version),
       'process.env.RUNNER_BUILD_COMMIT': JSON.stringify(opts.commit),
       'process.env.RUNNER_BUILD_DATE': JSON.stringify(opts.date),
+      // The binary has no package.json beside it; `runner version` still says which Node runner needs.
+      'process.env.RUNNER_BUILD_NODE_RANGE': JSON.stringify(pkg.engines.node),
       // CommonJS dependencies read these; in an ESM bundle they would be undefined globals.
       __filename: '__runnerFilename',
       __dirname: '__runnerDirname',

@@ -16,7 +16,7 @@ import {
   type ScaleSetSettings,
   scaleSetTable,
 } from './schema.js';
-import type { RunnerConfig } from './types.js';
+import type { DaemonConfig, RunnerConfig } from './types.js';
 
 export interface AssembleOptions {
   /** The config file's name for messages ('' when there is none). */
@@ -34,6 +34,33 @@ export interface AssembleOptions {
  * Every problem is collected before anything is thrown.
  */
 export async function assemble(raw: Record<string, unknown>, o: AssembleOptions): Promise<RunnerConfig> {
+  const { problems, top, sets, checker, daemon } = assembleLayers(raw, o);
+  const settings: ScaleSetSettings[] =
+    sets.length === 0 ? [top] : sets.map((layer) => mergeSettings(scaleSetPart(top), layer.value));
+  const resolved = await Promise.all(settings.map((s, i) => resolveScaleSet(s, i, checker)));
+  const scaleSets = resolved.filter((s) => s !== undefined);
+  if (sets.length > 0) checkAcrossSets(settings, checker);
+
+  const all = [...problems, ...checker.problems];
+  if (all.length > 0) throw new ConfigError(all);
+  return { ...daemon, scaleSets };
+}
+
+/**
+ * Only the daemon-wide part (health server, state dir, logging), for commands that talk to a running
+ * daemon rather than run one (`runner status`). The whole file is still parsed, so a typo anywhere is
+ * reported, but no scale set is resolved: their secrets (RUNNER_TOKEN, App keys, API keys) and files
+ * are neither needed nor read.
+ */
+export function assembleDaemon(raw: Record<string, unknown>, o: AssembleOptions): DaemonConfig {
+  const { problems, checker, daemon } = assembleLayers(raw, o);
+  const all = [...problems, ...checker.problems];
+  if (all.length > 0) throw new ConfigError(all);
+  return daemon;
+}
+
+/** Every layer parsed, the top level merged, and the daemon-wide keys resolved. */
+function assembleLayers(raw: Record<string, unknown>, o: AssembleOptions) {
   const problems: ConfigProblem[] = [];
   const { scaleset: rawSets, ...rawTop } = raw;
   const topLevel = { locate: inFile(o.file), inScaleSet: false };
@@ -60,15 +87,7 @@ export async function assemble(raw: Record<string, unknown>, o: AssembleOptions)
     home: o.identity.home,
   });
   const daemon = resolveDaemon(top, o.file, checker, o.identity);
-  const settings: ScaleSetSettings[] =
-    sets.length === 0 ? [top] : sets.map((layer) => mergeSettings(scaleSetPart(top), layer.value));
-  const resolved = await Promise.all(settings.map((s, i) => resolveScaleSet(s, i, checker)));
-  const scaleSets = resolved.filter((s) => s !== undefined);
-  if (sets.length > 0) checkAcrossSets(settings, checker);
-
-  const all = [...problems, ...checker.problems];
-  if (all.length > 0) throw new ConfigError(all);
-  return { ...daemon, scaleSets };
+  return { problems, top, sets, checker, daemon };
 }
 
 /** `[[scaleset]]` entries, each validated as a layer of its own; without any, the top level is the one scale set. */

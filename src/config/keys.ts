@@ -16,6 +16,8 @@ export interface ConfigKey {
   default: string | undefined;
   /** What happens when the key is unset and there is no constant default ("required", "[name]"). */
   defaultNote: string | undefined;
+  /** The values a number, duration or size accepts ("1–10000", "1s–1h"). */
+  range: string | undefined;
   /** `global`: top level only; `scale-set`: also settable in `[[scaleset]]` (inherited from the top level). */
   scope: 'global' | 'scale-set';
   /** RUNNER_… variable that overrides it, for top-level values. */
@@ -62,6 +64,7 @@ function walk(
       description: meta.description,
       default: meta.default === undefined ? undefined : renderDefault(meta.default),
       defaultNote: meta.defaultNote,
+      range: meta.range,
       scope: key === 'scaleset' ? 'global' : keyScope,
       env: table === '' && !KINDS_WITHOUT_ENV.has(meta.kind) ? envVarName(key) : undefined,
     });

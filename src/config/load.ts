@@ -2,11 +2,11 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
-import { assemble } from './assemble.js';
+import { type AssembleOptions, assemble, assembleDaemon } from './assemble.js';
 import { ConfigError } from './errors.js';
 import type { ConfigFlags } from './flags.js';
 import type { Identity } from './resolve-daemon.js';
-import type { RunnerConfig } from './types.js';
+import type { DaemonConfig, RunnerConfig } from './types.js';
 
 /** Where the config file is looked for when neither --config nor RUNNER_CONFIG names one, in order. */
 export const CONFIG_SEARCH_PATH = ['./config.toml', '/etc/runner/config.toml'] as const;
@@ -34,16 +34,37 @@ function currentIdentity(): Identity {
  * Reads, merges and validates the configuration. Precedence: flags > RUNNER_* environment > file >
  * defaults. Throws ConfigError (code CONFIG_INVALID) listing every problem found.
  */
-export async function loadConfig(opts: LoadConfigOptions = {}): Promise<RunnerConfig> {
+export function loadConfig(opts: LoadConfigOptions = {}): Promise<RunnerConfig> {
+  return load(opts, assemble);
+}
+
+/**
+ * The daemon-wide part only, found and layered exactly as `loadConfig` does, without resolving any
+ * scale set: `runner status` reads the health server's address and token this way, so a shell without
+ * the daemon's RUNNER_TOKEN can still ask it.
+ */
+export function loadDaemonConfig(opts: LoadConfigOptions = {}): Promise<DaemonConfig> {
+  return load(opts, async (raw, o) => assembleDaemon(raw, o));
+}
+
+async function load<T>(
+  opts: LoadConfigOptions,
+  build: (raw: Record<string, unknown>, o: AssembleOptions) => Promise<T>,
+): Promise<T> {
   const env = opts.env ?? process.env;
   const readFile = opts.readFile ?? readUtf8;
   const cwd = opts.cwd ?? process.cwd();
   const found = await findConfigFile(opts.file ?? emptyToUndefined(env.RUNNER_CONFIG), readFile, cwd);
-  const parsing = parseConfigText(found?.text ?? '', found?.name ?? '', env, opts.flags ?? {}, {
-    ...opts,
-    readFile,
-    cwd,
-  });
+  const name = found?.name ?? '';
+  const parsing = (async () =>
+    build(parseToml(found?.text ?? '', name), {
+      file: name,
+      env,
+      flags: opts.flags ?? {},
+      readFile,
+      cwd,
+      identity: opts.identity ?? currentIdentity(),
+    }))();
   if (found) return parsing;
   // Running without a file is legal (env and flags can say everything), but when that fails the
   // likelier story is a file in the wrong place: say where we looked.
@@ -65,9 +86,19 @@ export async function parseConfigText(
   flags: ConfigFlags = {},
   opts: Pick<LoadConfigOptions, 'readFile' | 'cwd' | 'identity'> = {},
 ): Promise<RunnerConfig> {
-  let raw: Record<string, unknown>;
+  return assemble(parseToml(text, fileName), {
+    file: fileName,
+    env,
+    flags,
+    readFile: opts.readFile ?? readUtf8,
+    cwd: opts.cwd ?? process.cwd(),
+    identity: opts.identity ?? currentIdentity(),
+  });
+}
+
+function parseToml(text: string, fileName: string): Record<string, unknown> {
   try {
-    raw = parse(text) as Record<string, unknown>;
+    return parse(text) as Record<string, unknown>;
   } catch (err) {
     if (!(err instanceof TomlError)) throw err;
     // smol-toml's message ends with a code excerpt; the first line plus line:column is enough.
@@ -80,14 +111,6 @@ export async function parseConfigText(
       },
     ]);
   }
-  return assemble(raw, {
-    file: fileName,
-    env,
-    flags,
-    readFile: opts.readFile ?? readUtf8,
-    cwd: opts.cwd ?? process.cwd(),
-    identity: opts.identity ?? currentIdentity(),
-  });
 }
 
 /**

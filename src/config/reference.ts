@@ -9,9 +9,14 @@ export function renderConfigReference(): string {
     const def = k.default ?? (k.defaultNote ? `*${k.defaultNote}*` : '—');
     const where = k.scope === 'global' ? 'global' : 'global, `[[scaleset]]`';
     const env = k.env ? `\`${k.env}\`` : '';
-    return `| \`${k.path}\` | ${mdEscape(def)} | ${where} | ${env} | ${mdEscape(k.description)} |`;
+    const range = k.range ?? '';
+    return `| \`${k.path}\` | ${mdEscape(def)} | ${mdEscape(range)} | ${where} | ${env} | ${mdEscape(k.description)} |`;
   });
-  return ['| key | default | where | env | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const header = [
+    '| key | default | range | where | env | meaning |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  return [...header, ...rows].join('\n');
 }
 
 function mdEscape(s: string): string {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Checker } from './checker.js';
 import type { GlobalSettings } from './schema.js';
-import type { RunnerConfig } from './types.js';
+import type { DaemonConfig } from './types.js';
 
 export interface Identity {
   uid: number;
@@ -18,19 +18,15 @@ export function defaultStateDir(env: NodeJS.ProcessEnv, who: Identity): string {
 }
 
 /** The daemon-wide part of RunnerConfig (everything but the scale sets). */
-export function resolveDaemon(
-  g: GlobalSettings,
-  file: string,
-  c: Checker,
-  who: Identity,
-): Omit<RunnerConfig, 'scaleSets'> {
+export function resolveDaemon(g: GlobalSettings, file: string, c: Checker, who: Identity): DaemonConfig {
   const stateDir = g['state-dir'];
-  const config: Omit<RunnerConfig, 'scaleSets'> = {
+  const config: DaemonConfig = {
     file,
     logLevel: g['log-level'],
     logFormat: g['log-format'],
     healthHost: g['health-host'],
     healthPort: g['health-port'],
+    healthPortSource: c.prov.locate(undefined, ['health-port']),
     stateDir:
       stateDir === undefined ? defaultStateDir(c.io.env, who) : c.path(undefined, ['state-dir'], stateDir),
     drainTimeout: g['drain-timeout'],

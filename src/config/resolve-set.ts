@@ -1,4 +1,4 @@
-import { BACKENDS, resolveBackendTables } from '../../backends/index.js';
+import { BACKENDS, type BackendKind, resolveBackendTables } from '../../backends/index.js';
 import { resolveAuth } from './auth.js';
 import type { Checker } from './checker.js';
 import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
@@ -50,11 +50,27 @@ export async function resolveScaleSet(
   };
 }
 
-/** The image of the set, else its backend's default; a backend without one (Tart) needs it written. */
+/**
+ * The image of the set, if its backend can use it, else the backend's default; a backend without one
+ * (Tart) needs it written.
+ */
 function image(s: ScaleSetSettings, set: number, c: Checker): string | undefined {
-  if (s['runner-image'] !== undefined) return s['runner-image'];
   const fallback = BACKENDS[s.backend].runnerImage;
+  const written = s['runner-image'];
+  if (written !== undefined) {
+    const problem = runnerImageProblem(s.backend, written);
+    if (problem === undefined) return written;
+    c.problem(set, ['runner-image'], problem);
+    return undefined;
+  }
   if ('default' in fallback) return fallback.default;
   c.problem(set, ['runner-image'], fallback.missing);
   return undefined;
+}
+
+/** "expected …, got …" when `backend` cannot use `image` (init asks with the same rule). */
+export function runnerImageProblem(backend: BackendKind, image: string): string | undefined {
+  const check = BACKENDS[backend].runnerImage.check;
+  if (!check || check.valid(image)) return undefined;
+  return `expected ${check.expected}, got ${JSON.stringify(image)}`;
 }

@@ -4,11 +4,13 @@ import {
   bool,
   defaulted,
   duration,
+  id,
   int,
   list,
   oneOf,
   optional,
   optionalTable,
+  RUNNERS_MAX,
   secret,
   str,
   subTable,
@@ -26,8 +28,8 @@ import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
 
 export const githubAppTable = table('[github-app]', {
   'client-id': optional(text(), "The GitHub App's client ID (Iv…); preferred over app-id."),
-  'app-id': optional(int(1), 'The numeric App ID, accepted instead of client-id.'),
-  'installation-id': optional(int(1), 'Installation of the App on the org, repo or enterprise of url.'),
+  'app-id': optional(id(), 'The numeric App ID, accepted instead of client-id.'),
+  'installation-id': optional(id(), 'Installation of the App on the org, repo or enterprise of url.'),
   'private-key-path': optional(
     str({ expected: 'a path to the PEM private key', check: (s) => s.trim().length > 0 }),
     'PEM private key of the App, read at start-up (relative to the config file).',
@@ -61,8 +63,12 @@ export const scaleSetShape = {
   'github-app': optionalTable(githubAppTable, 'Authenticate as a GitHub App instead of with a token.'),
   'runner-group': defaulted(text(), 'default', 'Runner group the scale set joins.'),
   labels: optional(list(), 'Labels of the scale set at GitHub, which jobs target with runs-on.', '[name]'),
-  'min-runners': defaulted(int(0), 0, 'Idle runners kept ready even with no jobs queued.'),
-  'max-runners': defaulted(int(1), 10, 'Runners at once for this scale set, busy and idle together.'),
+  'min-runners': defaulted(int(0, RUNNERS_MAX), 0, 'Idle runners kept ready even with no jobs queued.'),
+  'max-runners': defaulted(
+    int(1, RUNNERS_MAX),
+    10,
+    'Runners at once for this scale set, busy and idle together.',
+  ),
   backend: defaulted(
     oneOf(BACKEND_KINDS),
     'docker',
@@ -74,17 +80,19 @@ export const scaleSetShape = {
     `"${DOCKER_DEFAULT_IMAGE}" for docker, none for tart`,
   ),
   'idle-timeout': defaulted(
-    duration(),
+    duration({ max: TIMER_MAX_MS }),
     '1h',
     'Idle runners older than this are replaced, so a stuck or stale runner cannot hold a slot; 0 never.',
   ),
   'reconcile-interval': defaulted(
-    duration({ min: 1_000, max: TIMER_MAX_MS }),
+    // Reconciling is what replaces a dead runner: more than an hour between rounds leaves a slot dead too long.
+    duration({ min: 1_000, max: 3_600_000 }),
     '30s',
     'How often runners are compared with the backend and GitHub, to replace dead ones.',
   ),
   'start-concurrency': defaulted(
-    int(1),
+    // An engine serialises much of a container create; past a few hundred in flight only timeouts grow.
+    int(1, 256),
     8,
     'Runner starts (container/VM create + start) in parallel, to bound the load a burst puts on the host; JIT registrations run one round ahead.',
   ),

@@ -1,4 +1,5 @@
 import type { BackendConfigs, BackendKind } from '../../backends/index.js';
+import type { ProblemLocation } from '../schema/location.js';
 import type { Secret } from '../secret.js';
 
 export type { BackendKind } from '../../backends/index.js';
@@ -15,6 +16,8 @@ export interface RunnerConfig {
   healthHost: string;
   /** 0 disables the health server. */
   healthPort: number;
+  /** Where health-port was set (its file key, variable or flag), or would be written: errors about the port point there. */
+  healthPortSource: ProblemLocation;
   /** Bearer token required on health/metrics/dashboard when set. */
   healthToken?: Secret;
   stateDir: string;
@@ -24,6 +27,9 @@ export interface RunnerConfig {
   deleteScaleSetOnExit: boolean;
   scaleSets: ScaleSetConfig[];
 }
+
+/** The daemon-wide part of the config, without the scale sets (what `runner status` needs). */
+export type DaemonConfig = Omit<RunnerConfig, 'scaleSets'>;
 
 export type GitHubAuth =
   | { kind: 'pat'; token: Secret }

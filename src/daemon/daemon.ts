@@ -1,12 +1,13 @@
 import { backendContext, createBackend } from '../../backends/index.js';
 import type { BackendContext, RunnerBackend } from '../../backends/types.js';
+import { formatProblem } from '../config/errors.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
 import type { DaemonEvent } from '../events.js';
 import { ActionsClient, type ActionsClientOptions } from '../github/client.js';
 import { credentialsFromConfig } from '../github/credentials.js';
 import { JobTelemetry } from '../health/jobs.js';
 import { createMetrics } from '../health/metrics.js';
-import { startHealthServer } from '../health/server.js';
+import { HealthServerError, startHealthServer } from '../health/server.js';
 import type { DaemonStatus } from '../health/status-types.js';
 import { EventHub } from '../kernel/events.js';
 import type { Logger } from '../log.js';
@@ -110,6 +111,8 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
           metrics,
           logger: log.child({ component: 'health' }),
           staleAfterMs: opts.healthStaleAfterMs,
+        }).catch((err: unknown) => {
+          throw healthPortProblem(config, err);
         })
       : undefined;
   if (health) log.info({ url: health.url }, 'health server listening');
@@ -142,4 +145,20 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
       hard.abort(new Error('forced exit'));
     },
   };
+}
+
+/**
+ * A port that cannot be bound, said where it was configured: `config.toml: health-port: …` (or the
+ * variable or flag that set it), so the one line a person sees names the key to change.
+ */
+function healthPortProblem(config: RunnerConfig, err: unknown): unknown {
+  if (!(err instanceof HealthServerError) || err.code === 'HEALTH_SERVER_OPTION') return err;
+  const where = `${config.healthHost}:${config.healthPort}`;
+  const message =
+    err.code === 'HEALTH_PORT_IN_USE'
+      ? `expected a port free on ${config.healthHost}, got ${config.healthPort}, which another process listens on (a runner daemon with this config? \`runner status\` tells); stop it, or set another health-port (0 turns the health server off)`
+      : `expected a port runner can listen on, got ${config.healthPort}: ${err.message.replace(`cannot listen on ${where}: `, '')} (health-host ${config.healthHost})`;
+  return new HealthServerError(err.code, formatProblem({ ...config.healthPortSource, message }), {
+    cause: err,
+  });
 }

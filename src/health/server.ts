@@ -32,8 +32,17 @@ export interface HealthServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** A bad option, the port taken by another process, or another reason the port cannot be bound. */
+export type HealthServerErrorCode = 'HEALTH_SERVER_OPTION' | 'HEALTH_PORT_IN_USE' | 'HEALTH_LISTEN_FAILED';
+
 export class HealthServerError extends RunnerError {
-  readonly code = 'HEALTH_SERVER_OPTION' as const;
+  constructor(
+    readonly code: HealthServerErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -43,10 +52,18 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   const log = opts.logger ?? silentLogger;
   const staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
-    throw new HealthServerError(`health port: expected an integer 0–65535, got ${opts.port}`);
+    throw new HealthServerError(
+      'HEALTH_SERVER_OPTION',
+      `health port: expected an integer 0–65535, got ${opts.port}`,
+    );
   }
-  if (!(staleAfterMs > 0)) throw new HealthServerError(`staleAfterMs: expected > 0, got ${staleAfterMs}`);
-  if (opts.token?.empty) throw new HealthServerError('health token is empty; leave it unset to disable auth');
+  if (!(staleAfterMs > 0))
+    throw new HealthServerError('HEALTH_SERVER_OPTION', `staleAfterMs: expected > 0, got ${staleAfterMs}`);
+  if (opts.token?.empty)
+    throw new HealthServerError(
+      'HEALTH_SERVER_OPTION',
+      'health token is empty; leave it unset to disable auth',
+    );
   if (!opts.token && !LOOPBACK.has(host)) {
     log.warn(
       { host },
@@ -70,8 +87,20 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   server.requestTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error) =>
-      reject(new HealthServerError(`cannot listen on ${host}:${opts.port}: ${err.message}`, { cause: err }));
+    const fail = (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new HealthServerError('HEALTH_PORT_IN_USE', `${host}:${opts.port} is in use by another process`, {
+              cause: err,
+            })
+          : new HealthServerError(
+              'HEALTH_LISTEN_FAILED',
+              `cannot listen on ${host}:${opts.port}: ${err.message}`,
+              {
+                cause: err,
+              },
+            ),
+      );
     server.once('error', fail);
     server.listen(opts.port, host, () => {
       server.off('error', fail);

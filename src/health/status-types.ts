@@ -71,15 +71,21 @@ export interface JobRecord {
   workflowRef?: string;
   runnerName?: string;
   result?: string;
+  /** "queued", "running", or the result once completed: what the dashboard and `runner status` show (jobState). */
+  state: string;
   queuedAt?: string;
   assignedAt?: string;
   runnerStartedAt?: string;
   startedAt?: string;
   completedAt?: string;
-  /** Derived gaps in ms (undefined when an end is missing). */
+  /**
+   * Derived gaps in ms (undefined when an end is missing), never negative: queued → assigned → a runner
+   * ready for the job → started, which add up to `pickupMs` (a warm runner up before the assignment
+   * makes `assignToRunnerMs` 0: the job did not wait for one).
+   */
   queueToAssignMs?: number;
   assignToRunnerMs?: number;
-  /** Runner up → job started on it. */
+  /** Runner ready (up, and the job assigned) → job started on it. */
   runnerToStartMs?: number;
   /** Pickup latency: queued → job started. */
   pickupMs?: number;

@@ -29,7 +29,7 @@ export async function parseAnswer(
     }
     case 'text': {
       const value = q.normalize ? q.normalize(String(raw), cwd) : String(raw);
-      const error = await q.check(value);
+      const error = await q.check(value, answers);
       return error === undefined ? { ok: true, value } : { ok: false, error };
     }
   }

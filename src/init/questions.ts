@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { DOCKER_DEFAULT_IMAGE } from '../config/index.js';
+import { DOCKER_DEFAULT_IMAGE, runnerImageProblem } from '../config/index.js';
+import { RUNNERS_MAX } from '../schema/fields.js';
 import { type AnswerKey, type AnswerValue, type PartialAnswers, TART_HOST_VMS } from './answers.js';
 import { checkEnvName, checkNonEmpty, checkPrivateKeyFile, checkUrl } from './validators.js';
 
@@ -24,7 +25,7 @@ export interface TextQuestion extends QuestionBase {
   kind: 'text';
   /** Applied before `check`, e.g. a relative path made absolute. */
   normalize?: (value: string, cwd: string) => string;
-  check: (value: string) => string | undefined | Promise<string | undefined>;
+  check: (value: string, a: PartialAnswers) => string | undefined | Promise<string | undefined>;
 }
 
 export interface IntQuestion extends QuestionBase {
@@ -142,7 +143,9 @@ export const QUESTIONS: readonly Question[] = [
     // Tart has no sensible default image: a macOS VM with the runner installed is the user's choice.
     default: (a) => (a.backend === 'docker' ? DOCKER_DEFAULT_IMAGE : undefined),
     normalize: (v) => v.trim(),
-    check: checkNonEmpty,
+    // The rule `run` applies, so init cannot write an image the daemon would refuse.
+    check: (v, a) =>
+      checkNonEmpty(v) ?? (a.backend === undefined ? undefined : runnerImageProblem(a.backend, v)),
   },
   {
     key: 'dind',
@@ -182,6 +185,7 @@ export const QUESTIONS: readonly Question[] = [
     message: "Dedalus machines that may exist at once (your plan's quota)",
     when: onBackend('dedalus'),
     min: 1,
+    max: () => RUNNERS_MAX,
     default: () => 5,
   },
   {
@@ -190,6 +194,7 @@ export const QUESTIONS: readonly Question[] = [
     kind: 'int',
     message: 'Most runners at once for this scale set',
     min: 1,
+    max: () => RUNNERS_MAX,
     default: (a) => (a.backend === 'tart' ? TART_HOST_VMS : a.backend === 'dedalus' ? a.dedalusMax : 10),
     note: (a) =>
       a.backend === 'tart'

@@ -1,5 +1,5 @@
 import { isSea } from 'node:sea';
-import { VERSION } from '../version.js';
+import { NODE_RANGE, VERSION } from '../version.js';
 
 /** What `runner version` reports. The single-binary build fixes the env reads below at bundle time. */
 export interface BuildInfo {
@@ -8,6 +8,8 @@ export interface BuildInfo {
   /** ISO time of the build, when the build recorded one. */
   date?: string;
   node: string;
+  /** The Node versions runner runs on (package.json engines.node), when known. */
+  nodeRange?: string;
   os: NodeJS.Platform;
   arch: string;
   /** How this copy was installed: the single executable, or a script run by a separate node. */
@@ -23,6 +25,7 @@ export function buildInfo(): BuildInfo {
     commit: process.env.RUNNER_BUILD_COMMIT || 'unknown',
     ...(date ? { date } : {}),
     node: process.versions.node,
+    ...(NODE_RANGE ? { nodeRange: NODE_RANGE } : {}),
     os: process.platform,
     arch: process.arch,
     distribution: isSingleExecutable() ? 'binary' : 'npm',
@@ -39,7 +42,7 @@ export function formatBuildInfo(info: BuildInfo): string {
     `runner ${info.version}`,
     `  commit:  ${info.commit}`,
     ...(info.date ? [`  built:   ${info.date}`] : []),
-    `  node:    ${info.node}`,
+    `  node:    ${info.node}${info.nodeRange ? ` (runner needs ${info.nodeRange})` : ''}`,
     `  os/arch: ${info.os}/${info.arch}`,
     `  install: ${info.distribution === 'binary' ? 'single binary' : 'npm package (node script)'}`,
     ...(info.nodeFlags.length > 0 ? [`  flags:   ${info.nodeFlags.join(' ')}`] : []),

@@ -19,6 +19,8 @@ export const RELEASE_BASE_URL_ENV = 'RUNNER_RELEASE_BASE_URL';
  */
 export const DEFAULT_RELEASE_BASE_URL = 'https://github.com/<owner>/runner/releases';
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 export const METADATA_FILE = 'latest.json';
 export const CHECKSUMS_FILE = 'checksums.txt';
 
@@ -42,8 +44,12 @@ export function resolveBaseUrl(flag?: string, env: NodeJS.ProcessEnv = process.e
       `release base URL ${JSON.stringify(raw)} is not a URL; expected e.g. https://github.com/<owner>/runner/releases`,
     );
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ReleaseUrlError(`release base URL must be http(s), got ${url.protocol}`);
+  // As install.sh: checksums.txt comes from the same place as the binary, so over plain http across a
+  // network both could be swapped together. Plain http only to this machine (a mirror, a test server).
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new ReleaseUrlError(
+      `release base URL must start with https:// (plain http:// only to 127.0.0.1, localhost or [::1]), got ${raw}`,
+    );
   }
   return raw.replace(/\/+$/, '');
 }

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { isValidSecretText, SecretRef } from './secret-ref.js';
-import { formatDuration, parseDuration, parseSize } from './units.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
 
 /**
  * Building blocks for config schemas: the loader's own keys and each backend's table. Every key is
@@ -34,6 +34,8 @@ export interface KeyMeta {
   default?: TomlDefault;
   /** A default that depends on other values (documentation only). */
   defaultNote?: string;
+  /** The values a number, duration or size accepts, for the reference ("1–10000", "1s–1h"). */
+  range?: string;
 }
 
 export const keyMeta = z.registry<KeyMeta>();
@@ -41,22 +43,58 @@ export const keyMeta = z.registry<KeyMeta>();
 export interface Spec<T extends z.ZodType> {
   schema: T;
   kind: KeyKind;
+  range?: string;
 }
+
+/**
+ * Every number, duration and size has an upper bound (its builder requires one): a value no one can
+ * mean (`max-runners = 1000000000`, `idle-timeout = "99999999d"`) is a typo or a unit mistake, and
+ * accepting it turns a config error into a host brought down, a timer that fires at once, or a runner
+ * that is never recycled. The bounds are generous for a demanding user and documented per key.
+ */
 
 /** 24 days: setTimeout fires at once above 2^31-1 ms (~24.8 d), with only a warning, so timers stay below. */
 export const TIMER_MAX_MS = 24 * 86_400_000;
 
-export function int(min: number, max?: number) {
-  const expected = max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-  const base = z.int({ error: expected }).min(min);
-  return { schema: max === undefined ? base : base.max(max), kind: 'integer' } satisfies Spec<z.ZodType>;
+/** The longest age a key compares against (image caches, machine recycling): a year. */
+export const AGE_MAX_MS = 365 * 86_400_000;
+
+/**
+ * The most runners, VMs or machines one scale set may count: far beyond one host (a Docker engine
+ * struggles past a few hundred containers), still a fleet for a cloud backend, and small enough that
+ * a stray digit is caught.
+ */
+export const RUNNERS_MAX = 10_000;
+
+/** 1 TiB: the largest memory limit per runner, above any single runner a host or plan offers today. */
+export const MEMORY_MAX_BYTES = 1024 ** 4;
+
+export function int(min: number, max: number) {
+  const expected = `an integer from ${min} to ${max}`;
+  const schema = z.int({ error: expected }).min(min).max(max);
+  return { schema, kind: 'integer', range: `${min}–${max}` } satisfies Spec<z.ZodType>;
 }
 
-export function num(opts: { min: number; exclusiveMin?: boolean; step?: number; expected: string }) {
-  let schema = z.number({ error: opts.expected });
+/** A numeric id (GitHub App and installation ids): any positive safe integer, since it names rather than counts. */
+export function id() {
+  const schema = z.int({ error: 'a positive integer id' }).min(1);
+  return { schema, kind: 'integer', range: 'an id ≥ 1' } satisfies Spec<z.ZodType>;
+}
+
+export function num(opts: {
+  min: number;
+  max: number;
+  exclusiveMin?: boolean;
+  step?: number;
+  expected: string;
+}) {
+  const expected = `${opts.expected}, at most ${opts.max}`;
+  let schema = z.number({ error: expected });
   schema = opts.exclusiveMin ? schema.gt(opts.min) : schema.gte(opts.min);
+  schema = schema.lte(opts.max);
   if (opts.step !== undefined) schema = schema.multipleOf(opts.step);
-  return { schema, kind: 'number' } satisfies Spec<z.ZodType>;
+  const range = opts.exclusiveMin ? `> ${opts.min}, ≤ ${opts.max}` : `${opts.min}–${opts.max}`;
+  return { schema, kind: 'number', range } satisfies Spec<z.ZodType>;
 }
 
 export function str(opts: { expected?: string; check?: (s: string) => boolean } = {}) {
@@ -85,16 +123,11 @@ export function list(expected = 'an array of non-empty strings', minItems = 0) {
   return { schema, kind: 'list' } satisfies Spec<z.ZodType>;
 }
 
-export function duration(opts: { min?: number; max?: number } = {}) {
+export function duration(opts: { min?: number; max: number }) {
   const min = opts.min ?? 0;
-  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
-  const range =
-    opts.max === undefined
-      ? min > 0
-        ? ` of at least ${formatDuration(min)}`
-        : ''
-      : ` from ${formatDuration(min)} to ${formatDuration(max)}`;
-  const expected = `a duration like "30s", "5m", "1h30m" or "7d", or a number of seconds${range}`;
+  const max = opts.max;
+  const range = `${formatDuration(min)}–${formatDuration(max)}`;
+  const expected = `a duration like "30s", "5m", "1h30m" or "7d", or a number of seconds from ${formatDuration(min)} to ${formatDuration(max)}`;
   const schema = z.union([z.string(), z.number()], { error: expected }).transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined || ms < min || ms > max) {
@@ -103,23 +136,32 @@ export function duration(opts: { min?: number; max?: number } = {}) {
     }
     return ms;
   });
-  return { schema, kind: 'duration' } satisfies Spec<z.ZodType>;
+  return { schema, kind: 'duration', range } satisfies Spec<z.ZodType>;
 }
 
-export function size(unit: 'bytes' | 'MiB', opts: { minBytes?: number; hint?: string } = {}) {
+/** A size in `unit`; 0 always means "none" (no limit, the image's own), so it is allowed below `minBytes`. */
+export function size(unit: 'bytes' | 'MiB', opts: { minBytes?: number; maxBytes: number; hint?: string }) {
   const minBytes = opts.minBytes ?? 0;
-  const expected = `a size like "512m", "8g" or "4GiB", or a number of ${unit}${opts.hint ?? ''}`;
+  const bounds =
+    minBytes > 0
+      ? `0 or from ${formatSize(minBytes)} to ${formatSize(opts.maxBytes)}`
+      : `up to ${formatSize(opts.maxBytes)}`;
+  const expected = `a size like "512m", "8g" or "4GiB", or a number of ${unit}, ${bounds}${opts.hint ?? ''}`;
   const schema = z.union([z.string(), z.number()], { error: expected }).transform((v, ctx) => {
     const value = parseSize(v, unit);
     const bytes = (value ?? 0) * (unit === 'MiB' ? 1024 ** 2 : 1);
-    // 0 always means "no limit"; a small non-zero value is almost always a unit mistake.
-    if (value === undefined || (bytes !== 0 && bytes < minBytes)) {
+    // A small non-zero value is almost always a unit mistake; a huge one, a typo.
+    if (value === undefined || (bytes !== 0 && bytes < minBytes) || bytes > opts.maxBytes) {
       ctx.addIssue({ code: 'custom', message: expected });
       return z.NEVER;
     }
     return value;
   });
-  return { schema, kind: 'size' } satisfies Spec<z.ZodType>;
+  const range =
+    minBytes > 0
+      ? `0, ${formatSize(minBytes)}–${formatSize(opts.maxBytes)}`
+      : `0–${formatSize(opts.maxBytes)}`;
+  return { schema, kind: 'size', range } satisfies Spec<z.ZodType>;
 }
 
 export function secret() {
@@ -138,9 +180,13 @@ function tag<T extends z.ZodType>(schema: T, meta: KeyMeta): T {
 
 /** A key without a constant default: absent unless some layer sets it. */
 export function optional<T extends z.ZodType>(spec: Spec<T>, description: string, defaultNote?: string) {
-  const meta: KeyMeta = { kind: spec.kind, description };
+  const meta: KeyMeta = withRange({ kind: spec.kind, description }, spec);
   if (defaultNote !== undefined) meta.defaultNote = defaultNote;
   return tag(spec.schema.optional(), meta);
+}
+
+function withRange(meta: KeyMeta, spec: Spec<z.ZodType>): KeyMeta {
+  return spec.range === undefined ? meta : { ...meta, range: spec.range };
 }
 
 /** A key with a constant default, written as the user would write it. */
@@ -150,12 +196,12 @@ export function defaulted<T extends z.ZodType>(
   description: string,
 ) {
   const schema = spec.schema.prefault(value as z.util.NoUndefined<z.input<T>>);
-  return tag(schema, { kind: spec.kind, description, default: value });
+  return tag(schema, withRange({ kind: spec.kind, description, default: value }, spec));
 }
 
 /** A key that must be present, for the entries of arrays of tables (`[[docker.mounts]]`). */
 export function required<T extends z.ZodType>(spec: Spec<T>, description: string) {
-  return tag(spec.schema, { kind: spec.kind, description });
+  return tag(spec.schema, withRange({ kind: spec.kind, description }, spec));
 }
 
 export function table<S extends z.core.$ZodLooseShape>(header: string, shape: S) {

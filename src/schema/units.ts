@@ -83,3 +83,17 @@ export function parseSize(input: string | number, unit: 'bytes' | 'MiB' = 'bytes
   const value = bytes / unitBytes;
   return Number.isSafeInteger(value) ? value : undefined;
 }
+
+/** The inverse, for messages: 6291456 → "6MiB", 1099511627776 → "1TiB"; the largest unit that divides evenly. */
+export function formatSize(bytes: number): string {
+  for (const [unit, power] of [
+    ['TiB', 4],
+    ['GiB', 3],
+    ['MiB', 2],
+    ['KiB', 1],
+  ] as const) {
+    const size = 1024 ** power;
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}B`;
+}

@@ -33,6 +33,12 @@ export interface ServicePlan {
   /** Non-secret environment: PATH (so docker/tart are found), TART_HOME. */
   environment: Record<string, string>;
   drainTimeoutMs: number;
+  /**
+   * Whether the sandboxed system unit gets a private /tmp (PrivateTmp=yes). Off when the executable,
+   * config, env file or state lives under /tmp or /var/tmp: a private /tmp would hide them from the
+   * service, which then fails to start (exit 203/EXEC) or runs without its config and state.
+   */
+  privateTmp: boolean;
   /** launchd writes stdout/stderr here; under systemd journald collects them. */
   logFile?: string;
 }

@@ -66,6 +66,18 @@ export function planService(input: PlanInput): PlanResult {
   }
 
   const tartHome = facts.tartHome ?? input.env.TART_HOME;
+  const inTmp = underTmp([
+    ...input.execStart.filter((p) => isAbsolute(p)),
+    configPath,
+    input.paths.envFile,
+    stateDir,
+    ...(tartHome ? [tartHome] : []),
+  ]);
+  if (system && input.manager === 'systemd' && inTmp.length > 0) {
+    notes.push(
+      `${inTmp.join(', ')} ${inTmp.length === 1 ? 'is' : 'are'} under /tmp: the unit leaves PrivateTmp off so the service can see ${inTmp.length === 1 ? 'it' : 'them'}, but /tmp is emptied at reboot; move ${inTmp.length === 1 ? 'it' : 'them'} for a service that lasts`,
+    );
+  }
   return {
     notes,
     plan: {
@@ -93,9 +105,15 @@ export function planService(input: PlanInput): PlanResult {
         ...(facts.stateDir === undefined ? { [envVarName('state-dir')]: stateDir } : {}),
       },
       drainTimeoutMs: facts.drainTimeoutMs ?? defaultDrainTimeoutMs(),
+      privateTmp: inTmp.length === 0,
       ...(input.paths.logFile ? { logFile: input.paths.logFile } : {}),
     },
   };
+}
+
+/** The paths PrivateTmp would hide (it gives the service its own /tmp and /var/tmp). */
+function underTmp(paths: readonly string[]): string[] {
+  return unique(paths.filter((p) => /^\/(var\/)?tmp(\/|$)/.test(p)));
 }
 
 /**

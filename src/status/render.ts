@@ -1,4 +1,5 @@
 import { stripVTControlCharacters } from 'node:util';
+import { jobState } from '../health/job-record.js';
 import type { ShownStatus } from './schema.js';
 
 type ScaleSet = ShownStatus['scaleSets'][number];
@@ -60,13 +61,16 @@ function scaleSetBlock(
     lines.push(...table(['NAME', 'STATE', 'TIER', 'FOR', 'JOB'], rows).map((l) => `  ${l}`));
   }
   const jobs = [...set.recentJobs]
-    .sort((a, b) => (b.completedAt ?? b.startedAt ?? '').localeCompare(a.completedAt ?? a.startedAt ?? ''))
+    .sort((a, b) => lastMoment(b).localeCompare(lastMoment(a)))
     .slice(0, opts.jobs ?? 5);
   if (jobs.length > 0) {
     lines.push('  recent jobs');
     const rows = jobs.map((j) => [
       String(j.requestId),
-      j.result ? paintResult(j.result, paint) : 'running',
+      paintResult(
+        j.state ?? jobState({ result: j.result, started: j.startedAt, completed: j.completedAt }),
+        paint,
+      ),
       j.repository ?? '-',
       j.jobDisplayName ?? '-',
       j.pickupMs === undefined ? '-' : span(j.pickupMs),
@@ -80,6 +84,11 @@ function scaleSetBlock(
     );
   }
   return lines;
+}
+
+/** The latest thing that happened to a job, for "newest first": a queued job is as new as its queueing. */
+function lastMoment(j: ScaleSet['recentJobs'][number]): string {
+  return j.completedAt ?? j.startedAt ?? j.queuedAt ?? '';
 }
 
 function paintState(state: string, paint: (style: Style, text: string) => string): string {

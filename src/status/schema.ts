@@ -20,6 +20,8 @@ const job = z.looseObject({
   jobDisplayName: z.string().optional(),
   runnerName: z.string().optional(),
   result: z.string().optional(),
+  state: z.string().optional(),
+  queuedAt: z.string().optional(),
   startedAt: z.string().optional(),
   completedAt: z.string().optional(),
   pickupMs: z.number().optional(),

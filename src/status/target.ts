@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/errors.js';
 import { envVarName } from '../config/keys.js';
-import { loadConfig } from '../config/load.js';
+import { loadDaemonConfig } from '../config/load.js';
 import type { StatusTarget } from './client.js';
 
 export interface TargetOptions {
@@ -13,21 +13,22 @@ export interface TargetOptions {
 
 /**
  * The health server named by the config: the same host, port and token the daemon reads, through the
- * same loader, so `runner status` looks where the daemon listens.
+ * same loader, so `runner status` looks where the daemon listens. Only the daemon-wide part is resolved,
+ * so a shell without the daemon's GitHub token can still ask.
  */
 export async function resolveStatusTarget(opts: TargetOptions): Promise<StatusTarget> {
   if (opts.url) {
     const token = opts.env[envVarName('health-token')];
     return { baseUrl: opts.url.replace(/\/+$/, ''), source: '--url', ...(token ? { token } : {}) };
   }
-  let config: Awaited<ReturnType<typeof loadConfig>>;
+  let config: Awaited<ReturnType<typeof loadDaemonConfig>>;
   try {
-    config = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: opts.env });
+    // Only the daemon-wide keys are resolved: the scale sets' secrets (RUNNER_TOKEN…) are not needed here.
+    config = await loadDaemonConfig({ ...(opts.config ? { file: opts.config } : {}), env: opts.env });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    // The loader checks the whole file, secrets included, which a shell other than the daemon's may lack.
     throw new Error(
-      `${err.message}\nrunner status reads health-host, health-port and health-token through the whole config, so run it with the daemon's environment (its env file), or pass --url http://HOST:PORT`,
+      `${err.message}\nrunner status reads health-host, health-port and health-token from this config (a health-token "env:VAR" needs that variable), or pass --url http://HOST:PORT`,
       { cause: err },
     );
   }

@@ -1,6 +1,7 @@
 import { releaseTarget } from '../release/target.js';
 import { UpdateError } from './errors.js';
 import { fetchVerifiedExecutable } from './fetch-release.js';
+import { howToInstall, type InstallKind, installKind } from './install-kind.js';
 import { decideUpdate, type UpdateDecision } from './plan.js';
 import { replaceExecutable } from './replace-executable.js';
 
@@ -15,6 +16,8 @@ export interface UpdateOptions {
   check: boolean;
   /** Running as the single executable; an npm install is updated by npm. */
   sea: boolean;
+  /** How this copy was installed, when not the binary (tests; default: found from where the code lives). */
+  install?: InstallKind;
   /** The file to replace: process.execPath of the single executable. */
   executable: string;
   /** Asked before anything is downloaded; false stops the update. */
@@ -23,20 +26,22 @@ export interface UpdateOptions {
 }
 
 export type UpdateOutcome =
-  | { result: 'checked'; decision: UpdateDecision }
+  /** `install`: how this copy was installed, so the suggested command is one that works. */
+  | { result: 'checked'; decision: UpdateDecision; install: InstallKind }
   | { result: 'nothing-to-do'; decision: UpdateDecision }
   | { result: 'replaced'; decision: UpdateDecision; path: string };
 
 export async function runUpdate(opts: UpdateOptions): Promise<UpdateOutcome> {
   const decision = await decideUpdate(opts);
-  if (opts.check) return { result: 'checked', decision };
+  const install = opts.sea ? 'binary' : (opts.install ?? installKind(false));
+  if (opts.check) return { result: 'checked', decision, install };
   if (decision.action === 'current' || decision.action === 'ahead')
     return { result: 'nothing-to-do', decision };
 
-  if (!opts.sea) {
+  if (install !== 'binary') {
     throw new UpdateError(
       'UPDATE_NOT_BINARY',
-      `this runner is the npm package (a script run by node), which npm updates: npm install -g runner@${decision.target}. runner update replaces the single binary installed by install.sh`,
+      `this runner is ${install === 'source' ? 'a source checkout' : 'the npm package'} (a script run by node), so update it with ${howToInstall(install, decision.target)}. runner update replaces the single binary installed by install.sh`,
     );
   }
   const target = releaseTarget();
@@ -67,9 +72,9 @@ export function describeOutcome(outcome: UpdateOutcome): string {
     case 'checked':
       switch (outcome.decision.action) {
         case 'update':
-          return `runner ${target} is available (this is ${current}); install it with \`runner update\``;
+          return `runner ${target} is available (this is ${current}); install it with ${howToInstall(outcome.install, target)}`;
         case 'downgrade':
-          return `runner ${target} is older than this ${current}; \`runner update --version ${target} --allow-downgrade\` would install it`;
+          return `runner ${target} is older than this ${current}; ${howToInstall(outcome.install, target, true)} would install it`;
         case 'current':
           return `runner ${current} is up to date`;
         case 'ahead':

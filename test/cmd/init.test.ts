@@ -56,7 +56,7 @@ describe('runner init wizard (prompts on in-memory streams)', () => {
     await term.answer('Runner container image', `${KEY.clearLine}runner-fake:test${KEY.enter}`);
     await term.answer('docker-in-docker', `y${KEY.enter}`);
     await term.answer('Most runners at once', `${KEY.clearLine}0${KEY.enter}`);
-    await term.waitFor('expected an integer ≥ 1, got "0"');
+    await term.waitFor('expected an integer from 1 to 10000, got "0"');
     term.type(`${KEY.clearLine}4${KEY.enter}`);
     const result = await done;
 
@@ -303,6 +303,8 @@ describe('runner init (built CLI, no terminal)', () => {
         'n',
         '--max-runners',
         '0',
+        '--runner-image',
+        'ubuntu; reboot',
         '--app-private-key',
         'k.pem',
         '--yes',
@@ -310,8 +312,9 @@ describe('runner init (built CLI, no terminal)', () => {
       { cwd },
     );
     expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--runner-image: expected an image reference like');
     expect(r.stderr).toContain('--url: expected the URL of an org, repo or enterprise');
-    expect(r.stderr).toContain('--max-runners: expected an integer ≥ 1, got "0"');
+    expect(r.stderr).toContain('--max-runners: expected an integer from 1 to 10000, got "0"');
     expect(r.stderr).toContain('--app-private-key: not used with these answers (auth pat');
   });
 

@@ -29,9 +29,10 @@ describe('renderStatus', () => {
         '  runner-mm  busy   -     10m    4712',
         '  runner-zz  idle   cold  30s    -',
         '  recent jobs',
-        '  JOB   RESULT     REPOSITORY  NAME   PICKUP  DURATION  FINISHED',
-        '  4702  succeeded  org/web     build  0.8s    1m5s      2m ago',
-        '  4701  failed     org/api     test   4.2s    3m10s     10m ago',
+        '  JOB   RESULT     REPOSITORY  NAME    PICKUP  DURATION  FINISHED',
+        '  4703  queued     org/api     deploy  -       -         -',
+        '  4702  succeeded  org/web     build   0.8s    1m5s      2m ago',
+        '  4701  failed     org/api     test    4.2s    3m10s     10m ago',
         '',
         'gpu  dedalus  reconnecting  unhealthy',
         '  reason   no successful poll for 120 s (limit 95 s)',
@@ -39,6 +40,14 @@ describe('renderStatus', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('a queued job reads "queued", as on the dashboard, also from a daemon that sends no state', () => {
+    const status = shownStatus(daemonStatus());
+    const row = (text: string) => text.split('\n').find((l) => l.includes('4703'));
+    expect(row(renderStatus(status, { color: false, now: FIXTURE_NOW }))).toMatch(/^ {2}4703 {2}queued /);
+    for (const job of status.scaleSets[0]?.recentJobs ?? []) delete job.state;
+    expect(row(renderStatus(status, { color: false, now: FIXTURE_NOW }))).toMatch(/^ {2}4703 {2}queued /);
   });
 
   it('colours only when asked, and they do not shift the columns', () => {
@@ -79,15 +88,34 @@ describe('runner status (CLI against a local health server)', () => {
     expect(server.requests).toEqual([{ path: '/api/status', authorization: 'Bearer health-secret-123' }]);
   });
 
-  it('a config the shell cannot fully load names the problem and offers --url', async () => {
+  it('needs none of the scale sets’ secrets: the GitHub token’s variable may be unset', async () => {
+    const server = await startStatusServer({});
+    onTestFinished(() => server.close());
+    const config = join(dir, 'token-elsewhere.toml');
+    const port = new URL(server.url).port;
+    await writeFile(
+      config,
+      `url = "https://github.com/my-org"\nname = "linux"\ntoken = "env:UNSET_PAT_FOR_TEST"\nhealth-port = ${port}\n[dedalus]\napi-key = "env:UNSET_KEY_FOR_TEST"\n[github-app]\n`,
+    );
+    const env = { ...process.env };
+    delete env.RUNNER_TOKEN;
+    const r = await runCli(['status', '--config', config], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^runner 1\.2\.0 · up /);
+  });
+
+  it('a config it cannot load names the problem and offers --url', async () => {
     const config = join(dir, 'needs-env.toml');
     await writeFile(
       config,
-      'url = "https://github.com/my-org"\nname = "linux"\ntoken = "env:UNSET_PAT_FOR_TEST"\n',
+      'url = "https://github.com/my-org"\nname = "linux"\nhealth-token = "env:UNSET_HEALTH_TOKEN_FOR_TEST"\nmax-runners = 0\n',
     );
     const r = await runCli(['status', '--config', config]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('token: environment variable UNSET_PAT_FOR_TEST is not set');
+    expect(r.stderr).toContain('health-token: environment variable UNSET_HEALTH_TOKEN_FOR_TEST is not set');
+    // A mistake anywhere in the file is still reported: it is the file the daemon reads.
+    expect(r.stderr).toContain('max-runners: expected an integer from 1 to 10000, got 0');
     expect(r.stderr).toContain('or pass --url http://HOST:PORT');
     expect(r.stderr).not.toContain('--help');
   });
@@ -163,6 +191,14 @@ describe('runner status (CLI against a local health server)', () => {
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
+  });
+
+  it('a --timeout no one can mean is refused, not turned into a timer that fires at once', async () => {
+    const r = await runCli(['status', '--url', 'http://127.0.0.1:9', '--timeout', '1e12']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "option '--timeout <seconds>' argument '1e12' is invalid. expected a number of seconds > 0, at most 2073600 (24 days)",
+    );
   });
 
   it('--help has examples', async () => {

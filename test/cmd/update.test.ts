@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeExecutable, makeRelease, tamperChecksum } from '../update/fixtures.js';
 import { ReleaseServer } from '../update/release-server.js';
-import { runCli, runFile, seaBinary } from './support/built-cli.js';
+import { node24, runCli, runFile, seaBinary } from './support/built-cli.js';
+import { installNpmBin } from './support/npm-bin.js';
 
 const sha = async (file: string) =>
   createHash('sha256')
@@ -113,10 +114,29 @@ describe('runner update (the single binary, against a local release server)', ()
     }
   });
 
-  it('the npm install refuses to replace anything and names the npm command', async () => {
-    const r = await runCli(['update', '--yes', '--base-url', server.baseUrl], { env: env() });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('npm install -g runner@9.9.9');
+  it('a global npm install: --check suggests the npm command, and update refuses naming the same one', async () => {
+    const prefix = join(dir, 'npm-prefix');
+    const bin = await installNpmBin(prefix);
+    const check = await runFile(node24, [bin, 'update', '--check', '--base-url', server.baseUrl], {
+      env: env(),
+    });
+    expect(check.stderr).toBe('');
+    expect(check.stdout).toMatch(
+      /^runner 9\.9\.9 is available \(this is \d+\.\d+\.\d+\); install it with `npm install -g runner@9\.9\.9`\n$/,
+    );
+    const update = await runFile(node24, [bin, 'update', '--yes', '--base-url', server.baseUrl], {
+      env: env(),
+    });
+    expect(update.code).toBe(1);
+    expect(update.stderr).toContain('so update it with `npm install -g runner@9.9.9`');
+  });
+
+  it('run from a checkout (not an install), it never suggests `runner update`', async () => {
+    const check = await runCli(['update', '--check', '--base-url', server.baseUrl], { env: env() });
+    expect(check.stdout).toContain('install it with `git pull && npm ci` in the checkout it runs from');
+    const update = await runCli(['update', '--yes', '--base-url', server.baseUrl], { env: env() });
+    expect(update.code).toBe(1);
+    expect(update.stderr).toContain('git pull && npm ci');
   });
 
   it('with no release location configured it says how to set one', async () => {

@@ -102,7 +102,7 @@ describe('runner validate (built CLI)', () => {
       'log-levle': 'debug',
     });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/✗ .*max-runners: expected an integer ≥ 1/);
+    expect(r.stdout).toMatch(/✗ .*max-runners: expected an integer from 1 to 10000/);
     expect(r.stdout).toMatch(/✗ .*backend: expected one of "docker", "tart", "dedalus"/);
     expect(r.stdout).toMatch(/✗ .*log-levle/);
     expect(r.stdout).toContain('– GitHub, backend and host checks: they need a valid config');
@@ -183,6 +183,38 @@ describe('runner validate (built CLI)', () => {
       status: 'fail',
       detail: expect.stringContaining('403'),
       hint: expect.stringContaining('"Administration: read and write" on the repo'),
+    });
+  });
+
+  it('checks that [docker] network exists on the engine, read-only, with the networks that do in the hint', async () => {
+    const missing = `no-such-network-${process.pid}`;
+    const bad = await validateJson(
+      await goodConfig({ docker: { 'pull-policy': 'never', network: missing } }),
+    );
+    expect(bad.code).toBe(1);
+    expect(byId(bad.report, 'docker-network')).toEqual([
+      expect.objectContaining({
+        scaleSet: 'linux',
+        title: `network ${missing} exists`,
+        status: 'fail',
+        detail: `no network "${missing}" on the engine`,
+        hint: expect.stringMatching(
+          new RegExp(
+            `^create it \\(docker network create ${missing}\\), or set \\[docker\\] network to one that exists: .*\\bbridge\\b`,
+          ),
+        ),
+      }),
+    ]);
+    expect(bad.report.checks.filter((c) => c.status === 'fail')).toHaveLength(1);
+    rmSync(dir, { recursive: true, force: true });
+
+    const good = await validateJson(
+      await goodConfig({ docker: { 'pull-policy': 'never', network: 'bridge' } }),
+    );
+    expect(good.code).toBe(0);
+    expect(byId(good.report, 'docker-network')[0]).toMatchObject({
+      status: 'ok',
+      detail: 'bridge (bridge, local)',
     });
   });
 

@@ -22,6 +22,7 @@ describe('runner version', () => {
       commit: 'test',
       date: '2020-01-01T00:00:00.000Z',
       node: process.versions.node,
+      nodeRange: expect.stringMatching(/^>=\d+/),
       os: process.platform,
       arch: process.arch,
       distribution: 'npm',
@@ -30,6 +31,26 @@ describe('runner version', () => {
     });
     const short = await runCli(['version', '--short']);
     expect(short.stdout).toBe(`${JSON.parse(json.stdout).version}\n`);
+  });
+
+  it('`runner --version` and `-V` print the bare version; `update --version` stays update’s own', async () => {
+    const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${pkg.version}\n`);
+    }
+    const update = await runCli([
+      'update',
+      '--version',
+      'x.y',
+      '--check',
+      '--base-url',
+      'http://127.0.0.1:9',
+    ]);
+    expect(update.stdout).not.toBe(`${pkg.version}\n`);
+    expect(update.stderr).toMatch(/^error: .*x\.y/m);
   });
 
   it('--help shows examples', async () => {

@@ -32,7 +32,7 @@ shared-volume-name = "team-cache"
   it('catches runscaler-style memory in MB, which would be a few bytes here', async () => {
     const [line] = await problems(`${BASE}[docker]\nmemory = 4096\n`);
     expect(line).toBe(
-      'config.toml: docker.memory: expected a size like "512m", "8g" or "4GiB", or a number of bytes of at least 6MiB (runscaler counted MB: write "4096m"), got 4096',
+      'config.toml: docker.memory: expected a size like "512m", "8g" or "4GiB", or a number of bytes, 0 or from 6MiB to 1TiB (runscaler counted MB: write "4096m"), got 4096',
     );
   });
 
@@ -237,7 +237,7 @@ warm = 3
 
   it('rejects vCPU counts off the quarter steps', async () => {
     expect(await problems(`${DEDALUS}[dedalus]\nvcpu = 1.1\n`, { env: ENV })).toEqual([
-      'config.toml: dedalus.vcpu: expected a number of vCPUs > 0 in steps of 0.25, got 1.1',
+      'config.toml: dedalus.vcpu: expected a number of vCPUs > 0 in steps of 0.25, at most 256, got 1.1',
     ]);
   });
 });

@@ -99,22 +99,22 @@ describe('values', () => {
   });
 
   it.each([
-    ['max-runners = 0', 'config.toml: max-runners: expected an integer ≥ 1, got 0'],
-    ['min-runners = -1', 'config.toml: min-runners: expected an integer ≥ 0, got -1'],
-    ['max-runners = 2.5', 'config.toml: max-runners: expected an integer ≥ 1, got 2.5'],
-    ['max-runners = "3"', 'config.toml: max-runners: expected an integer ≥ 1, got "3"'],
+    ['max-runners = 0', 'config.toml: max-runners: expected an integer from 1 to 10000, got 0'],
+    ['min-runners = -1', 'config.toml: min-runners: expected an integer from 0 to 10000, got -1'],
+    ['max-runners = 2.5', 'config.toml: max-runners: expected an integer from 1 to 10000, got 2.5'],
+    ['max-runners = "3"', 'config.toml: max-runners: expected an integer from 1 to 10000, got "3"'],
     ['backend = "k8s"', 'config.toml: backend: expected one of "docker", "tart", "dedalus", got "k8s"'],
     ['labels = "a,b"', 'config.toml: labels: expected an array of non-empty strings, got "a,b"'],
     ['labels = ["a", ""]', 'config.toml: labels[1]: expected a non-empty string, got ""'],
     [
       'idle-timeout = "soon"',
-      'config.toml: idle-timeout: expected a duration like "30s", "5m", "1h30m" or "7d", or a number of seconds, got "soon"',
+      'config.toml: idle-timeout: expected a duration like "30s", "5m", "1h30m" or "7d", or a number of seconds from 0s to 24d, got "soon"',
     ],
     [
       'reconcile-interval = "0"',
-      'config.toml: reconcile-interval: expected a duration like "30s", "5m", "1h30m" or "7d", or a number of seconds from 1s to 24d, got "0"',
+      'config.toml: reconcile-interval: expected a duration like "30s", "5m", "1h30m" or "7d", or a number of seconds from 1s to 1h, got "0"',
     ],
-    ['start-concurrency = 0', 'config.toml: start-concurrency: expected an integer ≥ 1, got 0'],
+    ['start-concurrency = 0', 'config.toml: start-concurrency: expected an integer from 1 to 256, got 0'],
     ['health-port = 65536', 'config.toml: health-port: expected an integer from 0 to 65535, got 65536'],
     [
       'log-level = "verbose"',
@@ -176,8 +176,8 @@ backend = "tart"
 `;
     const error = await problems(text, { env: { RUNNER_TOKEN: 't', RUNNER_HEALTH_PORT: 'x' } });
     expect(error).toEqual([
-      'config.toml: max-runners: expected an integer ≥ 1, got -1',
-      'config.toml: docker.memory: expected a size like "512m", "8g" or "4GiB", or a number of bytes of at least 6MiB (runscaler counted MB: write "4096m"), got "lots"',
+      'config.toml: max-runners: expected an integer from 1 to 10000, got -1',
+      'config.toml: docker.memory: expected a size like "512m", "8g" or "4GiB", or a number of bytes, 0 or from 6MiB to 1TiB (runscaler counted MB: write "4096m"), got "lots"',
       'config.toml: docker.extra: unknown key in [docker]',
       'env RUNNER_HEALTH_PORT: expected an integer from 0 to 65535, got "x"',
       'config.toml: scaleset[1].runner-image: expected the Tart VM image to clone, e.g. "ghcr.io/cirruslabs/macos-sequoia-xcode:latest" (backend = "tart" has no default), got nothing',

@@ -77,7 +77,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     });
     expect(lines).toEqual([
       'env RUNNER_DELETE_SCALE_SET_ON_EXIT: expected true or false, got "maybe"',
-      'env RUNNER_MAX_RUNNERS: expected an integer ≥ 1, got "lots"',
+      'env RUNNER_MAX_RUNNERS: expected an integer from 1 to 10000, got "lots"',
       '--health-port: expected an integer from 0 to 65535, got 70000',
       '--backend: expected one of "docker", "tart", "dedalus", got "podman"',
     ]);

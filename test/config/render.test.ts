@@ -63,7 +63,7 @@ describe('renderConfigToml', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).lines).toEqual([
-      '(rendered config): max-runners: expected an integer ≥ 1, got 0',
+      '(rendered config): max-runners: expected an integer from 1 to 10000, got 0',
       '(rendered config): docker.socket: renamed: write host = "unix:///var/run/docker.sock" (any DOCKER_HOST form works)',
     ]);
   });

@@ -71,7 +71,7 @@ describe('[[scaleset]] inheritance', () => {
   it('numbers sets in file order for messages', async () => {
     const text = `${TOP}[[scaleset]]\nname = "a"\n[[scaleset]]\nname = "b"\nmax-runners = 0\n`;
     expect(await problems(text)).toEqual([
-      'config.toml: scaleset[1].max-runners: expected an integer ≥ 1, got 0',
+      'config.toml: scaleset[1].max-runners: expected an integer from 1 to 10000, got 0',
     ]);
   });
 });

@@ -88,7 +88,7 @@ describe('runner run on a real Docker engine: faults, config errors and secrets'
     expect(exit.code).not.toBe(0);
     expect(exit.code).not.toBeNull();
     const file = escapeRegExp(env.configFile);
-    expect(d.text).toMatch(new RegExp(`${file}.*max-runners.*(≥ ?1|at least 1).*got 0`));
+    expect(d.text).toMatch(new RegExp(`${file}.*max-runners.*(≥ ?1|at least 1|from 1 to).*got 0`));
     expect(d.text).toMatch(new RegExp(`${file}.*max-runner\\b.*unknown`));
     // Nothing was started: no request reached GitHub, and the engine never saw a container of ours.
     expect(env.fake.requests).toEqual([]);

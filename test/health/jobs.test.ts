@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DaemonEvent } from '../../src/events.js';
 import type { JobAssigned, JobAvailable, JobCompleted, JobStarted } from '../../src/github/types.js';
+import { toRecord } from '../../src/health/job-record.js';
 import { JobTelemetry } from '../../src/health/jobs.js';
 import { EventHub } from '../../src/kernel/events.js';
 import {
@@ -127,7 +129,7 @@ describe('JobTelemetry', () => {
     });
   });
 
-  it('shows a negative assign→runner gap when a warm runner was up before the job', () => {
+  it('a warm runner up before the job: the job waited for no runner, and the gaps add up to the pickup', () => {
     const { logger } = captureLogger();
     const t = new JobTelemetry({ logger });
     const feed = feeder(t, 'linux');
@@ -136,10 +138,77 @@ describe('JobTelemetry', () => {
     feed.started(started(b, 'warm-1'));
     feed.completed(completed(b, 'warm-1'));
     expect(t.recent()[0]).toMatchObject({
-      assignToRunnerMs: -30_100,
-      runnerToStartMs: 30_600,
+      runnerStartedAt: at(-30_000),
+      queueToAssignMs: 100,
+      assignToRunnerMs: 0,
+      runnerToStartMs: 500,
       pickupMs: 600,
     });
+  });
+
+  it('a runner reported up after its job started (start() returned late): no negative gap', () => {
+    const { logger, lines } = captureLogger();
+    const t = new JobTelemetry({ logger });
+    const feed = feeder(t, 'linux');
+    const b = jobBase(10, { queued: 0, assigned: 200, started: 3_000, finished: 9_000 });
+    feed.available(available({ ...b, runnerAssignTime: null, finishTime: null }));
+    feed.assigned(assigned({ ...b, runnerAssignTime: null, finishTime: null }));
+    // The runner connected and took the job 7 ms before the backend's start call returned.
+    feed.runnerUp('r-late', T0 + 3_007);
+    feed.started(started({ ...b, finishTime: null }, 'r-late'));
+    feed.completed(completed(b, 'r-late', 'succeeded'));
+    expect(completions(lines())[0]).toMatchObject({
+      state: 'succeeded',
+      runnerStartedAt: at(3_000),
+      queueToAssignMs: 200,
+      assignToRunnerMs: 2_800,
+      runnerToStartMs: 0,
+      pickupMs: 3_000,
+      executionMs: 6_000,
+    });
+  });
+
+  it('gaps are never negative, and the pickup gaps add up, whatever order the times arrive in', () => {
+    const stage = fc.option(fc.integer({ min: -60_000, max: 60_000 }), { nil: undefined });
+    fc.assert(
+      fc.property(stage, stage, stage, stage, stage, (queued, assigned, runner, started, completed) => {
+        const record = toRecord({
+          requestId: 1,
+          scaleSet: 's',
+          touched: 0,
+          queued,
+          assigned,
+          runnerStarted: runner,
+          started,
+          completed,
+        });
+        const gaps = [
+          record.queueToAssignMs,
+          record.assignToRunnerMs,
+          record.runnerToStartMs,
+          record.pickupMs,
+          record.executionMs,
+        ];
+        for (const g of gaps) if (g !== undefined) expect(g).toBeGreaterThanOrEqual(0);
+        const { queueToAssignMs: a, assignToRunnerMs: b, runnerToStartMs: c, pickupMs } = record;
+        if (a !== undefined && b !== undefined && c !== undefined) expect(a + b + c).toBe(pickupMs);
+      }),
+    );
+  });
+
+  it('states a job as the dashboard and runner status show it: queued, running, then its result', () => {
+    const { logger } = captureLogger();
+    const t = new JobTelemetry({ logger });
+    const feed = feeder(t, 'linux');
+    const b = jobBase(11, { queued: 0, assigned: 100, started: 900, finished: 5_000 });
+    feed.available(available({ ...b, scaleSetAssignTime: null, runnerAssignTime: null, finishTime: null }));
+    expect(t.recent()[0]?.state).toBe('queued');
+    feed.assigned(assigned({ ...b, runnerAssignTime: null, finishTime: null }));
+    expect(t.recent()[0]?.state).toBe('queued');
+    feed.started(started({ ...b, finishTime: null }, 'r'));
+    expect(t.recent()[0]?.state).toBe('running');
+    feed.completed(completed(b, 'r', 'cancelled'));
+    expect(t.recent()[0]?.state).toBe('cancelled');
   });
 
   it('logs a job cancelled while queued once, with only the gaps it has', () => {

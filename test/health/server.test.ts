@@ -223,9 +223,10 @@ describe('health server', () => {
     await expect(serve(() => daemonStatus([]), { port: 70_000 })).rejects.toThrow(/health port/);
     const srv = await serve(() => daemonStatus([]));
     expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await expect(serve(() => daemonStatus([]), { port: srv.port })).rejects.toThrow(
-      /cannot listen on 127\.0\.0\.1/,
-    );
+    await expect(serve(() => daemonStatus([]), { port: srv.port })).rejects.toMatchObject({
+      code: 'HEALTH_PORT_IN_USE',
+      message: `127.0.0.1:${srv.port} is in use by another process`,
+    });
 
     // A dashboard tab keeps its connection open; close() must not wait for it to time out.
     const agentRes = await new Promise<number>((resolve, reject) => {

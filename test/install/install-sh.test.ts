@@ -130,6 +130,22 @@ describe('install.sh against a local release server', () => {
     expect(existsSync(join(dir, 'none', 'runner'))).toBe(false);
   });
 
+  it.each([
+    ['/usr/bin/dash', 'http://example.com/runner/releases'],
+    ['/bin/busybox', 'http://127.0.0.1.example.com/releases'],
+    ['/usr/bin/dash', 'ftp://example.com/releases'],
+  ])('%s: %s is refused by the rule its message states (https, or http to loopback)', async (shell, url) => {
+    const r = await install(await toolbox(shell, 'curl'), {
+      RUNNER_RELEASE_BASE_URL: url,
+      INSTALL_DIR: join(dir, 'none'),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `install.sh: RUNNER_RELEASE_BASE_URL must start with https:// (plain http:// only to 127.0.0.1, localhost or [::1]), got ${url}\n`,
+    );
+    expect(existsSync(join(dir, 'none', 'runner'))).toBe(false);
+  });
+
   it('without a configured release location it says which variable to set', async () => {
     const bin = await toolbox('/usr/bin/dash', 'curl');
     const r = await runFile(join(bin, 'sh'), [installSh], { env: { PATH: bin, HOME: dir } });

@@ -35,7 +35,7 @@ import {
 } from '../../src/github/errors.js';
 import { JsonDecodeError } from '../../src/github/json.js';
 import { WireTimeError } from '../../src/github/wire-time.js';
-import { HealthServerError } from '../../src/health/server.js';
+import { HealthServerError, type HealthServerErrorCode } from '../../src/health/server.js';
 import { InitError, type InitErrorCode } from '../../src/init/errors.js';
 import { RunnerError } from '../../src/kernel/errors.js';
 import { ListenerError } from '../../src/listener/listener.js';
@@ -88,6 +88,11 @@ const statusCodes = allOf<StatusErrorCode>()([
   'STATUS_UNAUTHORIZED',
   'STATUS_HTTP',
   'STATUS_BAD_RESPONSE',
+]);
+const healthCodes = allOf<HealthServerErrorCode>()([
+  'HEALTH_SERVER_OPTION',
+  'HEALTH_PORT_IN_USE',
+  'HEALTH_LISTEN_FAILED',
 ]);
 const dockerCodes = allOf<DockerBackendErrorCode>()([
   'DOCKER_API',
@@ -153,7 +158,11 @@ const TABLE: [RunnerError, string, string][] = [
   [new WireTimeError('x'), 'INVALID_WIRE_TIME', 'WireTimeError'],
   // core
   [new ListenerError('x'), 'LISTENER_INVALID_SESSION', 'ListenerError'],
-  [new HealthServerError('x'), 'HEALTH_SERVER_OPTION', 'HealthServerError'],
+  ...healthCodes.map((c): [RunnerError, string, string] => [
+    new HealthServerError(c, 'x'),
+    c,
+    'HealthServerError',
+  ]),
   [new ConfigError([]), 'CONFIG_INVALID', 'ConfigError'],
   [new ReleaseUrlError('x'), 'RELEASE_URL', 'ReleaseUrlError'],
   [new UnitValueError('x'), 'UNIT_VALUE', 'UnitValueError'],

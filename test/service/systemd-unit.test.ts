@@ -27,6 +27,7 @@ function plan(overrides: Partial<ServicePlan> = {}): ServicePlan {
     supplementaryGroups: [],
     environment: { PATH: '/usr/local/bin:/usr/bin:/bin' },
     drainTimeoutMs: 600_000,
+    privateTmp: true,
     ...overrides,
   };
 }
@@ -168,6 +169,41 @@ describe('systemd unit', () => {
     expect(setting(unit, 'Service', 'SupplementaryGroups')).toBe('docker');
     expect(setting(unit, 'Service', 'TimeoutStopSec')).toBe('150');
     expect(await systemdVerify(unit)).toEqual({ code: 0, output: '' });
+  });
+
+  it('no PrivateTmp when what the service runs or reads lives under /tmp, with a note; else PrivateTmp=yes', async () => {
+    const planned = (execStart: string[], configPath?: string) =>
+      planService({
+        manager: 'systemd',
+        scope: 'system',
+        runnerVersion: '1.2.3',
+        home: '/root',
+        paths: defaultServicePaths('systemd', 'system', '/root', {}),
+        ...(configPath ? { configPath } : {}),
+        execStart,
+        facts: { backends: ['docker'] },
+        serviceUserAvailable: true,
+        dockerGroupExists: true,
+        env: {},
+      });
+    const inTmp = planned(['/usr/bin/node', '/tmp/runner-checkout/dist/cmd/runner.js']);
+    const unit = renderSystemdUnit(inTmp.plan);
+    expect(setting(unit, 'Service', 'PrivateTmp')).toBeUndefined();
+    expect(setting(unit, 'Service', 'ProtectSystem')).toBe('strict');
+    expect(inTmp.notes).toContain(
+      '/tmp/runner-checkout/dist/cmd/runner.js is under /tmp: the unit leaves PrivateTmp off so the service can see it, but /tmp is emptied at reboot; move it for a service that lasts',
+    );
+    expect(await systemdVerify(unit)).toEqual({ code: 0, output: '' });
+
+    const configInVarTmp = planned(['/usr/local/bin/runner'], '/var/tmp/runner/config.toml');
+    expect(setting(renderSystemdUnit(configInVarTmp.plan), 'Service', 'PrivateTmp')).toBeUndefined();
+    expect(configInVarTmp.notes.join('\n')).toContain('/var/tmp/runner/config.toml is under /tmp');
+
+    const usual = planned(['/usr/local/bin/runner']);
+    expect(setting(renderSystemdUnit(usual.plan), 'Service', 'PrivateTmp')).toBe('yes');
+    expect(usual.notes).toEqual([]);
+    // A name that only starts like /tmp is not under it.
+    expect(planned(['/tmpfs/runner']).plan.privateTmp).toBe(true);
   });
 
   it('falls back to root with a note when there is no runner user', () => {

@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runUpdate, type UpdateOptions } from '../../src/update/update.js';
+import { resolveBaseUrl } from '../../src/release/layout.js';
+import { type InstallKind, installKind } from '../../src/update/install-kind.js';
+import { describeOutcome, runUpdate, type UpdateOptions } from '../../src/update/update.js';
 import { fakeExecutable, makeRelease, tamperChecksum } from './fixtures.js';
 import { ReleaseServer } from './release-server.js';
 
@@ -123,17 +125,75 @@ describe('runUpdate against a local release server', () => {
     expect(outcome).toEqual({
       result: 'checked',
       decision: { action: 'update', current: '0.9.9', target: '2.0.0' },
+      install: 'binary',
     });
+    expect(describeOutcome(outcome)).toBe(
+      'runner 2.0.0 is available (this is 0.9.9); install it with `runner update`',
+    );
     expect(server.requests.every((r) => r.endsWith('latest.json'))).toBe(true);
   });
 
   it('an npm install is refused with the npm command, after the check', async () => {
     await makeRelease(releases, '2.0.0');
     server.latest = '2.0.0';
-    await expect(runUpdate(options({ sea: false }))).rejects.toMatchObject({
+    await expect(runUpdate(options({ sea: false, install: 'npm-global' }))).rejects.toMatchObject({
       code: 'UPDATE_NOT_BINARY',
       message: expect.stringContaining('npm install -g runner@2.0.0'),
     });
+    expect(await readFile(bin)).toEqual(original);
+  });
+
+  it('--check suggests the command that matches how runner was installed', async () => {
+    await makeRelease(releases, '2.0.0');
+    server.latest = '2.0.0';
+    const said = async (install: InstallKind) =>
+      describeOutcome(await runUpdate(options({ check: true, sea: false, install })));
+    expect(await said('npm-global')).toBe(
+      'runner 2.0.0 is available (this is 0.9.9); install it with `npm install -g runner@2.0.0`',
+    );
+    expect(await said('npm-local')).toBe(
+      'runner 2.0.0 is available (this is 0.9.9); install it with `npm install runner@2.0.0` in the project that runs it',
+    );
+    expect(await said('source')).toContain('`git pull && npm ci` in the checkout it runs from');
+    await makeRelease(releases, '0.9.0');
+    const pinned = options({
+      check: true,
+      sea: false,
+      install: 'npm-global',
+      pin: '0.9.0',
+      allowDowngrade: true,
+    });
+    expect(describeOutcome(await runUpdate(pinned))).toBe(
+      'runner 0.9.0 is older than this 0.9.9; `npm install -g runner@0.9.0` would install it',
+    );
+  });
+
+  it('a release location is https, or plain http to loopback only (as install.sh says and checks)', () => {
+    expect(resolveBaseUrl('https://github.com/o/runner/releases/', {})).toBe(
+      'https://github.com/o/runner/releases',
+    );
+    for (const ok of ['http://127.0.0.1:8080/r', 'http://localhost/r', 'http://[::1]:9/r']) {
+      expect(resolveBaseUrl(ok, {})).toBe(ok);
+    }
+    for (const bad of ['http://example.com/r', 'http://127.0.0.1.example.com/r', 'ftp://example.com/r']) {
+      expect(() => resolveBaseUrl(bad, {})).toThrow(
+        `release base URL must start with https:// (plain http:// only to 127.0.0.1, localhost or [::1]), got ${bad}`,
+      );
+    }
+  });
+
+  it('tells the install from where the code lives', () => {
+    expect(installKind(true, '/anything')).toBe('binary');
+    expect(installKind(false, '/usr/local/lib/node_modules/runner/dist/src/update/install-kind.js')).toBe(
+      'npm-global',
+    );
+    expect(
+      installKind(false, '/home/u/.nvm/versions/node/v24.1.0/lib/node_modules/runner/dist/src/update/x.js'),
+    ).toBe('npm-global');
+    expect(installKind(false, '/srv/app/node_modules/runner/dist/src/update/install-kind.js')).toBe(
+      'npm-local',
+    );
+    expect(installKind(false, '/home/u/src/runner/src/update/install-kind.ts')).toBe('source');
   });
 
   it('a stalled download times out with the URL and a hint', async () => {

@@ -23,7 +23,8 @@ function timelineBar(j, x, now) {
 
 function resultBadge(j) {
   var cls = resultClass(j);
-  var text = j.completedAt ? (j.result || 'completed') : (j.startedAt ? 'running' : 'queued');
+  // The daemon's rule (jobState), so the page and \`runner status\` cannot disagree.
+  var text = j.state;
   var badge = { 'seg-ok': 'ok', 'seg-fail': 'bad', 'seg-run': 'info', 'seg-wait': 'warn' }[cls] || 'idle';
   return el('span', { class: 'badge ' + badge, 'data-testid': 'job-result', text: text });
 }

@@ -17,7 +17,8 @@ import { renderUnitFile, type UnitEntry, type UnitSection } from './unit-file.js
 /**
  * Sandboxing for the system unit. Each option was chosen to leave the daemon what it needs: the
  * Docker socket (connecting to a unix socket is allowed on a read-only mount), outbound HTTPS, its
- * state dir. Left out on purpose: MemoryDenyWriteExecute (V8's JIT needs W+X pages), PrivateUsers
+ * state dir. PrivateTmp only when nothing the service needs lives under /tmp (ServicePlan.privateTmp).
+ * Left out on purpose: MemoryDenyWriteExecute (V8's JIT needs W+X pages), PrivateUsers
  * and DynamicUser (they hide the docker group the socket is owned by).
  */
 const SYSTEM_HARDENING: readonly UnitEntry[] = [
@@ -87,7 +88,7 @@ export function renderSystemdUnit(plan: ServicePlan): string {
         ? [
             ['ReadWritePaths', pathList(plan.writablePaths)] as const,
             ...(plan.serviceUser ? [['CapabilityBoundingSet', empty()] as const] : []),
-            ...SYSTEM_HARDENING,
+            ...SYSTEM_HARDENING.filter(([key]) => key !== 'PrivateTmp' || plan.privateTmp),
           ]
         : // User managers can only sandbox through user namespaces, which remap the docker group away.
           [['NoNewPrivileges', word('yes')] as const]),
