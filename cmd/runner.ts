@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 import { Command } from 'commander';
+import { tolerateBrokenStdio } from '../src/log-destination.js';
 import { VERSION } from '../src/version.js';
 import { registerDoctor } from './doctor.js';
 import { registerInit } from './init.js';
@@ -9,6 +10,9 @@ import { registerStatus } from './status.js';
 import { registerUpdate } from './update.js';
 import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
+
+// First: a reader of our output that goes away (`| head`, a dead `tee`) must never end a command.
+tolerateBrokenStdio();
 
 /** Each command lives in its own file and registers itself here; commands parse input and call src/. */
 const program = new Command('runner')

@@ -7,6 +7,8 @@ import { cliBundle, node24 } from '../../cmd/support/built-cli.js';
 export interface LogLine {
   raw: string;
   json: Record<string, unknown> | undefined;
+  /** The pipe it came on: the daemon logs to stderr, and to stdout when stderr broke. */
+  stream: 'stdout' | 'stderr';
 }
 
 export interface Exit {
@@ -29,10 +31,11 @@ export class DaemonProcess {
     this.#child = child;
     this.#events.setMaxListeners(0);
     // Both streams are read to the end, so a chatty daemon never blocks on a full pipe.
-    for (const stream of [child.stderr, child.stdout]) {
+    for (const name of ['stderr', 'stdout'] as const) {
+      const stream = child[name];
       if (!stream) continue;
       createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (raw) => {
-        this.lines.push({ raw, json: parseJson(raw) });
+        this.lines.push({ raw, json: parseJson(raw), stream: name });
         this.#events.emit('change');
       });
     }
@@ -70,6 +73,15 @@ export class DaemonProcess {
   /** Parsed pino lines whose message is `msg` (exact). */
   logs(msg: string): Record<string, unknown>[] {
     return this.lines.flatMap((l) => (l.json && l.json.msg === msg ? [l.json] : []));
+  }
+
+  /**
+   * Closes this side of the daemon's stdout or stderr pipe, as a log reader that dies does (a `tee`
+   * killed by Ctrl-C, a fifo's reader gone): the daemon's next write there fails with EPIPE. Lines
+   * already read stay in `lines`.
+   */
+  closePipe(which: 'stdout' | 'stderr'): void {
+    this.#child[which]?.destroy();
   }
 
   signal(sig: NodeJS.Signals): void {

@@ -237,7 +237,7 @@ export async function stopGracefully(d: DaemonProcess, timeout = 30_000): Promis
 }
 
 /** The daemon's environment: ours minus RUNNER_* (a developer's shell must not change the config). */
-function childEnv(token: string): NodeJS.ProcessEnv {
+export function childEnv(token: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RUNNER_')) env[k] = v;
   env.RUNNER_TOKEN = token;
