@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 import { Command } from 'commander';
+import { LINGER_MS } from '../src/daemon/exit-deadline.js';
 import { tolerateBrokenStdio } from '../src/log-destination.js';
 import { VERSION } from '../src/version.js';
 import { registerDoctor } from './doctor.js';
@@ -31,3 +32,6 @@ registerVersion(program);
 registerUpdate(program);
 
 await program.parseAsync(process.argv);
+// The command is over once its action returned. Whatever is still open then (a request a wedged
+// engine never answered, a forgotten timer) must not keep the process alive: exit if it would linger.
+setTimeout(() => process.exit(), LINGER_MS).unref();

@@ -1,7 +1,10 @@
 import { ConfigError, type ConfigFlags, loadConfig } from '../config/index.js';
 import type { RunnerConfig } from '../config/types.js';
+import { systemClock } from '../kernel/clock.js';
 import { createLogger, type Logger } from '../log.js';
+import { formatSeconds } from '../schema/units.js';
 import { type Daemon, startDaemon } from './daemon.js';
+import { exitDeadline, LINGER_MS, SHUTDOWN_MARGIN_MS } from './exit-deadline.js';
 
 export interface RunCommandOptions {
   configFile?: string;
@@ -35,18 +38,44 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     destination: opts.logDestination,
   });
   const daemon = await startDaemon(config, { logger });
-  const stop = installSignalHandlers(daemon, logger);
+  const exits = { clock: systemClock, logger, exit: (code: number) => process.exit(code) };
+  const stop = installSignalHandlers(daemon, logger, () =>
+    exitDeadline(
+      config.drainTimeout + SHUTDOWN_MARGIN_MS,
+      1,
+      `shutdown did not finish within drain-timeout + ${formatSeconds(SHUTDOWN_MARGIN_MS)}; exiting (runners left are adopted by the next start)`,
+      () => stillRunning(daemon),
+      exits,
+    ),
+  );
   try {
     await daemon.done;
     await daemon.shutdown();
   } finally {
     stop();
   }
+  // Done: anything still open now (a request the engine never answered, a stray timer) must not keep
+  // a stopped daemon alive until a second signal.
+  exitDeadline(LINGER_MS, 0, 'exiting with handles still open after shutdown', () => ({}), exits);
   return 0;
 }
 
-function installSignalHandlers(daemon: Daemon, logger: Logger): () => void {
+/** What the daemon was still doing, for the line that explains a forced exit. */
+function stillRunning(daemon: Daemon): Record<string, unknown> {
+  return {
+    scaleSets: daemon.status().scaleSets.map((s) => ({
+      name: s.name,
+      phase: s.phase,
+      runners: Object.fromEntries(Object.entries(s.runnerCounts).filter(([, n]) => n > 0)),
+      ...(s.backendStall ? { backendStall: s.backendStall } : {}),
+    })),
+  };
+}
+
+/** `onFirstSignal` arms the hard deadline; the returned function removes the handlers and that deadline. */
+function installSignalHandlers(daemon: Daemon, logger: Logger, onFirstSignal: () => () => void): () => void {
   let count = 0;
+  let cancelDeadline = () => {};
   const onSignal = (sig: NodeJS.Signals) => {
     count++;
     if (count === 1) {
@@ -54,6 +83,7 @@ function installSignalHandlers(daemon: Daemon, logger: Logger): () => void {
         { signal: sig },
         'draining; send the signal again to exit now (runners are adopted by the next start)',
       );
+      cancelDeadline = onFirstSignal();
       void daemon.shutdown();
       return;
     }
@@ -67,5 +97,6 @@ function installSignalHandlers(daemon: Daemon, logger: Logger): () => void {
   return () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    cancelDeadline();
   };
 }
