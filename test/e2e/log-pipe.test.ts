@@ -1,21 +1,9 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pollUntil } from '../../src/util/poll-until.js';
 import { cliBundle, node24 } from '../cmd/support/built-cli.js';
-import { childEnv, type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
+import { type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
 
 const setup = useE2e();
-
-/** True while any process of the group is alive (a reparented daemon keeps its group). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 describe('runner run when the reader of its logs goes away', () => {
   it('stderr breaks: the daemon runs the job, notes the switch on stdout, and drains cleanly', async () => {
@@ -52,16 +40,7 @@ describe('runner run when the reader of its logs goes away', () => {
     const logFile = join(env.dir, 'tee.log');
     const cmd = `"${node24}" "${await cliBundle()}" run --config "${env.configFile}" 2>&1 | tee "${logFile}"`;
     // Its own process group, as a shell gives a foreground pipeline: Ctrl-C signals the whole group.
-    const sh = spawn('/bin/sh', ['-c', cmd], {
-      env: childEnv(env.fake.pat),
-      stdio: 'ignore',
-      detached: true,
-    });
-    const pgid = sh.pid;
-    if (pgid === undefined) throw new Error('sh did not start');
-    env.onCleanup(() => {
-      if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
-    });
+    const d = env.spawnDaemon('/bin/sh', ['-c', cmd]);
     await env.fake.waitFor(() => env.fake.sessions().length === 1, { what: 'session', timeout: 20_000 });
     env.fake.queueJob({ scaleSet: SCALE_SET, script: env.gatedScript() });
     await env.fake.waitFor(() => env.fake.jobs().some((j) => j.state === 'started'), {
@@ -69,18 +48,15 @@ describe('runner run when the reader of its logs goes away', () => {
       timeout: 30_000,
     });
 
-    process.kill(-pgid, 'SIGINT');
+    process.kill(-d.pid, 'SIGINT');
     // The busy runner holds the drain; its job finishes while nobody reads the daemon's output.
     await env.openGate();
     await env.fake.waitFor(() => env.fake.jobs().every((j) => j.state === 'completed'), {
       what: 'the job completed during the drain',
       timeout: 30_000,
     });
-    await pollUntil(() => !groupAlive(pgid) || undefined, {
-      timeout: 30_000,
-      interval: 100,
-      what: 'every process of the pipeline gone',
-    });
+    // `exited` waits for every holder of the pipe: sh, tee and the daemon all gone.
+    await d.waitForExit(30_000);
     expect(env.fake.jobs().map((j) => j.result)).toEqual(['succeeded']);
     // Deleted by the drain, not expired: a daemon that died would have left it to time out.
     expect(sessionDeletes(env)).toBe(1);

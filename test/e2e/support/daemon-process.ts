@@ -27,8 +27,12 @@ export class DaemonProcess {
   readonly #child: ChildProcess;
   readonly #events = new EventEmitter();
 
-  private constructor(child: ChildProcess) {
+  /** Whether the child leads a process group of its own (spawn): cleanup then kills the whole group. */
+  readonly #group: boolean;
+
+  private constructor(child: ChildProcess, group = false) {
     this.#child = child;
+    this.#group = group;
     this.#events.setMaxListeners(0);
     // Both streams are read to the end, so a chatty daemon never blocks on a full pipe.
     for (const name of ['stderr', 'stdout'] as const) {
@@ -55,6 +59,21 @@ export class DaemonProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new DaemonProcess(child);
+  }
+
+  /**
+   * The daemon started by some other command (npx, a shell), in a process group of its own as a
+   * terminal or a supervisor would give it; `pid` is that outer command's. The logs are read from the
+   * pipes the whole tree inherits, so `exited` resolves only once every process holding them is gone.
+   */
+  static spawn(file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): DaemonProcess {
+    const child = spawn(file, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    return new DaemonProcess(child, true);
   }
 
   get pid(): number {
@@ -153,6 +172,13 @@ export class DaemonProcess {
 
   /** For afterEach: whatever state the test left it in, the process is gone afterwards. */
   async kill(): Promise<void> {
+    if (this.#group && this.#child.pid !== undefined) {
+      try {
+        process.kill(-this.#child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    }
     if (this.#exit) return;
     this.#child.kill('SIGKILL');
     await this.exited;

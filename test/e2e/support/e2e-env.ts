@@ -85,6 +85,23 @@ export class E2eEnv {
     return d;
   }
 
+  /**
+   * The daemon started by another command (npx, a shell pipeline) in a process group of its own; see
+   * DaemonProcess.spawn. The environment is the daemon's (RUNNER_TOKEN set) plus `env`.
+   */
+  spawnDaemon(
+    file: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ): DaemonProcess {
+    const d = DaemonProcess.spawn(file, args, {
+      env: { ...childEnv(this.fake.pat), ...opts.env },
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
+    this.daemons.push(d);
+    return d;
+  }
+
   /** A job script that runs until `openGate()`: how tests hold a job busy without guessing durations. */
   gatedScript(): string {
     if (!this.gateDir) throw new Error('E2eEnv created without gate: true');
