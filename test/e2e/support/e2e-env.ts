@@ -253,10 +253,15 @@ export async function stopGracefully(d: DaemonProcess, timeout = 30_000): Promis
   expect(exit, d.tail()).toEqual({ code: 0, signal: null });
 }
 
-/** The daemon's environment: ours minus RUNNER_* (a developer's shell must not change the config). */
+/**
+ * The daemon's environment: ours minus RUNNER_* (a developer's shell must not change the config) and
+ * minus npm_* (the tests run under npm, the daemon under test as a supervisor starts it; a test that
+ * starts it through npx gets npm's own variables from npx).
+ */
 export function childEnv(token: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RUNNER_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('RUNNER_') && !k.startsWith('npm_')) env[k] = v;
   env.RUNNER_TOKEN = token;
   env.NO_COLOR = '1';
   return env;
