@@ -1,3 +1,4 @@
+import type { Silence } from '../src/kernel/answers.js';
 import { RunnerError } from '../src/kernel/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Secret } from '../src/secret.js';
@@ -32,6 +33,12 @@ export interface RunnerBackend {
   events(signal: AbortSignal): AsyncIterable<RunnerEvent>;
   /** Pool tiers for status and metrics, e.g. { warm: 2, sleeping: 3 }; empty when the backend has none. */
   poolStatus(): Record<string, number>;
+  /**
+   * Since when the backend's engine, CLI or API has answered none of its calls (a deadline passed, a
+   * connection was refused or broke), with the last error; undefined while it answers. The daemon names
+   * a long silence in health, status and the logs. Optional: a backend that cannot tell leaves it out.
+   */
+  silence?(): Silence | undefined;
   close(opts?: { removeAll?: boolean; signal?: AbortSignal }): Promise<void>;
 }
 

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { LINGER_MS } from '../src/daemon/exit-deadline.js';
 import { RunnerError } from '../src/kernel/errors.js';
+import { tolerateBrokenStdio } from '../src/log-destination.js';
 import { VERSION } from '../src/version.js';
 import { registerDoctor } from './doctor.js';
 import { registerInit } from './init.js';
@@ -9,6 +11,9 @@ import { registerStatus } from './status.js';
 import { registerUpdate } from './update.js';
 import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
+
+// First: a reader of our output that goes away (`| head`, a dead `tee`) must never end a command.
+tolerateBrokenStdio();
 
 /**
  * The CLI, loaded by the bin (runner.ts) once the Node version check passed. Each command lives in its
@@ -33,6 +38,9 @@ registerVersion(program);
 registerUpdate(program);
 
 await program.parseAsync(process.argv).catch(reportFatal);
+// The command is over once its action returned. Whatever is still open then (a request a wedged
+// engine never answered, a forgotten timer) must not keep the process alive: exit if it would linger.
+setTimeout(() => process.exit(), LINGER_MS).unref();
 
 /**
  * An error no command handled. Ours (RunnerError) say what went wrong and what to do in their message:

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { stdioLogDestination } from './log-destination.js';
 import { isTextError, renderError, renderStacks, textErrorSerializer } from './log-text.js';
 import { scrub } from './secret.js';
 
@@ -83,7 +84,7 @@ export function scrubbingStream(dest: DestinationStream | NodeJS.WritableStream)
 export interface CreateLoggerOptions {
   level?: LogLevel;
   format?: LogFormat;
-  /** Defaults to stderr; tests pass a sink. */
+  /** Defaults to stderr, falling back to stdout when stderr breaks (log-destination.ts); tests pass a sink. */
   destination?: DestinationStream | NodeJS.WritableStream;
   base?: Record<string, unknown>;
 }
@@ -96,9 +97,21 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     formatters: { level: (label) => ({ level: label }), log: (obj) => redactSecretKeys(obj) },
     serializers: errorSerializers(opts),
   };
-  const dest = opts.destination ?? process.stderr;
-  if (opts.format === 'text') return pino(options, scrubbingStream(textStream(dest)));
-  return pino(options, scrubbingStream(dest));
+  if (opts.destination) return pino(options, formatted(opts.destination, opts.format));
+  const stdio = stdioLogDestination();
+  const logger = pino(options, formatted(stdio, opts.format));
+  stdio.onSwitch = (failed, error, next) => {
+    // Told from inside a failed write: the note is logged once that write has unwound.
+    if (next)
+      process.nextTick(() =>
+        logger.warn({ failed, error }, `log destination failed; logging continues on ${next}`),
+      );
+  };
+  return logger;
+}
+
+function formatted(dest: DestinationStream | NodeJS.WritableStream, format: LogFormat | undefined): Writable {
+  return scrubbingStream(format === 'text' ? textStream(dest) : dest);
 }
 
 /** pino's for JSON (what collectors expect); for text, errors people can read (log-text.ts). */

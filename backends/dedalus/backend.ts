@@ -1,4 +1,5 @@
 import { anySignal } from '../../src/kernel/abort.js';
+import { AnswerWatch, type Silence } from '../../src/kernel/answers.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { EventHub } from '../../src/kernel/events.js';
 import { Once } from '../../src/kernel/once.js';
@@ -59,6 +60,8 @@ export class DedalusBackend implements RunnerBackend {
   readonly #counters = newCounters();
   readonly #closing = new AbortController();
   readonly #background: TaskTracker;
+  /** Whether the API answers the requests of the client made here (a client given in options: unknown). */
+  readonly #answers = new AnswerWatch();
   /** Reads the state file once; no machine is touched. An unreadable file is read again next time. */
   readonly #parts = new Once(() => this.#assemble());
   /** Loads and adopts what the state names, once; a failed adoption (API down) is retried next time. */
@@ -83,6 +86,7 @@ export class DedalusBackend implements RunnerBackend {
         retry: opts.retry,
         timeoutMs: this.#timing.requestTimeoutMs,
         logger: this.#log,
+        answers: this.#answers,
       });
     const now = opts.now ?? (() => new Date());
     this.capabilities = { maxRunners: opts.dedalus.max, warmRunners: () => this.#schedule.at(now()).warm };
@@ -150,6 +154,10 @@ export class DedalusBackend implements RunnerBackend {
 
   poolStatus(): Record<string, number> {
     return { ...(this.#fleet?.counts() ?? {}) };
+  }
+
+  silence(): Silence | undefined {
+    return this.#answers.silence();
   }
 
   metrics(): DedalusMetrics {

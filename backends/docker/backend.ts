@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { anySignal } from '../../src/kernel/abort.js';
+import type { Silence } from '../../src/kernel/answers.js';
 import { Once } from '../../src/kernel/once.js';
 import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
@@ -20,7 +21,7 @@ import type { DockerConfig } from './config.js';
 import { buildCreateRequest } from './container-spec.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { watchExits } from './exit-watch.js';
-import { dockerClientFor, engineSocket } from './host.js';
+import { dockerClientFor, engineAnswers, engineSocket } from './host.js';
 import { ensureImage, type ImageRequest, refreshImage } from './image.js';
 import { hasOwnerLabels, isOwnedRunner, ownerLabelFilters, toOwnedRunner } from './ownership.js';
 import { startContainer } from './start-container.js';
@@ -136,6 +137,11 @@ export class DockerBackend implements RunnerBackend {
 
   poolStatus(): Record<string, number> {
     return {};
+  }
+
+  /** Shared by every scale set on this engine: it is the engine that stalls, not one set's calls. */
+  silence(): Silence | undefined {
+    return engineAnswers(this.#opts.docker.host).silence();
   }
 
   async close(opts: { removeAll?: boolean; signal?: AbortSignal } = {}): Promise<void> {

@@ -52,7 +52,11 @@ export function isNotFound(err: unknown): boolean {
  * without this module having to hold the values.
  */
 export function describe(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  // An aborted request says only "The operation was aborted"; its cause says why (a deadline's reason).
+  const cause = (err as { name?: unknown; cause?: unknown } | null)?.cause;
+  const why =
+    (err as { name?: unknown } | null)?.name === 'AbortError' && cause instanceof Error ? cause : err;
+  const text = why instanceof Error ? why.message : String(why);
   return scrub(text).replace(/\s+/g, ' ').trim();
 }
 

@@ -4,6 +4,7 @@ import { delay } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
 import { Backoff, type BackoffOptions } from '../../src/util/backoff.js';
 import type { OwnedRunner, Owner, RunnerExitedEvent } from '../types.js';
+import { answerDeadline } from './call.js';
 import { describe } from './errors.js';
 import { ExitTracker } from './exit-tracker.js';
 import { jsonLines } from './json-lines.js';
@@ -63,14 +64,20 @@ export async function* watchExits(
   }
 }
 
+/** The engine sends the stream's headers at once; one that does not is not answering. */
 async function openEvents(docker: Docker, owner: Owner, signal: AbortSignal): Promise<Readable> {
-  const stream = await docker.getEvents({
-    filters: {
-      type: ['container'],
-      event: ['start', 'oom', 'die', 'destroy'],
-      label: ownerLabelFilters(owner),
-    },
-    abortSignal: signal,
-  });
-  return stream as Readable;
+  const opening = answerDeadline(signal);
+  try {
+    const stream = await docker.getEvents({
+      filters: {
+        type: ['container'],
+        event: ['start', 'oom', 'die', 'destroy'],
+        label: ownerLabelFilters(owner),
+      },
+      abortSignal: opening.signal,
+    });
+    return stream as Readable;
+  } finally {
+    opening.answered();
+  }
 }

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { AnswerWatch } from '../../src/kernel/answers.js';
+import { watchAnswers } from './call.js';
 import { DockerBackendError } from './errors.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
@@ -91,15 +93,28 @@ function invalidHost(host: string): DockerBackendError {
 
 /**
  * One client per host string for the whole process: scale sets on the same engine share its connection
- * pool instead of each opening their own. Clients live as long as the process.
+ * pool instead of each opening their own, and one record of whether that engine answers. Clients live
+ * as long as the process.
  */
-const clients = new Map<string, Docker>();
+const engines = new Map<string, { docker: Docker; answers: AnswerWatch }>();
+
+function engineFor(host: string): { docker: Docker; answers: AnswerWatch } {
+  let engine = engines.get(host);
+  if (!engine) {
+    const docker = new Docker(dockerOptionsFor(host));
+    const answers = new AnswerWatch();
+    watchAnswers(docker, answers);
+    engine = { docker, answers };
+    engines.set(host, engine);
+  }
+  return engine;
+}
 
 export function dockerClientFor(host: string): Docker {
-  let client = clients.get(host);
-  if (!client) {
-    client = new Docker(dockerOptionsFor(host));
-    clients.set(host, client);
-  }
-  return client;
+  return engineFor(host).docker;
+}
+
+/** Whether the engine at `host` answers the calls made through dockerClientFor(host). */
+export function engineAnswers(host: string): AnswerWatch {
+  return engineFor(host).answers;
 }

@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { raceAbort } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
-import { callSignal, PULL_TIMEOUT_MS } from './call.js';
+import { answerDeadline, callSignal, inspectImage, PULL_TIMEOUT_MS } from './call.js';
 import type { DockerConfig } from './config.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { jsonLines } from './json-lines.js';
@@ -115,7 +114,9 @@ export function refreshImage(
 async function pull(docker: Docker, req: ImageRequest, signal: AbortSignal): Promise<void> {
   const auth = req.registryAuth;
   const what = `pulling image "${req.image}"${forPlatform(req)}`;
-  const opts: Record<string, unknown> = { abortSignal: callSignal(signal, PULL_TIMEOUT_MS) };
+  // The engine answers a pull at once and streams its progress; the pull as a whole may take long.
+  const opening = answerDeadline(callSignal(signal, PULL_TIMEOUT_MS));
+  const opts: Record<string, unknown> = { abortSignal: opening.signal };
   if (req.platform) opts.platform = req.platform;
   // docker-modem sends `authconfig` as the X-Registry-Auth header and strips it from the query.
   if (auth) {
@@ -130,6 +131,8 @@ async function pull(docker: Docker, req: ImageRequest, signal: AbortSignal): Pro
     stream = (await docker.pull(req.image, opts)) as Readable;
   } catch (err) {
     throw wrap('DOCKER_PULL_FAILED', what, err);
+  } finally {
+    opening.answered();
   }
   try {
     // The engine answers 200 at once and reports a failed pull inside the progress stream.
@@ -159,8 +162,7 @@ export async function localImage(
 ): Promise<Docker.ImageInspectInfo | undefined> {
   let info: Docker.ImageInspectInfo;
   try {
-    // inspect() takes no signal: the answer is ignored once the signal fires.
-    info = await raceAbort(docker.getImage(image).inspect(), callSignal(signal));
+    info = await inspectImage(docker, image, callSignal(signal));
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw wrap('DOCKER_API', `inspecting image "${image}"`, err);

@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
 import { type CheckResult, fail, type Outcome, ok } from '../../src/checks/result.js';
 import { runCheck } from '../../src/checks/run-check.js';
-import { raceAbort } from '../../src/kernel/abort.js';
 import type { BackendSetup, CheckOptions } from '../module.js';
+import { engineVersion, imageDistribution, inspectNetwork } from './call.js';
 import type { DockerConfig } from './config.js';
 import { describe, isNotFound } from './errors.js';
 import { dockerClientFor } from './host.js';
@@ -26,8 +26,9 @@ export async function dockerChecks(
       run: async (sig) => {
         docker = dockerClientFor(set.config.host);
         try {
-          // No signal on version(): runCheck's deadline ends the wait.
-          const v = await docker.version();
+          // The check's signal reaches the request: a deadline that only raced it would leave the
+          // request, and the process with it, waiting on an engine that never answers.
+          const v = await engineVersion(docker, sig);
           return ok(`Docker ${v.Version} (API ${v.ApiVersion}, ${v.Os}/${v.Arch})`);
         } catch (err) {
           if (sig.aborted) throw err;
@@ -86,11 +87,10 @@ async function networkOutcome(docker: Docker, network: string, signal: AbortSign
   const shared = /^container:(.+)$/.exec(network)?.[1];
   try {
     if (shared !== undefined) {
-      const info = await raceAbort(docker.getContainer(shared).inspect({ abortSignal: signal }), signal);
+      const info = await docker.getContainer(shared).inspect({ abortSignal: signal });
       return ok(`shares the network of container ${info.Name.replace(/^\//, '')}`);
     }
-    // No signal on a network inspect in dockerode: the race ends the wait.
-    const info = await raceAbort(docker.getNetwork(network).inspect(), signal);
+    const info = await inspectNetwork(docker, network, signal);
     return ok(`${info.Name} (${info.Driver}, ${info.Scope})`);
   } catch (err) {
     if (signal.aborted || !isNotFound(err)) throw err;
@@ -101,7 +101,7 @@ async function networkOutcome(docker: Docker, network: string, signal: AbortSign
       'start that container first, or set [docker] network to a network name',
     );
   }
-  const names = await raceAbort(docker.listNetworks({ abortSignal: signal }), signal).then(
+  const names = await docker.listNetworks({ abortSignal: signal }).then(
     (list) => list.map((n) => n.Name).sort(),
     () => [],
   );
@@ -162,19 +162,11 @@ async function registryLookup(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   const auth = set.config.registryAuth;
-  const lookup = docker.getImage(set.runnerImage).distribution(
-    auth
-      ? {
-          authconfig: {
-            username: auth.username,
-            password: auth.password.reveal(),
-            serveraddress: auth.serverAddress,
-          },
-        }
-      : {},
-  );
+  const authconfig = auth
+    ? { username: auth.username, password: auth.password.reveal(), serveraddress: auth.serverAddress }
+    : undefined;
   try {
-    await raceAbort(lookup, signal);
+    await imageDistribution(docker, set.runnerImage, authconfig, signal);
     return undefined;
   } catch (err) {
     if (signal.aborted) throw err;

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { anySignal } from '../../src/kernel/abort.js';
+import type { Silence } from '../../src/kernel/answers.js';
 import { EventHub } from '../../src/kernel/events.js';
 import { Once } from '../../src/kernel/once.js';
 import { TaskTracker } from '../../src/kernel/tasks.js';
@@ -192,6 +193,10 @@ class TartBackend implements RunnerBackend {
 
   events(signal: AbortSignal): AsyncIterable<RunnerEvent> {
     return this.#events.subscribe(signal);
+  }
+
+  silence(): Silence | undefined {
+    return this.#env.cli.answers.silence();
   }
 
   poolStatus(): Record<string, number> {

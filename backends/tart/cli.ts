@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { anySignal } from '../../src/kernel/abort.js';
+import { AnswerWatch } from '../../src/kernel/answers.js';
 import { TartCommandError } from './errors.js';
 
 /** How long each kind of call may take before it is cancelled (ms). */
@@ -57,6 +58,12 @@ export class TartCli {
   /** The environment calls run in besides TART_HOME; undefined: this process's own. */
   readonly #base: NodeJS.ProcessEnv | undefined;
 
+  /**
+   * Whether tart answers: every call expected to end within a minute (TIMEOUTS.stop) reports here. A
+   * long call (clone, pull, prune) or a watcher may run for long without anything being wrong.
+   */
+  readonly answers = new AnswerWatch();
+
   /** `baseEnv`: run with exactly that environment (`runner validate` checks the daemon's, not its own). */
   constructor(
     readonly bin: string,
@@ -83,6 +90,24 @@ export class TartCli {
   }
 
   async #spawn(args: readonly string[], opts: CallOptions) {
+    if (opts.timeout === undefined || opts.timeout > TIMEOUTS.stop) return this.#run(args, opts);
+    const done = this.answers.sent();
+    try {
+      const result = await this.#run(args, opts);
+      // A non-zero exit is tart answering; a timeout or a tart that could not start is not.
+      done(
+        !result.ok && result.noAnswer
+          ? { kind: 'unanswered', error: result.error.message }
+          : { kind: 'answered' },
+      );
+      return result;
+    } catch (err) {
+      done({ kind: 'cancelled' });
+      throw err;
+    }
+  }
+
+  async #run(args: readonly string[], opts: CallOptions) {
     const timeout = opts.timeout === undefined ? undefined : AbortSignal.timeout(opts.timeout);
     const cancel = anySignal(opts.signal, timeout);
     const r = await execa(this.bin, args, {
@@ -99,6 +124,8 @@ export class TartCli {
     if (!r.failed) return { ok: true as const, stdout: r.stdout };
     const stderr = tail(r.stderr);
     let error: TartCommandError;
+    // A timeout or a tart that could not start is no answer; an exit code, even a failing one, is one.
+    let noAnswer = true;
     if (r.isCanceled) {
       error = new TartCommandError(sub, opts.vm, undefined, stderr, {
         detail: `timed out after ${opts.timeout} ms`,
@@ -110,11 +137,12 @@ export class TartCli {
         detail: `could not start ${this.bin} (${code})`,
       });
     } else {
+      noAnswer = false;
       error = new TartCommandError(sub, opts.vm, r.exitCode, stderr, {
         ...(r.signal ? { detail: `killed by ${r.signal}` } : {}),
       });
     }
-    return { ok: false as const, error, stdout: r.stdout };
+    return { ok: false as const, error, stdout: r.stdout, noAnswer };
   }
 
   /**

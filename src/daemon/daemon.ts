@@ -24,6 +24,8 @@ export interface DaemonOptions {
   retry?: { initial: number; max: number };
   /** How long without a successful poll before /healthz says 503 (default 95 s). */
   healthStaleAfterMs?: number;
+  /** Backend silence after which a scale set's backend counts as stalled (tests shorten it). */
+  backendStallAfterMs?: number;
   /** Protocol client tuning (tests shorten retry waits). */
   clientOptions?: Pick<ActionsClientOptions, 'retryMax' | 'retryWaitMin' | 'retryWaitMax' | 'timeoutMs'>;
 }
@@ -86,6 +88,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
         backend,
         recentJobs: (set) => telemetry.recent(set),
         retry: opts.retry,
+        backendStallAfterMs: opts.backendStallAfterMs,
       });
     }),
   );

@@ -1,7 +1,11 @@
 import { ConfigError, type ConfigFlags, loadConfig } from '../config/index.js';
 import type { RunnerConfig } from '../config/types.js';
+import { systemClock } from '../kernel/clock.js';
 import { createLogger, type Logger } from '../log.js';
+import { formatSeconds } from '../schema/units.js';
 import { type Daemon, startDaemon } from './daemon.js';
+import { exitDeadline, LINGER_MS, SHUTDOWN_MARGIN_MS } from './exit-deadline.js';
+import { startedByNpm, watchParent } from './parent-watch.js';
 
 export interface RunCommandOptions {
   configFile?: string;
@@ -35,26 +39,60 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     destination: opts.logDestination,
   });
   const daemon = await startDaemon(config, { logger });
-  const stop = installSignalHandlers(daemon, logger);
+  const exits = { clock: systemClock, logger, exit: (code: number) => process.exit(code) };
+  const stop = installStopHandlers(daemon, logger, () =>
+    exitDeadline(
+      config.drainTimeout + SHUTDOWN_MARGIN_MS,
+      1,
+      `shutdown did not finish within drain-timeout + ${formatSeconds(SHUTDOWN_MARGIN_MS)}; exiting (runners left are adopted by the next start)`,
+      () => stillRunning(daemon),
+      exits,
+    ),
+  );
   try {
     await daemon.done;
     await daemon.shutdown();
   } finally {
     stop();
   }
+  // Done: anything still open now (a request the engine never answered, a stray timer) must not keep
+  // a stopped daemon alive until a second signal.
+  exitDeadline(LINGER_MS, 0, 'exiting with handles still open after shutdown', () => ({}), exits);
   return 0;
 }
 
-function installSignalHandlers(daemon: Daemon, logger: Logger): () => void {
+/** What the daemon was still doing, for the line that explains a forced exit. */
+function stillRunning(daemon: Daemon): Record<string, unknown> {
+  return {
+    scaleSets: daemon.status().scaleSets.map((s) => ({
+      name: s.name,
+      phase: s.phase,
+      runners: Object.fromEntries(Object.entries(s.runnerCounts).filter(([, n]) => n > 0)),
+      ...(s.backendStall ? { backendStall: s.backendStall } : {}),
+    })),
+  };
+}
+
+/**
+ * The first SIGTERM/SIGINT drains (`onFirstStop` arms the hard deadline), a second one exits at once.
+ * Started by npm (`npx runner run`), the parent's disappearance is a first stop too: npm's shell dies of
+ * the SIGTERM meant for us and never passes it on. Returns the function that undoes all of it.
+ */
+function installStopHandlers(daemon: Daemon, logger: Logger, onFirstStop: () => () => void): () => void {
   let count = 0;
+  let cancelDeadline = () => {};
+  const drain = (fields: Record<string, unknown>, msg: string) => {
+    logger.info(fields, msg);
+    cancelDeadline = onFirstStop();
+    void daemon.shutdown();
+  };
   const onSignal = (sig: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      logger.info(
+      drain(
         { signal: sig },
         'draining; send the signal again to exit now (runners are adopted by the next start)',
       );
-      void daemon.shutdown();
       return;
     }
     logger.warn({ signal: sig }, 'forced exit: runners keep running and are adopted by the next start');
@@ -64,8 +102,28 @@ function installSignalHandlers(daemon: Daemon, logger: Logger): () => void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  let stopWatching = () => {};
+  if (startedByNpm(process.env)) {
+    logger.info(
+      'started through npm (npx, npm run): a SIGTERM sent to npm does not reach runner; under a supervisor run the runner binary itself (README: Running the daemon)',
+    );
+    stopWatching = watchParent({
+      clock: systemClock,
+      ppid: () => process.ppid,
+      onGone: (parent) => {
+        if (count > 0) return;
+        count++;
+        drain(
+          { formerParent: parent },
+          'the npm process that started runner is gone (a SIGTERM to npx never reaches runner); draining as on SIGTERM',
+        );
+      },
+    });
+  }
   return () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    stopWatching();
+    cancelDeadline();
   };
 }

@@ -6,13 +6,14 @@ import type { ActionsClient } from '../github/client.js';
 import { isScaleSetNotFound } from '../github/index.js';
 import type { JobRecord, RunnerStateName, ScaleSetStatus } from '../health/status-types.js';
 import { delay } from '../kernel/abort.js';
-import { systemClock } from '../kernel/clock.js';
+import { type Clock, systemClock } from '../kernel/clock.js';
 import { Listener } from '../listener/listener.js';
 import { type ClosableSession, superviseListener } from '../listener/supervisor.js';
 import type { Logger } from '../log.js';
 import { RunnerScaler } from '../scaler/scaler.js';
 import { ScaleSetStore } from '../state/scale-set-store.js';
 import { Backoff } from '../util/backoff.js';
+import { BackendStallMonitor } from './backend-stall.js';
 import { ensureScaleSet } from './register-scale-set.js';
 import { actionsRegistrar } from './registrar.js';
 import type { ScaleSetTally } from './status-tally.js';
@@ -32,6 +33,8 @@ export interface ScaleSetRunnerDeps {
   retry?: { initial: number; max: number };
   /** Clock of the events and of the scaler's and supervisor's timing (tests). */
   now?: () => number;
+  /** Silence of the backend after which it counts as stalled (default BACKEND_STALL_AFTER_MS). */
+  backendStallAfterMs?: number | undefined;
 }
 
 type Phase = ScaleSetStatus['phase'];
@@ -51,15 +54,28 @@ export class ScaleSetRunner {
   #scaler: RunnerScaler | undefined;
   readonly #listenAbort = new AbortController();
   #running: Promise<void> | undefined;
+  readonly #clock: Clock;
+  readonly #stalls: BackendStallMonitor;
+  readonly #stopWatching = new AbortController();
 
   constructor(cfg: ScaleSetConfig, deps: ScaleSetRunnerDeps) {
     this.cfg = cfg;
     this.#d = deps;
     this.#log = deps.logger;
+    this.#clock = deps.now ? { now: deps.now, setTimer: systemClock.setTimer } : systemClock;
+    this.#stalls = new BackendStallMonitor({
+      backend: deps.backend,
+      logger: deps.logger,
+      clock: this.#clock,
+      stallAfterMs: deps.backendStallAfterMs,
+    });
   }
 
   /** Runs until `shutdown()` (graceful) or `signal` (hard stop). Never rejects. */
   run(signal: AbortSignal): Promise<void> {
+    // From the first moment: a backend that stalls during start-up is named, not just "starting". It is
+    // watched until the hard stop, so a stall during the drain is named too.
+    if (!this.#running) this.#stalls.watch(AbortSignal.any([signal, this.#stopWatching.signal]));
     this.#running ??= this.#run(AbortSignal.any([signal, this.#listenAbort.signal]))
       .catch((err: unknown) => {
         if (!signal.aborted && !this.#listenAbort.signal.aborted)
@@ -97,7 +113,7 @@ export class ScaleSetRunner {
       store,
       logger: this.#log,
       emit: this.#d.emit,
-      clock: this.#d.now ? { now: this.#d.now, setTimer: systemClock.setTimer } : systemClock,
+      clock: this.#clock,
     });
     this.#scaler = scaler;
     await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start());
@@ -194,6 +210,14 @@ export class ScaleSetRunner {
         .catch((err: unknown) => this.#log.warn({ err }, 'failed to delete the scale set'));
     }
     this.#phase = 'stopped';
+    this.#stopWatching.abort();
+  }
+
+  #stallStatus(): Pick<ScaleSetStatus, 'backendStall'> {
+    const stall = this.#stalls.stall();
+    if (!stall) return {};
+    const since = new Date(stall.since).toISOString();
+    return { backendStall: stall.lastError ? { since, lastError: stall.lastError } : { since } };
   }
 
   get listeningOnce(): boolean {
@@ -223,6 +247,7 @@ export class ScaleSetRunner {
       runners: scaler?.runners() ?? [],
       runnerCounts,
       pool: this.#d.backend.poolStatus(),
+      ...this.#stallStatus(),
       recentJobs: this.#d.recentJobs?.(this.cfg.name) ?? [],
       counters: { ...tally.counters },
     };

@@ -1,3 +1,4 @@
+import { formatSeconds } from '../schema/units.js';
 import type { DaemonStatus, ScaleSetStatus } from './status-types.js';
 
 /**
@@ -27,6 +28,16 @@ export function judgeScaleSet(ss: ScaleSetStatus, now: number, staleAfterMs: num
   const base = { name: ss.name, phase: ss.phase, lastPollAt: ss.lastPollAt };
   const lastError = ss.reason ? `; last error: ${ss.reason}` : '';
   if (ss.phase === 'stopped') return { ...base, healthy: false, reason: `listener stopped${lastError}` };
+  if (ss.backendStall) {
+    // A listener can poll happily while no runner can start: the stall is what needs fixing.
+    const since = Date.parse(ss.backendStall.since);
+    const stallError = ss.backendStall.lastError ? `; last error: ${ss.backendStall.lastError}` : '';
+    return {
+      ...base,
+      healthy: false,
+      reason: `backend ${ss.backend} not answering for ${formatSeconds(now - since)}${stallError}`,
+    };
+  }
   const polled = ss.lastPollAt ? Date.parse(ss.lastPollAt) : Number.NaN;
   if (!Number.isFinite(polled)) {
     return { ...base, healthy: false, reason: `no successful poll yet (${ss.phase})${lastError}` };

@@ -36,6 +36,11 @@ export interface ScaleSetStatus {
   runnerCounts: Record<RunnerStateName, number>;
   /** Backend pool tiers, e.g. { warm: 2, sleeping: 3 }. */
   pool: Record<string, number>;
+  /**
+   * Present while the backend (its engine, CLI or API) has answered nothing for 10 s or more: since
+   * when (ISO) and the last error. Makes the scale set unhealthy, whatever its listener does.
+   */
+  backendStall?: { since: string; lastError?: string };
   recentJobs: JobRecord[];
   /**
    * Since the daemon started, counted from the same events as the metrics: each equals its metric summed

@@ -11,6 +11,7 @@ export {
   settleWithin,
   sleepUnref,
 } from './abort.js';
+export { AnswerWatch, type CallOutcome, type Silence } from './answers.js';
 export { Alarm, type Clock, systemClock, wakeAt } from './clock.js';
 export { errorCode, errorMessage, RunnerError } from './errors.js';
 export { EventHub, type EventHubOptions } from './events.js';

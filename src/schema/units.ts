@@ -56,6 +56,11 @@ export function formatDuration(ms: number): string {
   return parts.join('');
 }
 
+/** For a span of time in a message, to the whole second (at least 1s): 130400 → "2m10s". */
+export function formatSeconds(ms: number): string {
+  return formatDuration(Math.max(1000, Math.round(ms / 1000) * 1000));
+}
+
 const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)$/i;
 const SIZE_POWERS: Record<string, number> = { '': 0, k: 1, m: 2, g: 3, t: 4 };
 

@@ -1,10 +1,12 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createDedalusClient, DedalusHttp, Machine } from '../../backends/dedalus/api/index.js';
+import { AnswerWatch } from '../../src/kernel/answers.js';
 import { Secret } from '../../src/secret.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { clientFor, recordingSleep, useFakeDedalus } from '../fakes/dedalus/harness.js';
+import { StallingServer } from '../fakes/stalling-server.js';
 import { reply, startServer } from '../github/helpers/http-server.js';
 
 const SIZE = { vcpu: 1, memory_mib: 1024, storage_gib: 10 };
@@ -463,5 +465,43 @@ describe('dedalus api client against the fake', () => {
     const rows = await client.usage.compute({ machineId: m.machine_id });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ machine_id: m.machine_id, awake_seconds: expect.any(Number) });
+  });
+});
+
+describe('dedalus api client against an API that accepts connections and never answers', () => {
+  it('tells its AnswerWatch: silent from the first unanswered request, answering again after a reply', async () => {
+    const stalled = await StallingServer.start();
+    onTestFinished(() => stalled.close());
+    const clock = { now: () => Date.now() };
+    const answers = new AnswerWatch(clock);
+    const sentAt = Date.now();
+    const http = new DedalusHttp({
+      baseUrl: stalled.url,
+      apiKey: new Secret('dsk-stall-test'),
+      retry: { maxRetries: 0 },
+      timeoutMs: 300,
+      answers,
+    });
+    await expect(
+      http.send({ method: 'GET', path: '/v1/machines', schema: Machine.optional() }),
+    ).rejects.toThrow();
+    const silence = answers.silence();
+    expect(silence?.since).toBeGreaterThanOrEqual(sentAt);
+    expect(silence?.lastError).toMatch(/^GET \/v1\/machines: .*timeout/i);
+    // The request's connection is not left open behind the deadline.
+    await pollUntil(() => stalled.open === 0, { timeout: 2_000, what: 'the stalled connection closed' });
+
+    // The same watch, told by an API that answers (even with an error), is no longer silent.
+    const fake = await useFakeDedalus();
+    const answering = new DedalusHttp({
+      baseUrl: fake.url,
+      apiKey: new Secret('wrong-key'),
+      answers,
+      retry: { maxRetries: 0 },
+    });
+    await expect(
+      answering.send({ method: 'GET', path: '/v1/machines', schema: Machine.optional() }),
+    ).rejects.toThrow();
+    expect(answers.silence()).toBeUndefined();
   });
 });

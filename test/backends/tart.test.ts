@@ -1,10 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TartCli, TIMEOUTS } from '../../backends/tart/cli.js';
 import { macFor } from '../../backends/tart/mac.js';
 import { tartBackend } from '../../backends/tart/module.js';
 import { pruneArgs } from '../../backends/tart/prune.js';
 import { makeRunnerName } from '../../src/labels.js';
+import { pollUntil } from '../../src/util/poll-until.js';
 import {
   collect,
   IMAGE,
@@ -234,6 +236,38 @@ describe('Tart backend: starts in flight', () => {
     expect(String(await starting)).toMatch(/removed while starting/);
     expect(fx.tart.vms()).toEqual([]);
     expect(await backend.listOwned(signal())).toEqual([]);
+  });
+});
+
+describe('Tart backend: a tart that never answers', () => {
+  it('is silent from the call tart does not answer until a call is answered', async () => {
+    const b = fx.backend();
+    fx.tart.setFaults({ HANG: 'list' });
+    const sentAfter = Date.now();
+    const hung = new AbortController();
+    const listing = b.listOwned(hung.signal).catch(() => []);
+    const silence = await pollUntil(() => b.silence?.(), { timeout: 10_000, what: 'silence' });
+    expect(silence.since).toBeGreaterThanOrEqual(sentAfter - 5);
+
+    fx.tart.setFaults({});
+    await b.listOwned(signal());
+    expect(b.silence?.()).toBeUndefined();
+    // The hung call is cancelled (its tart killed), which says nothing about tart either way.
+    hung.abort();
+    await listing;
+    expect(b.silence?.()).toBeUndefined();
+  });
+
+  it('a failing command is an answer; one that runs past its deadline is not', async () => {
+    const cli = new TartCli('tart', fx.tart.home);
+    fx.tart.setFaults({ HANG: 'get' });
+    const timedOut = await cli.attempt(['get', 'vm'], { timeout: 300 });
+    expect(timedOut.ok).toBe(false);
+    expect(cli.answers.silence()?.lastError).toMatch(/^tart get timed out after 300 ms/);
+    fx.tart.setFaults({});
+    const missing = await cli.attempt(['delete', 'no-such-vm'], { timeout: TIMEOUTS.quick });
+    expect(missing.ok).toBe(false);
+    expect(cli.answers.silence()).toBeUndefined();
   });
 });
 

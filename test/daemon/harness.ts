@@ -38,6 +38,7 @@ export async function startTestDaemon(
     sink?: LogSink;
     level?: 'debug' | 'info';
     healthStaleAfterMs?: number;
+    backendStallAfterMs?: number;
   } = {},
 ): Promise<{ daemon: Daemon; sink: LogSink }> {
   const sink = opts.sink ?? new LogSink();
@@ -47,6 +48,7 @@ export async function startTestDaemon(
     backendFactory: opts.backend,
     retry: { initial: 50, max: 500 },
     healthStaleAfterMs: opts.healthStaleAfterMs,
+    ...(opts.backendStallAfterMs ? { backendStallAfterMs: opts.backendStallAfterMs } : {}),
     clientOptions: { retryWaitMin: 10, retryWaitMax: 100 },
   });
   return { daemon, sink };

@@ -11,14 +11,15 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
 }
 
-/**
- * A real HTTP proxy on a unix socket in front of the Docker engine, so tests can watch what the backend
- * sends (every request line and header) and break its connections the way an engine restart does,
- * without restarting the engine other tests share.
- */
 /** A canned answer instead of the engine's: lets tests play a registry pull without a registry. */
 export type Intercept = (req: RecordedRequest) => { status: number; body: string } | undefined;
 
+/**
+ * A real HTTP proxy on a unix socket in front of the Docker engine, so tests can watch what the backend
+ * sends (every request line and header), break its connections the way an engine restart does, and
+ * stall it the way a wedged engine does (connections accepted, requests read, never answered), without
+ * touching the engine other tests share.
+ */
 export class DockerProxy {
   readonly requests: RecordedRequest[] = [];
   /** Consulted for every request before it is forwarded. */
@@ -26,6 +27,9 @@ export class DockerProxy {
   /** Connections refused while down. */
   refused = 0;
   #down = false;
+  #stalled = false;
+  /** Requests read while stalled, each waiting for `recover()` (or its client giving up). */
+  readonly #held = new Set<{ forward: () => void }>();
   readonly #sockets = new Set<Socket>();
   readonly #upstream = new Set<http.ClientRequest>();
 
@@ -84,6 +88,27 @@ export class DockerProxy {
     this.#down = false;
   }
 
+  /**
+   * A wedged engine: from now on every request is accepted and read, and never answered, until
+   * `recover()`. Streams already flowing (events) go on.
+   */
+  stall(): void {
+    this.#stalled = true;
+  }
+
+  /** The engine answers again: held requests whose client still waits are forwarded, in order. */
+  recover(): void {
+    this.#stalled = false;
+    const held = [...this.#held];
+    this.#held.clear();
+    for (const h of held) h.forward();
+  }
+
+  /** Requests held by a stall whose client is still waiting for the answer. */
+  get waiting(): number {
+    return this.#held.size;
+  }
+
   async close(): Promise<void> {
     this.breakConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -93,6 +118,22 @@ export class DockerProxy {
   #forward(target: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
     this.requests.push(recorded);
+    if (this.#stalled) {
+      const held = { forward: () => this.#send(target, recorded, req, res) };
+      this.#held.add(held);
+      // An unanswered response closes only when its client hangs up.
+      res.on('close', () => this.#held.delete(held));
+      return;
+    }
+    this.#send(target, recorded, req, res);
+  }
+
+  #send(
+    target: string,
+    recorded: RecordedRequest,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): void {
     const canned = this.intercept?.(recorded);
     if (canned) {
       req.resume();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import { delay } from '../../../src/kernel/abort.js';
+import type { AnswerWatch } from '../../../src/kernel/answers.js';
 import { type Logger, silentLogger } from '../../../src/log.js';
 import type { Secret } from '../../../src/secret.js';
 import { scrub } from '../../../src/secret.js';
@@ -40,6 +41,8 @@ export interface DedalusHttpOptions {
   logger?: Logger | undefined;
   newIdempotencyKey?: (() => string) | undefined;
   now?: (() => number) | undefined;
+  /** Told whether each request was answered, so a stalled API is named (RunnerBackend.silence). */
+  answers?: AnswerWatch | undefined;
 }
 
 export interface DedalusRequest<T> {
@@ -182,6 +185,26 @@ export class DedalusHttp {
   }
 
   async #attempt(
+    method: HttpMethod,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<RawResponse> {
+    const send = () => this.#exchange(method, path, headers, body, signal);
+    if (!this.#o.answers) return send();
+    // Any status is an answer; a timeout or a broken connection is not, unless the caller gave up.
+    return this.#o.answers.track(send, (err) =>
+      signal?.aborted
+        ? { kind: 'cancelled' }
+        : {
+            kind: 'unanswered',
+            error: `${method} ${path}: ${err instanceof Error ? err.message : String(err)}`,
+          },
+    );
+  }
+
+  async #exchange(
     method: HttpMethod,
     path: string,
     headers: Record<string, string>,

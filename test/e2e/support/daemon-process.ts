@@ -7,6 +7,8 @@ import { cliBundle, node24 } from '../../cmd/support/built-cli.js';
 export interface LogLine {
   raw: string;
   json: Record<string, unknown> | undefined;
+  /** The pipe it came on: the daemon logs to stderr, and to stdout when stderr broke. */
+  stream: 'stdout' | 'stderr';
 }
 
 export interface Exit {
@@ -25,14 +27,19 @@ export class DaemonProcess {
   readonly #child: ChildProcess;
   readonly #events = new EventEmitter();
 
-  private constructor(child: ChildProcess) {
+  /** Whether the child leads a process group of its own (spawn): cleanup then kills the whole group. */
+  readonly #group: boolean;
+
+  private constructor(child: ChildProcess, group = false) {
     this.#child = child;
+    this.#group = group;
     this.#events.setMaxListeners(0);
     // Both streams are read to the end, so a chatty daemon never blocks on a full pipe.
-    for (const stream of [child.stderr, child.stdout]) {
+    for (const name of ['stderr', 'stdout'] as const) {
+      const stream = child[name];
       if (!stream) continue;
       createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (raw) => {
-        this.lines.push({ raw, json: parseJson(raw) });
+        this.lines.push({ raw, json: parseJson(raw), stream: name });
         this.#events.emit('change');
       });
     }
@@ -54,6 +61,21 @@ export class DaemonProcess {
     return new DaemonProcess(child);
   }
 
+  /**
+   * The daemon started by some other command (npx, a shell), in a process group of its own as a
+   * terminal or a supervisor would give it; `pid` is that outer command's. The logs are read from the
+   * pipes the whole tree inherits, so `exited` resolves only once every process holding them is gone.
+   */
+  static spawn(file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): DaemonProcess {
+    const child = spawn(file, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    return new DaemonProcess(child, true);
+  }
+
   get pid(): number {
     if (this.#child.pid === undefined) throw new Error('daemon process did not start');
     return this.#child.pid;
@@ -70,6 +92,15 @@ export class DaemonProcess {
   /** Parsed pino lines whose message is `msg` (exact). */
   logs(msg: string): Record<string, unknown>[] {
     return this.lines.flatMap((l) => (l.json && l.json.msg === msg ? [l.json] : []));
+  }
+
+  /**
+   * Closes this side of the daemon's stdout or stderr pipe, as a log reader that dies does (a `tee`
+   * killed by Ctrl-C, a fifo's reader gone): the daemon's next write there fails with EPIPE. Lines
+   * already read stay in `lines`.
+   */
+  closePipe(which: 'stdout' | 'stderr'): void {
+    this.#child[which]?.destroy();
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -141,6 +172,13 @@ export class DaemonProcess {
 
   /** For afterEach: whatever state the test left it in, the process is gone afterwards. */
   async kill(): Promise<void> {
+    if (this.#group && this.#child.pid !== undefined) {
+      try {
+        process.kill(-this.#child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    }
     if (this.#exit) return;
     this.#child.kill('SIGKILL');
     await this.exited;

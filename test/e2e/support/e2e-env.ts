@@ -85,6 +85,23 @@ export class E2eEnv {
     return d;
   }
 
+  /**
+   * The daemon started by another command (npx, a shell pipeline) in a process group of its own; see
+   * DaemonProcess.spawn. The environment is the daemon's (RUNNER_TOKEN set) plus `env`.
+   */
+  spawnDaemon(
+    file: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ): DaemonProcess {
+    const d = DaemonProcess.spawn(file, args, {
+      env: { ...childEnv(this.fake.pat), ...opts.env },
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
+    this.daemons.push(d);
+    return d;
+  }
+
   /** A job script that runs until `openGate()`: how tests hold a job busy without guessing durations. */
   gatedScript(): string {
     if (!this.gateDir) throw new Error('E2eEnv created without gate: true');
@@ -236,10 +253,15 @@ export async function stopGracefully(d: DaemonProcess, timeout = 30_000): Promis
   expect(exit, d.tail()).toEqual({ code: 0, signal: null });
 }
 
-/** The daemon's environment: ours minus RUNNER_* (a developer's shell must not change the config). */
-function childEnv(token: string): NodeJS.ProcessEnv {
+/**
+ * The daemon's environment: ours minus RUNNER_* (a developer's shell must not change the config) and
+ * minus npm_* (the tests run under npm, the daemon under test as a supervisor starts it; a test that
+ * starts it through npx gets npm's own variables from npx).
+ */
+export function childEnv(token: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RUNNER_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('RUNNER_') && !k.startsWith('npm_')) env[k] = v;
   env.RUNNER_TOKEN = token;
   env.NO_COLOR = '1';
   return env;

@@ -6,6 +6,7 @@
 //   NO_AGENT      the guest agent never answers (boot never completes)
 //   RUN_EXIT_MS   `run` crashes (exit 1) this many ms after starting: a VM that dies on its own
 //   VM_LIMIT      running VMs allowed at once, as Apple's limit (default 2)
+//   HANG          a subcommand (e.g. "list") that never exits: a wedged tart or Virtualization.framework
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { home } from './store.mjs';

@@ -34,7 +34,8 @@ export type FaultName =
   | 'BOOT_MS'
   | 'NO_AGENT'
   | 'RUN_EXIT_MS'
-  | 'VM_LIMIT';
+  | 'VM_LIMIT'
+  | 'HANG';
 
 /** Test-side view of a fake tart home: seeds images, flips faults, reads the calls log and VM state. */
 export class FakeTart {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { TartExit } from './errors.mjs';
 import { exec } from './exec.mjs';
+import { fault } from './faults.mjs';
 import { prune } from './prune.mjs';
 import { run, stop } from './run.mjs';
 import { home } from './store.mjs';
@@ -23,6 +24,11 @@ try {
   if (sub === '--version') {
     console.log('2.99.0-fake');
     process.exit(0);
+  }
+  if (sub !== undefined && fault('HANG') === sub) {
+    // Alive and silent until killed, as a wedged tart is.
+    setInterval(() => {}, 60_000);
+    await new Promise(() => {});
   }
   const command = commands[sub];
   if (!command)
