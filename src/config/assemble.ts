@@ -1,3 +1,4 @@
+import { SecretRef } from '../schema/secret-ref.js';
 import { Checker } from './checker.js';
 import { checkAcrossSets } from './cross-checks.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -68,7 +69,22 @@ export async function assemble(raw: Record<string, unknown>, o: AssembleOptions)
 
   const all = [...problems, ...checker.problems];
   if (all.length > 0) throw new ConfigError(all);
-  return { ...daemon, scaleSets };
+  const fileSecrets = [fileTop, ...sets].flatMap((layer) => literalSecrets(layer.value));
+  return { ...daemon, fileSecrets, scaleSets };
+}
+
+/**
+ * The keys of the secrets written literally (not `env:VAR`) in a layer of the file, where the file
+ * wrote them: the file then holds a secret, and who can read it matters. Counted even when a flag or
+ * variable overrides the value, since the file holds it all the same.
+ */
+function literalSecrets(value: unknown): string[] {
+  if (value instanceof SecretRef) {
+    return value.literal !== undefined && value.origin?.source.kind === 'file' ? [value.origin.key] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap(literalSecrets);
+  if (isTable(value)) return Object.values(value).flatMap(literalSecrets);
+  return [];
 }
 
 /** `[[scaleset]]` entries, each validated as a layer of its own; without any, the top level is the one scale set. */

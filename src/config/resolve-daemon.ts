@@ -23,9 +23,9 @@ export function resolveDaemon(
   file: string,
   c: Checker,
   who: Identity,
-): Omit<RunnerConfig, 'scaleSets'> {
+): Omit<RunnerConfig, 'scaleSets' | 'fileSecrets'> {
   const stateDir = g['state-dir'];
-  const config: Omit<RunnerConfig, 'scaleSets'> = {
+  const config: Omit<RunnerConfig, 'scaleSets' | 'fileSecrets'> = {
     file,
     logLevel: g['log-level'],
     logFormat: g['log-format'],

@@ -22,6 +22,11 @@ export interface RunnerConfig {
   drainTimeout: number;
   /** Delete the scale sets at GitHub on shutdown (default false: kept across restarts). */
   deleteScaleSetOnExit: boolean;
+  /**
+   * Keys of the secrets the config file writes literally (not as `env:VAR`), e.g. `token`,
+   * `scaleset[1].github-app.private-key`: whoever can read the file can read them.
+   */
+  fileSecrets: string[];
   scaleSets: ScaleSetConfig[];
 }
 

@@ -1,6 +1,8 @@
 import { ConfigError, type ConfigFlags, loadConfig } from '../config/index.js';
+import { exposureOf, secretFiles } from '../config/secret-files.js';
 import type { RunnerConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../log.js';
+import { acquireStateDirLock, type StateDirLock, StateDirLockError } from '../state/state-dir-lock.js';
 import { type Daemon, startDaemon } from './daemon.js';
 
 export interface RunCommandOptions {
@@ -14,9 +16,9 @@ export interface RunCommandOptions {
 }
 
 /**
- * `runner run`: load and validate the config before anything touches a backend, start the daemon,
- * and turn signals into a graceful drain (first) or an immediate exit (second).
- * Resolves with the process exit code.
+ * `runner run`: load and validate the config and take the state-dir lock before anything touches a
+ * backend or GitHub, start the daemon, and turn signals into a graceful drain (first) or an immediate
+ * exit (second). Resolves with the process exit code.
  */
 export async function runCommand(opts: RunCommandOptions): Promise<number> {
   let config: RunnerConfig;
@@ -34,15 +36,53 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     format: config.logFormat,
     destination: opts.logDestination,
   });
-  const daemon = await startDaemon(config, { logger });
-  const stop = installSignalHandlers(daemon, logger);
+  const lock = await lockStateDir(config.stateDir, logger);
+  if (!lock) return 1;
+  await warnExposedSecrets(config, logger);
   try {
-    await daemon.done;
-    await daemon.shutdown();
+    const daemon = await startDaemon(config, { logger });
+    const stop = installSignalHandlers(daemon, logger);
+    try {
+      await daemon.done;
+      await daemon.shutdown();
+    } finally {
+      stop();
+    }
   } finally {
-    stop();
+    await lock.release();
   }
   return 0;
+}
+
+/**
+ * One daemon per state-dir: a second one would adopt the first one's runners and remove them when it
+ * stops. Refused at once (never waits for the holder), in one line naming the holder and what to do.
+ */
+async function lockStateDir(stateDir: string, logger: Logger): Promise<StateDirLock | undefined> {
+  try {
+    return await acquireStateDirLock(stateDir, { command: 'runner run' });
+  } catch (err) {
+    if (!(err instanceof StateDirLockError)) throw err;
+    logger.error({ stateDir, code: err.code, holderPid: err.holder?.pid }, err.message);
+    return undefined;
+  }
+}
+
+/**
+ * A secret in a file others can read gets a warning, not a refusal. ssh refuses such a key because
+ * the user is at the keyboard and has other ways in; a daemon that stopped starting over a mode that
+ * was accepted yesterday would take a fleet down at its next restart (or update), and refusing does
+ * not un-expose a secret that was already readable. `runner validate` shows it as ✗.
+ */
+async function warnExposedSecrets(config: RunnerConfig, logger: Logger): Promise<void> {
+  for (const file of secretFiles(config)) {
+    const exposed = await exposureOf(file.path).catch(() => undefined);
+    if (!exposed) continue;
+    logger.warn(
+      { file: file.path, mode: exposed.mode },
+      `${file.path} holds ${file.holds}, and ${exposed.who} (mode ${exposed.mode}): run ${exposed.fix}`,
+    );
+  }
 }
 
 function installSignalHandlers(daemon: Daemon, logger: Logger): () => void {

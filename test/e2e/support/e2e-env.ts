@@ -79,8 +79,8 @@ export class E2eEnv {
   }
 
   /** Starts `runner run --config <file>` with the token in RUNNER_TOKEN, as the docs tell users to. */
-  async startDaemon(): Promise<DaemonProcess> {
-    const d = await DaemonProcess.start(this.configFile, childEnv(this.fake.pat));
+  async startDaemon(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
+    const d = await DaemonProcess.start(this.configFile, { ...childEnv(this.fake.pat), ...opts.env });
     this.daemons.push(d);
     return d;
   }
