@@ -43,8 +43,8 @@ dies, so a crash never leaves it held): doctor reads it to know whether a daemon
 health-port is. --fix refuses while a process holds it, naming its pid; stop the daemon first.
 --fix holds the lock itself while it fixes, so no daemon can start in the middle. Registrations
 recorded in the last 10 minutes are not checked while a daemon runs (they may be starts in flight);
-doctor says so. Exit code 1 when anything is left over, unchecked or a removal failed; 0 only when
-nothing is left.
+doctor says so. Exit code 1 when anything is left over, could not be checked or a removal failed;
+0 only when nothing is left (a running daemon's starts in flight are its own, not leftovers).
 
 Examples:
   runner doctor --config /etc/runner/config.toml

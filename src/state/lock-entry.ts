@@ -69,7 +69,9 @@ export function serveEntry(path: string, answer: () => object): Promise<Server> 
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ path, exclusive: true }, () => {
+    // Anyone who can reach the lock directory (0700, its owner's) may connect: a socket left by a
+    // root doctor must not keep the service's user from asking it, or finding it dead.
+    server.listen({ path, exclusive: true, readableAll: true, writableAll: true }, () => {
       server.off('error', reject);
       server.unref();
       resolve(server);
@@ -100,7 +102,8 @@ export async function askEntry(
 ): Promise<EntryAnswer> {
   for (let attempt = 0; ; attempt++) {
     const answer = await connectOnce(path, pid, opts.answerTimeoutMs);
-    if (answer !== 'refused') return answer;
+    // Not allowed to connect (another user's socket): if its process is gone, it is dead all the same.
+    if (answer !== 'refused' && !(answer.kind === 'unreadable' && !processAlive(pid))) return answer;
     if (!processAlive(pid) || attempt >= opts.refusedRetries) return { kind: 'stale' };
     await delay(opts.refusedRetryMs);
   }

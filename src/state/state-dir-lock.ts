@@ -1,5 +1,5 @@
 import { unlinkSync } from 'node:fs';
-import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { delay } from '../kernel/abort.js';
@@ -77,6 +77,16 @@ export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} (${parts.join(', ')})`;
 }
 
+/**
+ * Why `stateDir` cannot hold a lock, or undefined: its entries are unix sockets, whose paths the
+ * kernel limits (and libuv would silently truncate a longer one, binding somewhere else).
+ */
+export function lockPathProblem(stateDir: string): string | undefined {
+  const longest = Buffer.byteLength(join(stateDir, LOCK_DIR, 'x')) - 1 + MAX_ENTRY_NAME;
+  if (longest <= MAX_SOCKET_PATH) return undefined;
+  return `state-dir ${stateDir} is too long for its lock (a unix socket path: at most ${MAX_SOCKET_PATH} bytes on this system, ${longest} needed): choose a shorter state-dir`;
+}
+
 /** Who holds the lock of `stateDir`, without taking it or changing anything (doctor, validate). */
 export async function inspectStateDirLock(stateDir: string, opts: LockOptions = {}): Promise<LockState> {
   const dir = join(stateDir, LOCK_DIR);
@@ -114,15 +124,11 @@ export async function acquireStateDirLock(
 ): Promise<StateDirLock> {
   const ask = { ...DEFAULT_ASK, ...opts };
   const dir = join(stateDir, LOCK_DIR);
-  const longest = Buffer.byteLength(join(dir, 'x')) - 1 + MAX_ENTRY_NAME;
-  if (longest > MAX_SOCKET_PATH) {
-    throw new StateDirLockError(
-      'STATE_DIR_LOCK_FAILED',
-      `state-dir ${stateDir} is too long for its lock (a unix socket path: at most ${MAX_SOCKET_PATH} bytes on this system, ${longest} needed): choose a shorter state-dir`,
-    );
-  }
+  const tooLong = lockPathProblem(stateDir);
+  if (tooLong) throw new StateDirLockError('STATE_DIR_LOCK_FAILED', tooLong);
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await ownLikeStateDir(stateDir, dir);
   } catch (err) {
     throw failed(`cannot create ${dir}`, err);
   }
@@ -288,6 +294,16 @@ class Entry {
     })();
     return this.#withdrawn;
   }
+}
+
+/**
+ * `sudo runner doctor --fix` on the state-dir of a service that runs as its own user must not leave a
+ * root-owned lock directory the service could no longer make its entry in.
+ */
+async function ownLikeStateDir(stateDir: string, dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const [owner, lockDir] = await Promise.all([stat(stateDir), stat(dir)]);
+  if (owner.uid !== lockDir.uid || owner.gid !== lockDir.gid) await chown(dir, owner.uid, owner.gid);
 }
 
 function inUse(stateDir: string, holder: LockHolder): StateDirLockError {

@@ -6,7 +6,7 @@ import { type CheckResult, fail, type Outcome, ok } from '../checks/result.js';
 import { runCheck } from '../checks/run-check.js';
 import { exposureOf, secretFiles } from '../config/secret-files.js';
 import type { RunnerConfig } from '../config/types.js';
-import { describeHolder, inspectStateDirLock } from '../state/state-dir-lock.js';
+import { describeHolder, inspectStateDirLock, lockPathProblem } from '../state/state-dir-lock.js';
 
 /** The daemon-wide checks: its health port, its state directory and who can read its secrets. */
 export function hostChecks(
@@ -100,6 +100,8 @@ function portFree(host: string, port: number): Promise<Outcome> {
  * config of a running daemon never disturbs it (nor a daemon starting meanwhile).
  */
 async function notInUse(stateDir: string, writable: Outcome): Promise<Outcome> {
+  const tooLong = lockPathProblem(stateDir);
+  if (tooLong) return fail(tooLong, 'set state-dir to a shorter path');
   const lock = await inspectStateDirLock(stateDir);
   switch (lock.state) {
     case 'free':

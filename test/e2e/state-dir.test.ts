@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectStateDirLock } from '../../src/state/state-dir-lock.js';
+import { seaBinary } from '../cmd/support/built-cli.js';
 import { testDocker } from '../setup/docker.js';
 import { freePort } from './support/daemon-files.js';
 import { ContainerWatch, type E2eEnv, stopGracefully, useE2e } from './support/e2e-env.js';
@@ -48,6 +49,26 @@ describe('one daemon per state-dir (real daemons, real Docker, fake GitHub)', ()
     await stopGracefully(first);
     await env.expectNothingLeft({ sessions: true });
   });
+
+  it('the single binary takes the same lock: its run is refused and its doctor sees the npm install’s daemon', async () => {
+    const sea = await seaBinary();
+    const env = await setup({ minRunners: 1 });
+    const first = await env.startDaemon();
+    const idle = await idleRunner(env);
+    const watch = await ContainerWatch.start(env);
+    const run = await env.cli(['run'], {
+      binary: sea,
+      env: { RUNNER_HEALTH_PORT: String(await freePort()) },
+    });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`is in use by pid ${first.pid} (runner run, since `);
+    const doctor = await env.cli(['doctor'], { binary: sea });
+    expect(doctor.stdout).toContain(`daemon: running — pid ${first.pid} (runner run, since `);
+    expect(watch.events).toEqual([]);
+    expect(env.fake.runners().map((r) => r.name)).toEqual([idle]);
+    await stopGracefully(first);
+    await env.expectNothingLeft({ sessions: true });
+  }, 240_000);
 
   it('after kill -9 of the daemon the next start takes the lock at once and adopts its runner', async () => {
     const env = await setup({ minRunners: 1 });

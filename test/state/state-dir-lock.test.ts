@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_SOCKET_PATH } from '../../src/state/lock-entry.js';
+import { MAX_SOCKET_PATH, processAlive } from '../../src/state/lock-entry.js';
 import {
   acquireStateDirLock,
   inspectStateDirLock,
@@ -96,6 +96,21 @@ describe('state-dir lock (real processes)', () => {
     expect(await readdir(lockDir())).toEqual([
       second.outcome.held ? second.outcome.path.split('/').at(-1) : '',
     ]);
+  });
+
+  it('a process the holder started (as tart run is) does not keep the lock once the holder is dead', async () => {
+    const { child, outcome } = await LockChild.take({ stateDir, command: 'runner run', grandchild: true });
+    children.push(child);
+    const grandchild = outcome.held ? outcome.grandchildPid : undefined;
+    expect(grandchild).toBeGreaterThan(0);
+    try {
+      await child.kill('SIGKILL');
+      expect(processAlive(grandchild!)).toBe(true);
+      expect(await inspectStateDirLock(stateDir)).toEqual({ state: 'free' });
+      await acquire();
+    } finally {
+      process.kill(grandchild!, 'SIGKILL');
+    }
   });
 
   it('inspect names the holder without taking the lock or changing anything', async () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, expect } from 'vitest';
 import type { DaemonStatus } from '../../../src/health/status-types.js';
 import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_SCALE_SET, MANAGED_BY_VALUE } from '../../../src/labels.js';
 import { pollUntil } from '../../../src/util/poll-until.js';
-import { type CliResult, cliBundle, runCli } from '../../cmd/support/built-cli.js';
+import { type CliResult, cliBundle, runCli, runFile } from '../../cmd/support/built-cli.js';
 import {
   type FakeActionsService,
   type FakeOptions,
@@ -93,9 +93,14 @@ export class E2eEnv {
     return d;
   }
 
-  /** `runner <args> --config <file>` (doctor, validate…) with the daemon's environment, run to its end. */
-  cli(args: readonly string[]): Promise<CliResult> {
-    return runCli([...args, '--config', this.configFile], { env: childEnv(this.fake.pat) });
+  /**
+   * `runner <args> --config <file>` (doctor, validate…) with the daemon's environment, run to its end;
+   * `binary`: the single executable (seaBinary()) instead of the npm install's bundle.
+   */
+  cli(args: readonly string[], opts: { binary?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+    const full = [...args, '--config', this.configFile];
+    const run = { env: { ...childEnv(this.fake.pat), ...opts.env } };
+    return opts.binary ? runFile(opts.binary, full, run) : runCli(full, run);
   }
 
   /** A job script that runs until `openGate()`: how tests hold a job busy without guessing durations. */
