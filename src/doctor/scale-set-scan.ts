@@ -14,7 +14,7 @@ import { type Finding, type FixOutcome, RESOURCE, type ScaleSetInspection } from
  * records a registration before its resource exists. With no daemon (the state-dir lock is free)
  * there is no start in flight and no grace: a runner crashed a minute ago is as left over as any.
  */
-export const IN_FLIGHT_GRACE_MS = 10 * 60_000;
+const IN_FLIGHT_GRACE_MS = 10 * 60_000;
 
 export interface ScanOptions {
   config: RunnerConfig;
