@@ -20,10 +20,10 @@ export function registerDoctor(program: Command): void {
       '-c, --config <file>',
       'config file (default: RUNNER_CONFIG, else ./config.toml, else /etc/runner/config.toml)',
     )
-    .option('--fix', 'remove what was found (refused while a daemon for this config answers)')
+    .option('--fix', 'remove what was found (refused while a daemon holds the state-dir lock)')
     .option(
       '--force',
-      'with --fix: go ahead although doctor cannot tell whether a daemon runs (health-port = 0)',
+      'with --fix: go ahead where doctor cannot tell whether a daemon runs (the state-dir lock cannot be read, or it is free but a health server answers)',
     )
     .option('--json', 'print the report as JSON')
     .option('--timeout <seconds>', 'time limit of each backend or GitHub call', seconds, 30)
@@ -38,9 +38,13 @@ another daemon or a person made. It finds:
   - runners registered at GitHub by us whose container/VM/machine is gone
 It cannot see stale message sessions at GitHub (the API cannot list them; they expire by themselves).
 
---fix refuses while the daemon's health server answers at health-host:health-port (any answer,
-also 503 while it starts). Stop the daemon first. Exit code 1 when anything is left over or a removal
-failed; 0 only when nothing is left.
+Every runner run holds a lock on its state-dir while it lives (the kernel drops it when the process
+dies, so a crash never leaves it held): doctor reads it to know whether a daemon runs, whatever
+health-port is. --fix refuses while a process holds it, naming its pid; stop the daemon first.
+--fix holds the lock itself while it fixes, so no daemon can start in the middle. Registrations
+recorded in the last 10 minutes are not checked while a daemon runs (they may be starts in flight);
+doctor says so. Exit code 1 when anything is left over, could not be checked or a removal failed;
+0 only when nothing is left (a running daemon's starts in flight are its own, not leftovers).
 
 Examples:
   runner doctor --config /etc/runner/config.toml

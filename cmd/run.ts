@@ -17,7 +17,10 @@ Examples:
   $ RUNNER_TOKEN=ghp_… runner run --url https://github.com/my-org --name linux --max-runners 4
 
 Signals: the first SIGTERM/SIGINT drains (idle runners removed, busy ones finish within
-drain-timeout); a second one exits at once and the next start adopts the runners left behind.`,
+drain-timeout); a second one exits at once and the next start adopts the runners left behind.
+
+One daemon per state-dir: run holds a lock on it (released by the kernel however the process
+ends); a second run on the same state-dir exits at once with code 1, naming the first one's pid.`,
     );
   addConfigFlags(cmd);
   cmd.option(

@@ -1,3 +1,4 @@
+import { SecretRef } from '../schema/secret-ref.js';
 import { Checker } from './checker.js';
 import { checkAcrossSets } from './cross-checks.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -34,7 +35,7 @@ export interface AssembleOptions {
  * Every problem is collected before anything is thrown.
  */
 export async function assemble(raw: Record<string, unknown>, o: AssembleOptions): Promise<RunnerConfig> {
-  const { problems, top, sets, checker, daemon } = assembleLayers(raw, o);
+  const { problems, top, fileTop, sets, checker, daemon } = assembleLayers(raw, o);
   const settings: ScaleSetSettings[] =
     sets.length === 0 ? [top] : sets.map((layer) => mergeSettings(scaleSetPart(top), layer.value));
   const resolved = await Promise.all(settings.map((s, i) => resolveScaleSet(s, i, checker)));
@@ -43,7 +44,8 @@ export async function assemble(raw: Record<string, unknown>, o: AssembleOptions)
 
   const all = [...problems, ...checker.problems];
   if (all.length > 0) throw new ConfigError(all);
-  return { ...daemon, scaleSets };
+  const fileSecrets = [fileTop, ...sets].flatMap((layer) => literalSecrets(layer.value));
+  return { ...daemon, fileSecrets, scaleSets };
 }
 
 /**
@@ -87,7 +89,21 @@ function assembleLayers(raw: Record<string, unknown>, o: AssembleOptions) {
     home: o.identity.home,
   });
   const daemon = resolveDaemon(top, o.file, checker, o.identity);
-  return { problems, top, sets, checker, daemon };
+  return { problems, top, fileTop, sets, checker, daemon };
+}
+
+/**
+ * The keys of the secrets written literally (not `env:VAR`) in a layer of the file, where the file
+ * wrote them: the file then holds a secret, and who can read it matters. Counted even when a flag or
+ * variable overrides the value, since the file holds it all the same.
+ */
+function literalSecrets(value: unknown): string[] {
+  if (value instanceof SecretRef) {
+    return value.literal !== undefined && value.origin?.source.kind === 'file' ? [value.origin.key] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap(literalSecrets);
+  if (isTable(value)) return Object.values(value).flatMap(literalSecrets);
+  return [];
 }
 
 /** `[[scaleset]]` entries, each validated as a layer of its own; without any, the top level is the one scale set. */

@@ -119,7 +119,7 @@ export const daemonShape = {
   ),
   'state-dir': optional(
     str({ expected: 'a directory path', check: (s) => s.trim().length > 0 }),
-    'Where runner keeps its state (instance id, owned machines).',
+    'Where runner keeps its state (instance id, owned machines) and its lock: one daemon per state-dir.',
     '$XDG_STATE_HOME/runner or ~/.local/state/runner; /var/lib/runner as root',
   ),
   'drain-timeout': defaulted(

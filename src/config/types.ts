@@ -25,11 +25,16 @@ export interface RunnerConfig {
   drainTimeout: number;
   /** Delete the scale sets at GitHub on shutdown (default false: kept across restarts). */
   deleteScaleSetOnExit: boolean;
+  /**
+   * Keys of the secrets the config file writes literally (not as `env:VAR`), e.g. `token`,
+   * `scaleset[1].github-app.private-key`: whoever can read the file can read them.
+   */
+  fileSecrets: string[];
   scaleSets: ScaleSetConfig[];
 }
 
 /** The daemon-wide part of the config, without the scale sets (what `runner status` needs). */
-export type DaemonConfig = Omit<RunnerConfig, 'scaleSets'>;
+export type DaemonConfig = Omit<RunnerConfig, 'scaleSets' | 'fileSecrets'>;
 
 export type GitHubAuth =
   | { kind: 'pat'; token: Secret }

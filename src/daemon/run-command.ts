@@ -1,8 +1,10 @@
 import { ConfigError, type ConfigFlags, loadConfig } from '../config/index.js';
+import { exposureOf, secretFiles } from '../config/secret-files.js';
 import type { RunnerConfig } from '../config/types.js';
 import { systemClock } from '../kernel/clock.js';
 import { createLogger, type Logger } from '../log.js';
 import { formatSeconds } from '../schema/units.js';
+import { acquireStateDirLock, type StateDirLock, StateDirLockError } from '../state/state-dir-lock.js';
 import { type Daemon, startDaemon } from './daemon.js';
 import { exitDeadline, LINGER_MS, SHUTDOWN_MARGIN_MS } from './exit-deadline.js';
 import { startedByNpm, watchParent } from './parent-watch.js';
@@ -38,27 +40,65 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     format: config.logFormat,
     destination: opts.logDestination,
   });
-  const daemon = await startDaemon(config, { logger });
+  const lock = await lockStateDir(config.stateDir, logger);
+  if (!lock) return 1;
+  await warnExposedSecrets(config, logger);
   const exits = { clock: systemClock, logger, exit: (code: number) => process.exit(code) };
-  const stop = installStopHandlers(daemon, logger, () =>
-    exitDeadline(
-      config.drainTimeout + SHUTDOWN_MARGIN_MS,
-      1,
-      `shutdown did not finish within drain-timeout + ${formatSeconds(SHUTDOWN_MARGIN_MS)}; exiting (runners left are adopted by the next start)`,
-      () => stillRunning(daemon),
-      exits,
-    ),
-  );
   try {
-    await daemon.done;
-    await daemon.shutdown();
+    const daemon = await startDaemon(config, { logger });
+    const stop = installStopHandlers(daemon, logger, () =>
+      exitDeadline(
+        config.drainTimeout + SHUTDOWN_MARGIN_MS,
+        1,
+        `shutdown did not finish within drain-timeout + ${formatSeconds(SHUTDOWN_MARGIN_MS)}; exiting (runners left are adopted by the next start)`,
+        () => stillRunning(daemon),
+        exits,
+      ),
+    );
+    try {
+      await daemon.done;
+      await daemon.shutdown();
+    } finally {
+      stop();
+    }
   } finally {
-    stop();
+    await lock.release();
   }
   // Done: anything still open now (a request the engine never answered, a stray timer) must not keep
   // a stopped daemon alive until a second signal.
   exitDeadline(LINGER_MS, 0, 'exiting with handles still open after shutdown', () => ({}), exits);
   return 0;
+}
+
+/**
+ * One daemon per state-dir: a second one would adopt the first one's runners and remove them when it
+ * stops. Refused at once (never waits for the holder), in one line naming the holder and what to do.
+ */
+async function lockStateDir(stateDir: string, logger: Logger): Promise<StateDirLock | undefined> {
+  try {
+    return await acquireStateDirLock(stateDir, { command: 'runner run' });
+  } catch (err) {
+    if (!(err instanceof StateDirLockError)) throw err;
+    logger.error({ stateDir, code: err.code, holderPid: err.holder?.pid }, err.message);
+    return undefined;
+  }
+}
+
+/**
+ * A secret in a file others can read gets a warning, not a refusal. ssh refuses such a key because
+ * the user is at the keyboard and has other ways in; a daemon that stopped starting over a mode that
+ * was accepted yesterday would take a fleet down at its next restart (or update), and refusing does
+ * not un-expose a secret that was already readable. `runner validate` shows it as ✗.
+ */
+async function warnExposedSecrets(config: RunnerConfig, logger: Logger): Promise<void> {
+  for (const file of secretFiles(config)) {
+    const exposed = await exposureOf(file.path).catch(() => undefined);
+    if (!exposed) continue;
+    logger.warn(
+      { file: file.path, mode: exposed.mode },
+      `${file.path} holds ${file.holds}, and ${exposed.who} (mode ${exposed.mode}): run ${exposed.fix}`,
+    );
+  }
 }
 
 /** What the daemon was still doing, for the line that explains a forced exit. */

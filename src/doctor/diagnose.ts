@@ -1,8 +1,10 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ConfigFlags, loadConfig } from '../config/index.js';
+import type { RunnerConfig } from '../config/types.js';
 import { loadInstanceId } from '../state/instance.js';
-import { type Liveness, probeDaemon } from './liveness.js';
+import { acquireStateDirLock, type StateDirLock, StateDirLockError } from '../state/state-dir-lock.js';
+import { type Liveness, livenessFromLockError, probeDaemon } from './liveness.js';
 import { ScaleSetScan } from './scale-set-scan.js';
 import type { FixOutcome, ScaleSetInspection } from './types.js';
 
@@ -11,7 +13,10 @@ export interface DoctorOptions {
   env: NodeJS.ProcessEnv;
   flags?: ConfigFlags;
   fix: boolean;
-  /** Fix although doctor cannot tell whether a daemon runs (health-port = 0): the user says it does not. */
+  /**
+   * The user says no daemon runs, where doctor cannot tell: the state-dir lock cannot be read or
+   * taken, or it is free but a health server answers (a daemon from before the lock).
+   */
   force: boolean;
   /** Per backend or GitHub call. */
   timeoutMs: number;
@@ -35,11 +40,39 @@ export interface DoctorReport {
 /**
  * `runner doctor`: everything runner owns that nothing uses, across every scale set and backend of
  * the config, and with `fix` its removal. Fixing refuses while a daemon for the config may be alive:
- * it would race the daemon's own adoption and cleanup.
+ * it would race the daemon's own adoption and cleanup. Fixing holds the state-dir lock, so no daemon
+ * can start in the middle of it either.
  */
 export async function diagnose(opts: DoctorOptions): Promise<DoctorReport> {
   const config = await loadConfig({ file: opts.configFile, env: opts.env, flags: opts.flags ?? {} });
-  const daemon = await probeDaemon(config);
+  // loadInstanceId would create an id; with none on disk no daemon of this config ever owned anything.
+  const owned = await exists(join(config.stateDir, 'instance-id'));
+  let lock: StateDirLock | undefined;
+  let daemon: Liveness;
+  if (opts.fix && owned) {
+    try {
+      lock = await acquireStateDirLock(config.stateDir, { command: 'runner doctor --fix' });
+      daemon = await probeDaemon(config, { lockedByUs: true });
+    } catch (err) {
+      if (!(err instanceof StateDirLockError)) throw err;
+      daemon = livenessFromLockError(err);
+    }
+  } else {
+    daemon = await probeDaemon(config);
+  }
+  try {
+    return await inspectAndFix(config, opts, daemon, owned);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function inspectAndFix(
+  config: RunnerConfig,
+  opts: DoctorOptions,
+  daemon: Liveness,
+  owned: boolean,
+): Promise<DoctorReport> {
   const report: DoctorReport = {
     file: config.file,
     stateDir: config.stateDir,
@@ -51,8 +84,7 @@ export async function diagnose(opts: DoctorOptions): Promise<DoctorReport> {
     errors: [],
     ok: false,
   };
-  // loadInstanceId would create an id; with none on disk no daemon of this config ever owned anything.
-  if (!(await exists(join(config.stateDir, 'instance-id')))) {
+  if (!owned) {
     report.ok = report.refused === undefined;
     return report;
   }
@@ -65,7 +97,8 @@ export async function diagnose(opts: DoctorOptions): Promise<DoctorReport> {
         set,
         instanceId,
         env: opts.env,
-        daemon: daemon.state,
+        // --force: the user vouches that no daemon runs where doctor could not tell.
+        daemon: daemon.state === 'unknown' && opts.force ? 'stopped' : daemon.state,
         timeoutMs: opts.timeoutMs,
       }),
   );
@@ -89,9 +122,12 @@ export async function diagnose(opts: DoctorOptions): Promise<DoctorReport> {
   }
   const inspectErrors = report.scaleSets.flatMap((s) => s.errors);
   const findings = report.scaleSets.flatMap((s) => s.findings);
+  // What was skipped as a running daemon's start in flight is that daemon's; otherwise it is unknown.
+  const unchecked = daemon.state === 'running' ? [] : report.scaleSets.flatMap((s) => s.skipped);
   report.ok =
     report.refused === undefined &&
     inspectErrors.length === 0 &&
+    unchecked.length === 0 &&
     report.errors.length === 0 &&
     (report.fixed ? report.fixed.every((f) => f.result === 'removed') : findings.length === 0);
   return report;
@@ -100,6 +136,9 @@ export async function diagnose(opts: DoctorOptions): Promise<DoctorReport> {
 function refusal(daemon: Liveness, force: boolean): string | undefined {
   if (daemon.state === 'stopped') return undefined;
   if (daemon.state === 'running') {
+    if (daemon.holder && !daemon.holder.command.startsWith('runner run')) {
+      return `${daemon.detail}. Wait for it to finish, then run doctor --fix again`;
+    }
     return `${daemon.detail}. Stop it first (runner service stop, or Ctrl-C the foreground runner run), then run doctor --fix again; a running daemon cleans up and adopts its own runners`;
   }
   if (force) return undefined;

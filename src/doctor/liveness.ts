@@ -1,8 +1,15 @@
 import { request } from 'undici';
 import type { RunnerConfig } from '../config/types.js';
+import {
+  describeHolder,
+  inspectStateDirLock,
+  type LockHolder,
+  type StateDirLockError,
+} from '../state/state-dir-lock.js';
 
 export type Liveness =
-  | { state: 'running'; detail: string }
+  /** `holder`: the process holding the state-dir lock; absent when only a health server answered. */
+  | { state: 'running'; detail: string; holder?: LockHolder }
   | { state: 'stopped'; detail: string }
   /** Neither proven up nor proven down: --fix must not assume the daemon is gone. */
   | { state: 'unknown'; detail: string };
@@ -10,43 +17,58 @@ export type Liveness =
 const PROBE_TIMEOUT_MS = 3_000;
 
 /**
- * Whether a daemon with this config is up, asked at the health server the config names. Any HTTP
- * answer counts, 503 and 401 included: runscaler's doctor only saw a daemon when /readyz said 200,
- * so --fix ran while the daemon was still pulling images. Only a refused connection on both
- * endpoints means stopped. runner holds no lock file in state-dir, so this is the only signal.
+ * Whether a daemon with this config runs, from the state-dir lock every `runner run` holds while it
+ * lives: the kernel releases it when the process dies, so a kill -9 reads as "not running" at once,
+ * whatever health-port says. `lockedByUs`: doctor --fix holds the lock itself, so no daemon runs.
+ *
+ * With the lock free, a configured health server is still asked: a daemon started before runner took
+ * the lock (an update replaces the binary under a running daemon) holds none, and any HTTP answer
+ * there (503 and 401 included) may be it. That reads as unknown, not running: it may as well be
+ * another service on the port, which --force lets the user say.
  */
-export async function probeDaemon(config: RunnerConfig): Promise<Liveness> {
-  if (config.healthPort === 0) {
-    return {
-      state: 'unknown',
-      detail:
-        'the health server is off (health-port = 0), so doctor cannot tell whether a daemon with this config runs',
-    };
+export async function probeDaemon(
+  config: RunnerConfig,
+  opts: { lockedByUs?: boolean } = {},
+): Promise<Liveness> {
+  if (!opts.lockedByUs) {
+    const lock = await inspectStateDirLock(config.stateDir);
+    if (lock.state === 'held') return heldBy(lock.holder);
+    if (lock.state === 'unknown') {
+      return { state: 'unknown', detail: `cannot read the state-dir lock: ${lock.reason}` };
+    }
   }
+  const free = opts.lockedByUs
+    ? 'no daemon holds the state-dir lock (doctor holds it while it fixes)'
+    : 'no process holds the state-dir lock';
+  if (config.healthPort === 0) return { state: 'stopped', detail: free };
   const base = `http://${connectHost(config.healthHost)}:${config.healthPort}`;
-  const answers = await Promise.all(['/readyz', '/healthz'].map((path) => probe(`${base}${path}`)));
-  const answered = answers.find((a) => a.kind === 'http');
-  if (answered) return { state: 'running', detail: `a daemon answers at ${base} (${answered.detail})` };
-  if (answers.every((a) => a.kind === 'refused'))
-    return { state: 'stopped', detail: `nothing listens at ${base}` };
-  const other = answers.find((a) => a.kind === 'error');
+  const answers = await Promise.all(['/readyz', '/healthz'].map((path) => httpAnswer(`${base}${path}`)));
+  const answered = answers.find((a) => a !== undefined);
+  if (answered === undefined) return { state: 'stopped', detail: free };
   return {
     state: 'unknown',
-    detail: `${base} neither answered nor refused (${other?.detail ?? 'no answer'})`,
+    detail: `${free}, but something answers at ${base} (${answered}): a runner daemon started before runner took the lock may be running with this config`,
   };
 }
 
-type ProbeResult = { kind: 'http' | 'refused' | 'error'; detail: string };
+/** What a failed attempt to take the lock says about the daemon. */
+export function livenessFromLockError(err: StateDirLockError): Liveness {
+  if (err.code === 'STATE_DIR_IN_USE' && err.holder) return heldBy(err.holder);
+  return { state: 'unknown', detail: `cannot take the state-dir lock: ${err.message}` };
+}
 
-async function probe(url: string): Promise<ProbeResult> {
+function heldBy(holder: LockHolder): Liveness {
+  return { state: 'running', holder, detail: `${describeHolder(holder)} holds the state-dir lock` };
+}
+
+/** `/readyz 503` when anything answers over HTTP; undefined when nothing does (refused, timed out). */
+async function httpAnswer(url: string): Promise<string | undefined> {
   try {
     const res = await request(url, { method: 'GET', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     await res.body.dump();
-    return { kind: 'http', detail: `${new URL(url).pathname} ${res.statusCode}` };
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ECONNREFUSED') return { kind: 'refused', detail: String(code) };
-    return { kind: 'error', detail: err instanceof Error ? err.message : String(err) };
+    return `${new URL(url).pathname} ${res.statusCode}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,9 +1,7 @@
 import type { DoctorReport } from './diagnose.js';
-import type { Finding, FixOutcome } from './types.js';
+import { type Finding, type FixOutcome, RESOURCE } from './types.js';
 
 const CODES = { ok: '32', fail: '31', warn: '33', dim: '2', bold: '1' } as const;
-
-const RESOURCE: Record<string, string> = { docker: 'container', tart: 'VM', dedalus: 'machine' };
 
 /** What doctor cannot see, said every time so "nothing found" is never read as more than it is. */
 export const BLIND_SPOTS = [
@@ -16,7 +14,7 @@ export function renderDoctor(report: DoctorReport, opts: { color: boolean }): st
     opts.color ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text;
   const out: string[] = [
     `runner doctor: ${report.file || '(flags and environment only)'}`,
-    `daemon: ${report.daemon.state === 'running' ? 'running' : report.daemon.state === 'stopped' ? 'not running' : 'unknown'} (${report.daemon.detail})`,
+    `daemon: ${report.daemon.state === 'running' ? 'running' : report.daemon.state === 'stopped' ? 'not running' : 'unknown'} — ${report.daemon.detail}`,
   ];
   if (report.instanceId === undefined) {
     out.push(
@@ -27,7 +25,10 @@ export function renderDoctor(report: DoctorReport, opts: { color: boolean }): st
     out.push('', paint('bold', `scale set ${JSON.stringify(s.scaleSet)} (${s.backend})`));
     for (const f of s.findings) out.push(`  ${paint('fail', '✗')} ${describeFinding(f)}`);
     for (const e of s.errors) out.push(`  ${paint('fail', '✗')} ${e}`);
-    if (s.findings.length === 0 && s.errors.length === 0) out.push(`  ${paint('ok', '✓')} nothing left over`);
+    for (const k of s.skipped) out.push(`  ${paint('warn', '–')} runner ${k.name} not checked: ${k.reason}`);
+    if (s.findings.length === 0 && s.errors.length === 0) {
+      out.push(`  ${paint('ok', '✓')} nothing ${s.skipped.length > 0 ? 'else ' : ''}left over`);
+    }
     if (s.inUse > 0)
       out.push(paint('dim', `  ${s.inUse} runner(s) in use by the running daemon (not touched)`));
   }
@@ -68,24 +69,35 @@ function mark(o: FixOutcome, paint: (s: keyof typeof CODES, t: string) => string
 function summary(r: DoctorReport, paint: (s: keyof typeof CODES, t: string) => string): string {
   const findings = r.scaleSets.reduce((n, s) => n + s.findings.length, 0);
   const problems = r.scaleSets.reduce((n, s) => n + s.errors.length, 0) + r.errors.length;
+  const unchecked = r.scaleSets.reduce((n, s) => n + s.skipped.length, 0);
+  // Never "nothing left" while something was not looked at: say how much, every time.
+  const butUnchecked =
+    unchecked > 0 ? ` among what was checked; ${unchecked} not checked (the – lines above)` : '';
   if (r.fixed) {
     const removed = r.fixed.filter((o) => o.result === 'removed').length;
     const skipped = r.fixed.filter((o) => o.result === 'skipped').length;
     const failed = r.fixed.filter((o) => o.result === 'failed').length;
-    if (r.ok) return paint('ok', removed === 0 ? 'Nothing to remove.' : `Removed ${removed} of ${removed}.`);
+    if (r.ok) {
+      return paint(
+        'ok',
+        `${removed === 0 ? 'Nothing to remove' : `Removed ${removed} of ${removed}`}${butUnchecked}.`,
+      );
+    }
     const parts = [`removed ${removed} of ${r.fixed.length}`];
     if (skipped > 0) parts.push(`${skipped} left alone`);
     if (failed > 0) parts.push(`${failed} failed`);
     if (problems > 0) parts.push(`${problems} other error(s)`);
+    if (unchecked > 0) parts.push(`${unchecked} not checked`);
     return paint(
       'fail',
       `Not clean: ${parts.join(', ')}. See the lines above, then run runner doctor again.`,
     );
   }
-  if (r.ok) return paint('ok', 'Nothing left over.');
+  if (r.ok) return paint('ok', `Nothing left over${butUnchecked}.`);
   const parts: string[] = [];
   if (findings > 0) parts.push(`${findings} left over`);
   if (problems > 0) parts.push(`${problems} could not be checked`);
+  if (unchecked > 0) parts.push(`${unchecked} not checked`);
   const next = r.refused
     ? ''
     : findings > 0

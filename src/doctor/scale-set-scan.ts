@@ -7,9 +7,13 @@ import { ScaleSetStore } from '../state/scale-set-store.js';
 import { actionsClientFor } from '../validate/github-client.js';
 import type { Liveness } from './liveness.js';
 import { registeredId, unregister } from './registrations.js';
-import type { Finding, FixOutcome, ScaleSetInspection } from './types.js';
+import { type Finding, type FixOutcome, RESOURCE, type ScaleSetInspection } from './types.js';
 
-/** A state-file entry this young may be a start in flight, while a daemon may be running. */
+/**
+ * A state-file entry this young may be a start in flight while a daemon runs (or may run): the daemon
+ * records a registration before its resource exists. With no daemon (the state-dir lock is free)
+ * there is no start in flight and no grace: a runner crashed a minute ago is as left over as any.
+ */
 const IN_FLIGHT_GRACE_MS = 10 * 60_000;
 
 export interface ScanOptions {
@@ -46,6 +50,7 @@ export class ScaleSetScan {
       backend: set.backend,
       findings: [],
       inUse: 0,
+      skipped: [],
       errors: [],
     };
     let owned: OwnedRunner[] | undefined;
@@ -83,7 +88,15 @@ export class ScaleSetScan {
     const now = (this.#o.now ?? Date.now)();
     for (const [name, stored] of store.runners()) {
       if (resources.has(name)) continue;
-      if (this.#o.daemon !== 'stopped' && now - Date.parse(stored.createdAt) < IN_FLIGHT_GRACE_MS) continue;
+      const age = now - Date.parse(stored.createdAt);
+      if (this.#o.daemon !== 'stopped' && age < IN_FLIGHT_GRACE_MS) {
+        const who = this.#o.daemon === 'running' ? 'the running daemon' : 'a daemon that may be running';
+        out.skipped.push({
+          name,
+          reason: `recorded ${Math.max(0, Math.round(age / 1000))}s ago with no ${RESOURCE[this.#o.set.backend] ?? 'resource'} yet: may be a start in flight of ${who}, so not checked at GitHub (doctor checks it once it is ${IN_FLIGHT_GRACE_MS / 60_000} minutes old)`,
+        });
+        continue;
+      }
       const base = { scaleSet: this.#o.set.name, backend: this.#o.set.backend, name };
       try {
         const id = await registeredId(this.#clientFor(), name, stored.runnerId, this.#signal());

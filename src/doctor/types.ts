@@ -1,5 +1,8 @@
 import type { OwnedState } from '../../backends/types.js';
 
+/** What a runner's resource is called on each backend, for messages. */
+export const RESOURCE: Record<string, string> = { docker: 'container', tart: 'VM', dedalus: 'machine' };
+
 /**
  * Something runner owns that nothing uses:
  * - `exited`: a container/VM/machine of ours whose runner ended and that was never removed;
@@ -26,6 +29,8 @@ export interface ScaleSetInspection {
   findings: Finding[];
   /** Owned resources a running daemon manages: listed as a count, never touched. */
   inUse: number;
+  /** What doctor deliberately did not check, and why: said, so "nothing found" is never read as more. */
+  skipped: { name: string; reason: string }[];
   /** What could not be inspected: the report then cannot say "clean". */
   errors: string[];
 }

@@ -4,9 +4,11 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { type CheckResult, fail, type Outcome, ok } from '../checks/result.js';
 import { runCheck } from '../checks/run-check.js';
+import { exposureOf, secretFiles } from '../config/secret-files.js';
 import type { RunnerConfig } from '../config/types.js';
+import { describeHolder, inspectStateDirLock, lockPathProblem } from '../state/state-dir-lock.js';
 
-/** The daemon-wide checks: its health port and its state directory. */
+/** The daemon-wide checks: its health port, its state directory and who can read its secrets. */
 export function hostChecks(
   config: RunnerConfig,
   timeoutMs: number,
@@ -27,11 +29,32 @@ export function hostChecks(
     runCheck(
       {
         id: 'state-dir',
-        title: `state-dir ${config.stateDir} writable`,
-        run: () => writableDir(config.stateDir),
+        title: `state-dir ${config.stateDir} writable and not in use`,
+        run: async () => {
+          const writable = await writableDir(config.stateDir);
+          return writable.status === 'ok' ? notInUse(config.stateDir, writable) : writable;
+        },
       },
       timeoutMs,
       signal,
+    ),
+    ...secretFiles(config).map((file) =>
+      runCheck(
+        {
+          id: 'secret-file',
+          title: `${file.path} readable only by its owner: it holds ${file.holds}`,
+          run: async () => {
+            const exposed = await exposureOf(file.path);
+            if (!exposed) return ok();
+            return fail(
+              `mode ${exposed.mode}: ${exposed.who}`,
+              `run: ${exposed.fix}   (ssh refuses private keys this open; runner run starts but warns)`,
+            );
+          },
+        },
+        timeoutMs,
+        signal,
+      ),
     ),
   ];
 }
@@ -70,6 +93,27 @@ function portFree(host: string, port: number): Promise<Outcome> {
       server.close(() => resolve(ok()));
     });
   });
+}
+
+/**
+ * Whether `runner run` would get the state-dir lock: asked without taking it, so validating the
+ * config of a running daemon never disturbs it (nor a daemon starting meanwhile).
+ */
+async function notInUse(stateDir: string, writable: Outcome): Promise<Outcome> {
+  const tooLong = lockPathProblem(stateDir);
+  if (tooLong) return fail(tooLong, 'set state-dir to a shorter path');
+  const lock = await inspectStateDirLock(stateDir);
+  switch (lock.state) {
+    case 'free':
+      return writable;
+    case 'held':
+      return fail(
+        `in use by ${describeHolder(lock.holder)}`,
+        'runner run refuses to start while another process holds its state-dir: stop that one first (runner service stop), or give this config its own state-dir',
+      );
+    case 'unknown':
+      return fail(lock.reason, 'run runner validate as the user the daemon runs as');
+  }
 }
 
 /** The directory, or the nearest existing parent the daemon would create it in, must be writable. */

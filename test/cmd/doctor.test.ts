@@ -20,6 +20,7 @@ import { ScaleSetStore } from '../../src/state/scale-set-store.js';
 import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
 import { spec, IMAGE as TART_IMAGE, tartFixture } from '../fakes/tart/fixture.js';
 import { FAKE_IMAGE, removeByInstance, removeContainer, testDocker, useDocker } from '../setup/docker.js';
+import { LockChild } from '../support/state-dir-lock.js';
 import { cliBundle, runCli } from './support/built-cli.js';
 import { unusedPort, writeConfig } from './support/config-file.js';
 
@@ -55,8 +56,10 @@ interface World {
 }
 
 const worlds: World[] = [];
+const holders: LockChild[] = [];
 afterEach(async () => {
   fake.faults.clear();
+  await Promise.all(holders.splice(0).map((h) => h.kill()));
   for (const w of worlds.splice(0)) {
     await removeByInstance(w.instanceId);
     for (const name of w.foreign) await removeContainer(name);
@@ -134,14 +137,14 @@ async function exists(name: string): Promise<boolean> {
 /** A registration at GitHub (the fake), recorded in the daemon's state file, with no resource behind it. */
 async function orphanRegistration(
   w: World,
-  opts: { idRecorded?: boolean } = {},
+  opts: { idRecorded?: boolean; ageMs?: number } = {},
 ): Promise<{ name: string; id: number }> {
   const name = makeRunnerName(w.scaleSet, w.instanceId);
   const jit = await client.generateJitRunnerConfig({ name, workFolder: '_work' }, scaleSetId);
   const store = await ScaleSetStore.open(w.stateDir, w.scaleSet, (err) => {
     throw err;
   });
-  const createdAt = new Date(Date.now() - 3_600_000).toISOString();
+  const createdAt = new Date(Date.now() - (opts.ageMs ?? 3_600_000)).toISOString();
   // The scaler records the name before the JIT call returns an id: a crash in between leaves no id.
   store.put(name, opts.idRecorded === false ? { createdAt } : { runnerId: jit.runner.id, createdAt });
   await store.flush();
@@ -158,6 +161,14 @@ async function doctorJson(w: World, args: string[] = []) {
   const r = await doctor(w, [...args, '--json']);
   expect(r.stderr).toBe('');
   return { code: r.code, report: JSON.parse(r.stdout) as DoctorReport };
+}
+
+/** A process holding the world's state-dir lock, as a running `runner run` does. */
+async function holdLock(w: World, command = 'runner run'): Promise<LockChild> {
+  const { child, outcome } = await LockChild.take({ stateDir: w.stateDir, command });
+  holders.push(child);
+  expect(outcome.held).toBe(true);
+  return child;
 }
 
 /** A stand-in for a daemon's health server on the configured port: answers every request with `status`. */
@@ -244,23 +255,50 @@ describe('runner doctor (built CLI, real Docker, fake GitHub)', () => {
     expect(again.stdout).toContain('Nothing left over.');
   });
 
-  it('--fix refuses while a daemon answers on the configured health port, even with 503', async () => {
-    const w = await world();
+  it('--fix refuses while a daemon holds the state-dir lock, naming its pid, whatever health-port says', async () => {
+    const w = await world({ 'health-port': 0 });
     const exited = await ourContainer(w);
     const running = await ourContainer(w, { running: true });
+    const daemon = await holdLock(w);
+    const r = await doctor(w, ['--fix', '--force']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`daemon: running — pid ${daemon.pid} (runner run, since `);
+    expect(r.stdout).toContain(`refusing to --fix: pid ${daemon.pid} (runner run, since `);
+    expect(r.stdout).toContain('Stop it first');
+    expect(r.stdout).not.toContain('Fixing:');
+    // The running container belongs to the live daemon: counted, not reported; the exited one is.
+    expect(r.stdout).toContain('1 runner(s) in use by the running daemon');
+    expect(r.stdout).toContain(exited);
+    expect(r.stdout).not.toContain(running);
+    expect(await exists(exited)).toBe(true);
+    expect(await exists(running)).toBe(true);
+  });
+
+  it('--fix refuses while another doctor --fix holds the lock, and says to wait for it', async () => {
+    const w = await world();
+    const exited = await ourContainer(w);
+    const other = await holdLock(w, 'runner doctor --fix');
+    const r = await doctor(w, ['--fix']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`refusing to --fix: pid ${other.pid} (runner doctor --fix, since `);
+    expect(r.stdout).toContain('Wait for it to finish');
+    expect(await exists(exited)).toBe(true);
+  });
+
+  it('a free lock but an answer on the health port (a daemon from before the lock) refuses --fix unless --force', async () => {
+    const w = await world();
+    const exited = await ourContainer(w);
     const health = await fakeHealthServer(w.healthPort, 503);
     try {
       const r = await doctor(w, ['--fix']);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain('daemon: running');
-      expect(r.stdout).toContain(`refusing to --fix: a daemon answers at http://127.0.0.1:${w.healthPort}`);
-      expect(r.stdout).not.toContain('Fixing:');
-      // The running container belongs to the live daemon: counted, not reported; the exited one is.
-      expect(r.stdout).toContain('1 runner(s) in use by the running daemon');
-      expect(r.stdout).toContain(exited);
-      expect(r.stdout).not.toContain(running);
+      expect(r.stdout).toContain('daemon: unknown — no daemon holds the state-dir lock');
+      expect(r.stdout).toContain(`but something answers at http://127.0.0.1:${w.healthPort} (/readyz 503)`);
+      expect(r.stdout).toContain('then run doctor --fix --force');
       expect(await exists(exited)).toBe(true);
-      expect(await exists(running)).toBe(true);
+      const forced = await doctor(w, ['--fix', '--force']);
+      expect(forced.code).toBe(0);
+      expect(await exists(exited)).toBe(false);
     } finally {
       await new Promise((resolve) => health.close(resolve));
     }
@@ -294,17 +332,49 @@ describe('runner doctor (built CLI, real Docker, fake GitHub)', () => {
     expect(r.stdout).not.toContain('nothing left over');
   });
 
-  it('--fix without a health server refuses unless --force says no daemon runs', async () => {
+  it('with health-port = 0 and no daemon, the lock says none runs: --fix goes ahead without --force', async () => {
     const w = await world({ 'health-port': 0 });
     const exited = await ourContainer(w);
-    const refused = await doctor(w, ['--fix']);
-    expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain('cannot tell whether a daemon with this config runs');
-    expect(await exists(exited)).toBe(true);
-
-    const forced = await doctor(w, ['--fix', '--force']);
-    expect(forced.code).toBe(0);
+    const r = await doctor(w, ['--fix']);
+    expect(r.stdout).toContain('daemon: not running — no daemon holds the state-dir lock');
+    expect(r.code).toBe(0);
     expect(await exists(exited)).toBe(false);
+  });
+
+  it('with no daemon, a registration recorded a minute ago is a leftover like any other (no in-flight grace)', async () => {
+    const w = await world({ 'health-port': 0 });
+    const orphan = await orphanRegistration(w, { ageMs: 60_000 });
+    const listed = await doctor(w);
+    expect(listed.code).toBe(1);
+    expect(listed.stdout).toContain(`✗ runner ${orphan.name} registered at GitHub, runner id ${orphan.id}`);
+    expect(listed.stdout).not.toContain('Nothing left over');
+
+    const fixed = await doctor(w, ['--fix', '--force']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toContain('Removed 1 of 1.');
+    expect(fake.runners().some((x) => x.id === orphan.id)).toBe(false);
+  });
+
+  it('while a daemon runs, a registration recorded a minute ago is skipped as in flight, and doctor says so', async () => {
+    const w = await world({ 'health-port': 0 });
+    const orphan = await orphanRegistration(w, { ageMs: 60_000 });
+    await holdLock(w);
+    const { code, report } = await doctorJson(w);
+    expect(report.daemon.state).toBe('running');
+    expect(report.scaleSets[0]?.skipped.map((k) => k.name)).toEqual([orphan.name]);
+    // The running daemon's start in flight is its own business: not a problem, but never hidden.
+    expect(code).toBe(0);
+    const r = await doctor(w);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `– runner ${orphan.name} not checked: recorded \\d+s ago with no container yet: may be a start in flight of the running daemon`,
+      ),
+    );
+    expect(r.stdout).toContain(
+      'Nothing left over among what was checked; 1 not checked (the – lines above).',
+    );
+    expect(r.stdout).not.toContain('Nothing left over.');
+    expect(fake.runners().some((x) => x.id === orphan.id)).toBe(true);
   });
 
   it('says nothing can be ours when the state-dir has no instance id', async () => {

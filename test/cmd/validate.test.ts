@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { type FakeActionsService, startFakeActionsService } from '../fakes/actio
 import { startFakeDedalus } from '../fakes/dedalus/index.js';
 import { FAKE_TART_DIR, FakeTart } from '../fakes/tart/index.js';
 import { useDocker } from '../setup/docker.js';
+import { LockChild } from '../support/state-dir-lock.js';
 import { cliBundle, node24, runCli } from './support/built-cli.js';
 import { unusedPort, writeConfig } from './support/config-file.js';
 
@@ -55,6 +56,16 @@ function validate(config: Record<string, unknown>, extra: string[] = [], env: No
 async function validateJson(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   const r = await validate(config, ['--json', '--timeout', '5'], env);
   return { code: r.code, report: JSON.parse(r.stdout) as ValidationReport, stderr: r.stderr };
+}
+
+/** validate --json of `config` written with file mode `mode` (writeConfig makes it 0600). */
+async function validateMode(config: Record<string, unknown>, mode: number, env: NodeJS.ProcessEnv = {}) {
+  const file = writeConfig(join(dir, 'config.toml'), config);
+  chmodSync(file, mode);
+  const r = await runCli(['validate', '--config', file, '--json', '--timeout', '5'], {
+    env: { ...process.env, NO_COLOR: '1', FAKE_PAT: fake.pat, ...env },
+  });
+  return { file, code: r.code, report: JSON.parse(r.stdout) as ValidationReport };
 }
 
 function byId(report: ValidationReport, id: string) {
@@ -227,6 +238,79 @@ describe('runner validate (built CLI)', () => {
     expect(groups.map((g) => [g.scaleSet, g.status])).toEqual([
       ['a', 'ok'],
       ['b', 'fail'],
+    ]);
+  });
+
+  it('says the state-dir is in use by a running daemon, naming its pid, without taking the lock', async () => {
+    const config = await goodConfig();
+    const stateDir = config['state-dir'] as string;
+    const { child, outcome } = await LockChild.take({ stateDir, command: 'runner run' });
+    cleanups.push(() => child.kill());
+    expect(outcome.held).toBe(true);
+    const { code, report } = await validateJson(config);
+    expect(code).toBe(1);
+    expect(byId(report, 'state-dir')[0]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(`in use by pid ${child.pid} (runner run, since `),
+      hint: expect.stringContaining('runner run refuses to start while another process holds its state-dir'),
+    });
+    // Validating took nothing: the holder still holds it, and is the only entry.
+    const { inspectStateDirLock } = await import('../../src/state/state-dir-lock.js');
+    expect(await inspectStateDirLock(stateDir)).toMatchObject({ state: 'held', holder: { pid: child.pid } });
+  });
+
+  it('a secret written in a config file others can read is ✗ with the chmod to run, at 0644 and 0666', async () => {
+    for (const mode of [0o644, 0o666]) {
+      const config = await goodConfig({ token: fake.pat, 'health-token': 'a-health-token-1234' });
+      const { file, code, report } = await validateMode(config, mode);
+      expect(code).toBe(1);
+      expect(byId(report, 'secret-file')).toEqual([
+        expect.objectContaining({
+          status: 'fail',
+          title: `${file} readable only by its owner: it holds secrets (token, health-token)`,
+          detail: `mode 0${mode.toString(8)}: every user on this machine can read it`,
+          hint: expect.stringContaining(`run: chmod 600 ${file}`),
+        }),
+      ]);
+      expect(report.checks.filter((c) => c.status === 'fail')).toHaveLength(1);
+      expect(JSON.stringify(report)).not.toContain(fake.pat);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a config whose secrets are all env: references needs no permission check; a 0600 one with secrets passes', async () => {
+    const envOnly = await validateMode(await goodConfig(), 0o644);
+    expect(envOnly.code).toBe(0);
+    expect(byId(envOnly.report, 'secret-file')).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+
+    const tight = await validateMode(await goodConfig({ token: fake.pat }), 0o600);
+    expect(tight.code).toBe(0);
+    expect(byId(tight.report, 'secret-file')).toEqual([
+      expect.objectContaining({
+        status: 'ok',
+        title: `${tight.file} readable only by its owner: it holds secrets (token)`,
+      }),
+    ]);
+  });
+
+  it('a GitHub App key file open to its group is ✗ with the chmod to run', async () => {
+    const config = await goodConfig();
+    delete config.token;
+    const key = join(dir, 'app.pem');
+    writeFileSync(key, '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n', {
+      mode: 0o640,
+    });
+    chmodSync(key, 0o640);
+    config['github-app'] = { 'client-id': 'Iv1.abc', 'installation-id': 1, 'private-key-path': key };
+    const { report } = await validateMode(config, 0o600);
+    expect(byId(report, 'secret-file')).toEqual([
+      expect.objectContaining({
+        status: 'fail',
+        title: `${key} readable only by its owner: it holds the GitHub App private key`,
+        detail: `mode 0640: every member of its group (gid ${process.getgid?.()}) can read it`,
+        hint: expect.stringContaining(`run: chmod 600 ${key}`),
+      }),
     ]);
   });
 

@@ -42,6 +42,7 @@ import { ListenerError } from '../../src/listener/listener.js';
 import { ReleaseUrlError } from '../../src/release/layout.js';
 import { ServiceError, type ServiceErrorCode } from '../../src/service/errors.js';
 import { UnitValueError } from '../../src/service/systemd/encode.js';
+import { StateDirLockError, type StateDirLockErrorCode } from '../../src/state/state-dir-lock.js';
 import { StatusError, type StatusErrorCode } from '../../src/status/client.js';
 import { UpdateError, type UpdateErrorCode } from '../../src/update/errors.js';
 import { PollTimeoutError } from '../../src/util/poll-until.js';
@@ -76,6 +77,7 @@ const updateCodes = allOf<UpdateErrorCode>()([
   'UPDATE_WRITE',
 ]);
 const initCodes = allOf<InitErrorCode>()(['INIT_USAGE', 'INIT_EXISTS']);
+const stateDirLockCodes = allOf<StateDirLockErrorCode>()(['STATE_DIR_IN_USE', 'STATE_DIR_LOCK_FAILED']);
 const serviceCodes = allOf<ServiceErrorCode>()([
   'SERVICE_UNSUPPORTED',
   'SERVICE_NEEDS_ROOT',
@@ -171,6 +173,11 @@ const TABLE: [RunnerError, string, string][] = [
   ...initCodes.map((c): [RunnerError, string, string] => [new InitError(c, 'x'), c, 'InitError']),
   ...serviceCodes.map((c): [RunnerError, string, string] => [new ServiceError(c, 'x'), c, 'ServiceError']),
   ...statusCodes.map((c): [RunnerError, string, string] => [new StatusError(c, 'x'), c, 'StatusError']),
+  ...stateDirLockCodes.map((c): [RunnerError, string, string] => [
+    new StateDirLockError(c, 'x'),
+    c,
+    'StateDirLockError',
+  ]),
   // backends
   [new BackendCapacityError('x'), 'BACKEND_CAPACITY', 'BackendCapacityError'],
   ...dockerCodes.map((c): [RunnerError, string, string] => [

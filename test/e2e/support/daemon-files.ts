@@ -18,6 +18,8 @@ export interface DaemonFilesOptions {
   docker: string[];
   /** Bind-mount a fresh gate directory at this path in every runner (jobs wait on a file in it). */
   gateMount?: string;
+  /** 0 turns the health server off; default a free port. */
+  healthPort?: number;
 }
 
 export interface DaemonFiles {
@@ -44,7 +46,7 @@ export async function writeDaemonFiles(o: DaemonFilesOptions): Promise<DaemonFil
   await writeFile(join(stateDir, 'instance-id'), `${instanceId}\n`, { mode: 0o600 });
   const gateDir = o.gateMount ? join(dir, 'gate') : undefined;
   if (gateDir) await mkdir(gateDir);
-  const healthPort = await freePort();
+  const healthPort = o.healthPort ?? (await freePort());
   const toml = [
     `url = "${o.configUrl}"`,
     `name = "${o.name}"`,

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, expect } from 'vitest';
 import type { DaemonStatus } from '../../../src/health/status-types.js';
 import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_SCALE_SET, MANAGED_BY_VALUE } from '../../../src/labels.js';
 import { pollUntil } from '../../../src/util/poll-until.js';
-import { cliBundle } from '../../cmd/support/built-cli.js';
+import { type CliResult, cliBundle, runCli, runFile } from '../../cmd/support/built-cli.js';
 import {
   type FakeActionsService,
   type FakeOptions,
@@ -34,6 +34,8 @@ export interface E2eOptions {
   docker?: string;
   /** Mount a gate directory into every runner, so jobs can be held running until the test opens it. */
   gate?: boolean;
+  /** 0 turns the health server off (status() then has nothing to ask); default a free port. */
+  healthPort?: number;
   fake?: FakeOptions;
 }
 
@@ -52,6 +54,7 @@ export class E2eEnv {
     readonly fake: FakeActionsService,
     readonly dir: string,
     readonly configFile: string,
+    readonly stateDir: string,
     readonly instanceId: string,
     readonly healthPort: number,
     readonly gateDir: string | undefined,
@@ -74,13 +77,18 @@ export class E2eEnv {
       top: ['log-level = "debug"', opts.top ?? ''],
       docker: [opts.docker ?? ''],
       ...(opts.gate ? { gateMount: GATE_MOUNT } : {}),
+      ...(opts.healthPort === undefined ? {} : { healthPort: opts.healthPort }),
     });
-    return new E2eEnv(fake, f.dir, f.configFile, f.instanceId, f.healthPort, f.gateDir);
+    return new E2eEnv(fake, f.dir, f.configFile, f.stateDir, f.instanceId, f.healthPort, f.gateDir);
   }
 
-  /** Starts `runner run --config <file>` with the token in RUNNER_TOKEN, as the docs tell users to. */
-  async startDaemon(): Promise<DaemonProcess> {
-    const d = await DaemonProcess.start(this.configFile, childEnv(this.fake.pat));
+  /**
+   * Starts `runner run --config <file>` with the token in RUNNER_TOKEN, as the docs tell users to.
+   * `env` adds to (or overrides) that environment, e.g. RUNNER_HEALTH_PORT for a second daemon on
+   * the same config and state-dir.
+   */
+  async startDaemon(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
+    const d = await DaemonProcess.start(this.configFile, { ...childEnv(this.fake.pat), ...opts.env });
     this.daemons.push(d);
     return d;
   }
@@ -100,6 +108,16 @@ export class E2eEnv {
     });
     this.daemons.push(d);
     return d;
+  }
+
+  /**
+   * `runner <args> --config <file>` (doctor, validate…) with the daemon's environment, run to its end;
+   * `binary`: the single executable (seaBinary()) instead of the npm install's bundle.
+   */
+  cli(args: readonly string[], opts: { binary?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+    const full = [...args, '--config', this.configFile];
+    const run = { env: { ...childEnv(this.fake.pat), ...opts.env } };
+    return opts.binary ? runFile(opts.binary, full, run) : runCli(full, run);
   }
 
   /** A job script that runs until `openGate()`: how tests hold a job busy without guessing durations. */
