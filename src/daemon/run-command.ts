@@ -40,29 +40,35 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     format: config.logFormat,
     destination: opts.logDestination,
   });
-  const lock = await lockStateDir(config.stateDir, logger);
-  if (!lock) return 1;
-  await warnExposedSecrets(config, logger);
   const exits = { clock: systemClock, logger, exit: (code: number) => process.exit(code) };
+  // Signals are ours from here on, before anything is started: a SIGTERM during start-up (taking the
+  // lock, the backends, the health server) must stop the daemon as cleanly as one sent later, never kill
+  // it half-way with the default handler.
+  const target = new StopTarget();
+  const stop = installStopHandlers(target, logger, () =>
+    exitDeadline(
+      config.drainTimeout + SHUTDOWN_MARGIN_MS,
+      1,
+      `shutdown did not finish within drain-timeout + ${formatSeconds(SHUTDOWN_MARGIN_MS)}; exiting (runners left are adopted by the next start)`,
+      () => (target.daemon ? stillRunning(target.daemon) : { phase: 'starting' }),
+      exits,
+    ),
+  );
   try {
-    const daemon = await startDaemon(config, { logger });
-    const stop = installStopHandlers(daemon, logger, () =>
-      exitDeadline(
-        config.drainTimeout + SHUTDOWN_MARGIN_MS,
-        1,
-        `shutdown did not finish within drain-timeout + ${formatSeconds(SHUTDOWN_MARGIN_MS)}; exiting (runners left are adopted by the next start)`,
-        () => stillRunning(daemon),
-        exits,
-      ),
-    );
+    const lock = await lockStateDir(config.stateDir, logger);
+    if (!lock) return 1;
     try {
+      await warnExposedSecrets(config, logger);
+      if (target.stopRequested) return 0;
+      const daemon = await startDaemon(config, { logger });
+      target.attach(daemon);
       await daemon.done;
       await daemon.shutdown();
     } finally {
-      stop();
+      await lock.release();
     }
   } finally {
-    await lock.release();
+    stop();
   }
   // Done: anything still open now (a request the engine never answered, a stray timer) must not keep
   // a stopped daemon alive until a second signal.
@@ -118,13 +124,32 @@ function stillRunning(daemon: Daemon): Record<string, unknown> {
  * Started by npm (`npx runner run`), the parent's disappearance is a first stop too: npm's shell dies of
  * the SIGTERM meant for us and never passes it on. Returns the function that undoes all of it.
  */
-function installStopHandlers(daemon: Daemon, logger: Logger, onFirstStop: () => () => void): () => void {
+/**
+ * What a stop applies to: nothing yet while the daemon starts (the request is remembered and the daemon
+ * shuts down as soon as it exists), the daemon afterwards.
+ */
+class StopTarget {
+  daemon: Daemon | undefined;
+  stopRequested = false;
+
+  attach(daemon: Daemon): void {
+    this.daemon = daemon;
+    if (this.stopRequested) void daemon.shutdown();
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    void this.daemon?.shutdown();
+  }
+}
+
+function installStopHandlers(target: StopTarget, logger: Logger, onFirstStop: () => () => void): () => void {
   let count = 0;
   let cancelDeadline = () => {};
   const drain = (fields: Record<string, unknown>, msg: string) => {
     logger.info(fields, msg);
     cancelDeadline = onFirstStop();
-    void daemon.shutdown();
+    target.stop();
   };
   const onSignal = (sig: NodeJS.Signals) => {
     count++;
@@ -136,7 +161,7 @@ function installStopHandlers(daemon: Daemon, logger: Logger, onFirstStop: () => 
       return;
     }
     logger.warn({ signal: sig }, 'forced exit: runners keep running and are adopted by the next start');
-    daemon.abort();
+    target.daemon?.abort();
     // Give pino a tick to flush the line above.
     setImmediate(() => process.exit(130));
   };
