@@ -4,9 +4,9 @@ import { delay } from '../../src/kernel/abort.js';
 import type { Logger } from '../../src/log.js';
 import { Backoff, type BackoffOptions } from '../../src/util/backoff.js';
 import type { OwnedRunner, Owner, RunnerExitedEvent } from '../types.js';
-import { answerDeadline } from './call.js';
+import { answerDeadline, callSignal } from './call.js';
 import { describe } from './errors.js';
-import { ExitTracker } from './exit-tracker.js';
+import { ExitTracker, OOM_REASON } from './exit-tracker.js';
 import { jsonLines } from './json-lines.js';
 import { ownerLabelFilters } from './ownership.js';
 
@@ -42,10 +42,12 @@ export async function* watchExits(
     try {
       stream = await openEvents(deps.docker, deps.owner, signal);
       connectedAt = Date.now();
-      for (const e of tracker.reconcile(await deps.listOwned(signal))) yield e;
+      for (const e of tracker.reconcile(await deps.listOwned(signal))) {
+        yield await withOomReason(deps.docker, e, signal);
+      }
       for await (const msg of jsonLines(stream)) {
         const e = tracker.onEvent(msg);
-        if (e) yield e;
+        if (e) yield await withOomReason(deps.docker, e, signal);
       }
       if (signal.aborted) return;
       deps.logger.warn('docker event stream ended; reconnecting');
@@ -61,6 +63,26 @@ export async function* watchExits(
     } catch {
       return;
     }
+  }
+}
+
+/**
+ * An exit by SIGKILL (137) without the engine's `oom` event may still be an out-of-memory kill: the
+ * event is missed when the container died before the stream connected (the exit then comes from the
+ * listing) and is not guaranteed to precede `die`. The container's state says it for certain, so it is
+ * asked; a failed inspect leaves the event as it is.
+ */
+async function withOomReason(
+  docker: Docker,
+  e: RunnerExitedEvent,
+  signal: AbortSignal,
+): Promise<RunnerExitedEvent> {
+  if (e.reason !== undefined || e.exitCode !== 137) return e;
+  try {
+    const info = await docker.getContainer(e.resourceId).inspect({ abortSignal: callSignal(signal) });
+    return info.State?.OOMKilled ? { ...e, reason: OOM_REASON } : e;
+  } catch {
+    return e;
   }
 }
 

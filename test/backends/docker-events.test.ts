@@ -130,4 +130,26 @@ describe('docker exit events', () => {
     ac.abort();
     expect(e).toMatchObject({ name: spec.name, exitCode: 137, reason: OOM_REASON });
   });
+
+  it('an out-of-memory exit that happened before anyone subscribed still carries OOMKilled', async () => {
+    const image = 'runner-fake-oom:test';
+    const dockerfile = `FROM ${FAKE_IMAGE}\nENTRYPOINT ["sh", "-c", "a=$(head -c 200000000 /dev/zero | tr '\\\\0' a)"]\n`;
+    await execa('docker', ['build', '-q', '-t', image, '-'], {
+      input: dockerfile,
+      env: { DOCKER_BUILDKIT: '0' },
+    });
+    const owner = makeOwner();
+    const backend = backends.make(owner, { memory: 16 * 1024 * 1024 }, undefined, image);
+    const spec = makeSpec(owner);
+    const handle = await backend.start(spec, deadline());
+    // Dead before the stream connects: the exit comes from the listing, where no `oom` event is seen.
+    await pollUntil(
+      async () => (await testDocker.getContainer(handle.resourceId).inspect()).State.Status === 'exited',
+      { timeout: 15_000, what: 'the container killed' },
+    );
+    const ac = new AbortController();
+    const e = await exitOf(backend.events(anySignal(ac.signal, deadline())), spec.name);
+    ac.abort();
+    expect(e).toMatchObject({ name: spec.name, exitCode: 137, reason: OOM_REASON });
+  });
 });

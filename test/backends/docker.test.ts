@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DockerBackend } from '../../backends/docker/index.js';
 import {
@@ -28,6 +30,11 @@ describe('docker backend on a real engine', () => {
 
   it('stamps labels, env, command, user, limits, network and mounts on the container', async () => {
     const owner = makeOwner('Linux X64');
+    // A directory of its own, never /tmp itself: a bind mount is recursive, and a container holding
+    // /tmp would pin every mount under it (another engine's container filesystems, as the soak's
+    // private engine has there), so that engine could not remove those containers while this one lives.
+    const shared = await mkdtemp(join(tmpdir(), 'runner-bind-'));
+    backends.defer(() => rm(shared, { recursive: true, force: true }));
     const backend = backendFor(owner, {
       env: { FOO: 'bar' },
       user: '1001',
@@ -37,7 +44,7 @@ describe('docker backend on a real engine', () => {
       dind: true,
       mounts: [
         { type: 'tmpfs', source: '', target: '/scratch', readOnly: false },
-        { type: 'bind', source: '/tmp', target: '/host-tmp', readOnly: true },
+        { type: 'bind', source: shared, target: '/host-tmp', readOnly: true },
       ],
     });
     const spec = makeSpec(owner);
