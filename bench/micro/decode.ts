@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/micro/decode.ts [--seconds N]`
+ * `npm run bench:decode [-- --seconds N]`
  *
  * Micro-benchmark of the hot decode path: a 200 from the message queue, turned into a batch by
  * `decodeScaleSetMessage` (envelope JSON, body JSON, per-job-message schema). Two shapes: a full batch of
