@@ -1,5 +1,6 @@
 import type { ResourceKind, StartTier } from '../backends/types.js';
 import type {
+  InvalidJobMessage,
   JobAssigned,
   JobAvailable,
   JobCompleted,
@@ -29,6 +30,14 @@ export type DaemonEvent =
   | (EventBase & { type: 'job-assigned'; job: JobAssigned })
   | (EventBase & { type: 'job-started'; job: JobStarted })
   | (EventBase & { type: 'job-completed'; job: JobCompleted })
+  /**
+   * A message whose type, statistics or body could not be decoded, given up on after it came
+   * UNDECODABLE_DELIVERIES times: emitted before it is acknowledged unread, so the status shows the
+   * decision before GitHub forgets the message (listener).
+   */
+  | (EventBase & { type: 'message-undecodable'; messageId: number; reason: string })
+  /** One job message of a batch left out because it could not be decoded; the others went on (listener). */
+  | (EventBase & { type: 'job-message-invalid'; messageId: number; jobMessage: InvalidJobMessage })
   /** A runner's resource is up and its runner process starting; `durationMs` from the start request (scaler). */
   | (EventBase & {
       type: 'runner-started';
@@ -55,6 +64,9 @@ export interface EventBase {
 
 /** Why the supervisor reconnects: a 409 from a lingering session, another failure to open one, or a listener that stopped. */
 export type ReconnectReason = 'session-conflict' | 'session-error' | 'listener-error';
+
+/** What could not be decoded: a whole message (acknowledged unread) or one job message of a batch. */
+export type UndecodableKind = 'message' | 'job-message';
 
 /** A runner's resource (the backend's `resourceKind`), its registration at GitHub, or a message session. */
 export type CleanupKind = ResourceKind | 'registration' | 'session';

@@ -51,6 +51,8 @@ export class ScaleSetRunner {
   #reason: string | undefined;
   #listeningOnce = false;
   #scaleSetId: number | undefined;
+  /** Configured labels GitHub dropped at the last registration (GHES 3.18–3.20 without its flag). */
+  #droppedLabels: string[] = [];
   #scaler: RunnerScaler | undefined;
   readonly #listenAbort = new AbortController();
   #running: Promise<void> | undefined;
@@ -95,6 +97,7 @@ export class ScaleSetRunner {
     await this.#untilUp(signal, 'registering the scale set', async () => {
       const ss = await ensureScaleSet(this.#d.client, this.cfg, this.#log, signal);
       this.#scaleSetId = ss.id;
+      this.#droppedLabels = ss.droppedLabels;
       store.scaleSetId = ss.id;
       this.#d.client.setSystemInfo({ scaleSetId: ss.id });
     });
@@ -157,6 +160,7 @@ export class ScaleSetRunner {
         this.#log.warn('scale set no longer exists at GitHub; registering it again');
         const ss = await ensureScaleSet(this.#d.client, this.cfg, this.#log, signal);
         this.#scaleSetId = ss.id;
+        this.#droppedLabels = ss.droppedLabels;
       }
       throw err;
     }
@@ -247,9 +251,11 @@ export class ScaleSetRunner {
       runners: scaler?.runners() ?? [],
       runnerCounts,
       pool: this.#d.backend.poolStatus(),
+      ...(this.#droppedLabels.length > 0 ? { droppedLabels: [...this.#droppedLabels] } : {}),
       ...this.#stallStatus(),
       recentJobs: this.#d.recentJobs?.(this.cfg.name) ?? [],
       counters: { ...tally.counters },
+      ...(tally.lastUndecodable ? { lastUndecodable: tally.lastUndecodable } : {}),
     };
   }
 }

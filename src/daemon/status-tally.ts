@@ -1,6 +1,6 @@
 import type { DaemonEvent } from '../events.js';
 import type { RunnerScaleSetStatistic } from '../github/types.js';
-import type { ScaleSetStatus } from '../health/status-types.js';
+import type { ScaleSetStatus, UndecodableRecord } from '../health/status-types.js';
 
 /** What the events told about one scale set, for its status. */
 export interface ScaleSetTally {
@@ -10,6 +10,7 @@ export interface ScaleSetTally {
   /** When a long poll last returned 200 or 202 (ms epoch). */
   readonly lastPollAt: number | undefined;
   readonly counters: Readonly<ScaleSetStatus['counters']>;
+  readonly lastUndecodable: UndecodableRecord | undefined;
 }
 
 interface MutableTally {
@@ -17,6 +18,7 @@ interface MutableTally {
   desired: number;
   lastPollAt: number | undefined;
   counters: ScaleSetStatus['counters'];
+  lastUndecodable: UndecodableRecord | undefined;
 }
 
 /**
@@ -68,6 +70,28 @@ export class StatusTallies {
       case 'cleaned-up':
         c.cleanedUp += ev.count;
         return;
+      case 'message-undecodable':
+        c.undecodableMessages++;
+        t.lastUndecodable = {
+          kind: 'message',
+          messageId: ev.messageId,
+          reason: ev.reason,
+          at: new Date(ev.at).toISOString(),
+        };
+        return;
+      case 'job-message-invalid': {
+        c.invalidJobMessages++;
+        const { index, runnerRequestId, reason } = ev.jobMessage;
+        t.lastUndecodable = {
+          kind: 'job-message',
+          messageId: ev.messageId,
+          jobIndex: index,
+          ...(runnerRequestId !== undefined ? { runnerRequestId } : {}),
+          reason,
+          at: new Date(ev.at).toISOString(),
+        };
+        return;
+      }
     }
   };
 
@@ -78,6 +102,7 @@ export class StatusTallies {
         stats: undefined,
         desired: 0,
         lastPollAt: undefined,
+        lastUndecodable: undefined,
         counters: {
           jobsStarted: 0,
           jobsCompleted: 0,
@@ -86,6 +111,8 @@ export class StatusTallies {
           reconnects: 0,
           adopted: 0,
           cleanedUp: 0,
+          undecodableMessages: 0,
+          invalidJobMessages: 0,
         },
       };
       this.#bySet.set(scaleSet, t);

@@ -12,6 +12,7 @@ export type GitHubErrorCode =
   | 'TOKEN_REFRESH'
   | 'INVALID_CONFIG_URL'
   | 'INVALID_RESPONSE'
+  | 'UNDECODABLE_MESSAGE'
   | 'INVALID_ARGUMENT'
   | 'SESSION_CLOSED'
   | 'RUNNER_GROUP_NOT_FOUND';
@@ -127,6 +128,24 @@ export class ConfigUrlError extends RunnerError {
 /** A 2xx response whose body does not have the shape the protocol promises. */
 export class InvalidResponseError extends RunnerError {
   readonly code = 'INVALID_RESPONSE' as const;
+}
+
+/**
+ * A 200 from the message queue that names its message (`messageId`) but whose type, statistics or body
+ * cannot be read (§6.2). Unlike an InvalidResponseError it carries the id, so the listener can decide
+ * what to do with that message (acknowledge it in the end, §8.2) instead of reconnecting for ever.
+ */
+export class UndecodableMessageError extends RunnerError {
+  readonly code = 'UNDECODABLE_MESSAGE' as const;
+  constructor(
+    readonly messageId: number,
+    /** What could not be read, without the request: "body: not a JSON array". */
+    readonly reason: string,
+    what: string,
+    options?: ErrorOptions,
+  ) {
+    super(`message ${messageId} from ${what} cannot be decoded: ${reason}`, options);
+  }
 }
 
 /** A call rejected before any request was sent (e.g. a scale set with neither name nor labels). */

@@ -31,6 +31,7 @@ export {
   SessionClosedError,
   TokenRefreshError,
   TransportError,
+  UndecodableMessageError,
 } from './errors.js';
 export { decodeScaleSetMessage, JOB_MESSAGES_TYPE, parseScaleSetMessage } from './messages.js';
 export { backoffWait, DEFAULT_RETRY, parseRetryAfter, type RetryOptions, retryWait } from './retry-policy.js';

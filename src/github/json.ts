@@ -8,40 +8,24 @@ export class JsonDecodeError extends RunnerError {
   readonly code = 'INVALID_JSON' as const;
 }
 
-/** Decodes a response body: a leading UTF-8 BOM is dropped, empty bodies and unsafe integers are rejected. */
+/**
+ * Decodes a response body: a leading UTF-8 BOM is dropped, empty bodies and malformed JSON are rejected.
+ *
+ * Integers past 2^53 are not rejected here: a value nobody reads (an unknown field, §0) must not cost a
+ * whole response. They are caught where they are read, by the schemas' `int` (wire-schema.ts). That is
+ * exact without a reviver: JSON.parse rounds such a literal to the nearest double, and the doubles near
+ * an integer past 2^53 − 1 are all at least 2^53 in magnitude, outside the safe range, so a rounded id
+ * can never pass for a safe one.
+ */
 export function decodeJson(body: Uint8Array | string): unknown {
   let text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   if (text.startsWith(BOM)) text = text.slice(BOM.length);
   if (text.trim() === '') throw new JsonDecodeError('empty response body');
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new JsonDecodeError(`malformed JSON: ${(err as Error).message}`);
   }
-  rejectUnsafeIntegers(value, '');
-  return value;
-}
-
-/**
- * Ids are int64 in Go. A value past 2^53 would round silently to a neighbouring id, and acking or
- * removing the wrong id is worse than failing loudly. A rounded value is still past 2^53, so checking
- * the parsed tree finds it; a walk after parsing costs a fraction of a JSON.parse reviver.
- */
-function rejectUnsafeIntegers(value: unknown, key: string): void {
-  if (typeof value === 'number') {
-    if (Number.isInteger(value) && !Number.isSafeInteger(value))
-      throw new JsonDecodeError(`integer ${key ? `"${key}" ` : ''}out of the safe range: ${value}`);
-    return;
-  }
-  if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) rejectUnsafeIntegers(value[i], String(i));
-    return;
-  }
-  // JSON.parse makes plain objects: for-in sees exactly their own keys, without Object.entries' arrays.
-  const obj = value as Record<string, unknown>;
-  for (const k in obj) rejectUnsafeIntegers(obj[k], k);
 }
 
 /** Strips a BOM only; for bodies that are text, not JSON (error bodies). */

@@ -111,6 +111,19 @@ export interface RunnerScaleSetMessage {
   jobAssigned: JobAssigned[];
   jobStarted: JobStarted[];
   jobCompleted: JobCompleted[];
+  /** Job messages of the batch that could not be decoded: each left out alone, the rest kept (§6.2). */
+  invalidJobMessages: InvalidJobMessage[];
+}
+
+/** One job message runner could not read, e.g. an id past 2^53 in a field it uses. */
+export interface InvalidJobMessage {
+  /** Position in the message's `body` array. */
+  index: number;
+  /** The element's `messageType` when it had a known one. */
+  messageType?: JobMessageType;
+  /** The job's request id, when that much could be read. */
+  runnerRequestId?: number;
+  reason: string;
 }
 
 export interface JitRunnerSetting {

@@ -86,8 +86,11 @@ export const rawMessageSchema = wireObject({
   statistics: nullableStatisticsSchema,
 });
 
-/** Every field any of the four job-message types carries (§7); `shapeJobMessage` picks per type. */
-export const jobMessageSchema = wireObject({
+/**
+ * The fields of §7.1, which all four job-message types carry. One schema per type (§7.2): a field a type
+ * does not have is an unknown field for it, and an unknown field never fails a job message (§0).
+ */
+const jobBaseShape = {
   messageType: str,
   runnerRequestId: int,
   repositoryName: str,
@@ -102,7 +105,12 @@ export const jobMessageSchema = wireObject({
   scaleSetAssignTime: wireTime,
   runnerAssignTime: wireTime,
   finishTime: wireTime,
-  acquireJobUrl: str,
+};
+export const jobAvailableSchema = wireObject({ ...jobBaseShape, acquireJobUrl: str });
+export const jobAssignedSchema = wireObject(jobBaseShape);
+export const jobStartedSchema = wireObject({ ...jobBaseShape, runnerId: int, runnerName: str });
+export const jobCompletedSchema = wireObject({
+  ...jobBaseShape,
   runnerId: int,
   runnerName: str,
   result: str,

@@ -12,11 +12,18 @@ export const str = z
   .string()
   .nullish()
   .transform((v) => v ?? '');
-export const int = z
-  .number()
-  .int()
-  .nullish()
-  .transform((v) => v ?? 0);
+/**
+ * An int64 in Go. zod's int() accepts safe integers only, so a value past 2^53 − 1, which JSON.parse
+ * has already rounded (json.ts), fails the field that reads it instead of naming a neighbouring id.
+ */
+const safeInt = z.number().int({
+  error: (iss) =>
+    iss.code === 'too_big' || iss.code === 'too_small'
+      ? 'integer beyond ±(2^53 − 1): a JavaScript number cannot hold it exactly'
+      : undefined,
+});
+
+export const int = safeInt.nullish().transform((v) => v ?? 0);
 export const bool = z
   .boolean()
   .nullish()
@@ -26,7 +33,7 @@ export const strArray = z
   .nullish()
   .transform((v) => v ?? []);
 export const intArray = z
-  .array(z.number().int())
+  .array(safeInt)
   .nullish()
   .transform((v) => v ?? []);
 

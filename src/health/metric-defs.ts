@@ -91,6 +91,11 @@ export function defineMetrics(registry: Registry) {
       'scale_set',
       'reason',
     ]),
+    undecodable: counter(
+      'runner_undecodable_messages_total',
+      'What could not be decoded, by kind: a message (acknowledged unread, its job events lost) or one job message of a batch (skipped).',
+      ['scale_set', 'kind'],
+    ),
     adopted: counter('runner_adopted_total', 'Runners of a previous run adopted at start-up.', ['scale_set']),
     cleanedUp: counter(
       'runner_cleaned_up_total',

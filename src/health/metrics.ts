@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { DaemonEvent } from '../events.js';
+import type { DaemonEvent, UndecodableKind } from '../events.js';
 import type { JobMessageBase } from '../github/types.js';
 import { defineMetrics, type MetricSet } from './metric-defs.js';
 import type { DaemonStatus } from './status-types.js';
@@ -15,6 +15,8 @@ export interface Metrics {
   scrape(status: DaemonStatus): Promise<string>;
   readonly contentType: string;
 }
+
+const UNDECODABLE_KINDS: readonly UndecodableKind[] = ['message', 'job-message'];
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -116,6 +118,12 @@ function eventCounter(m: MetricSet): (ev: DaemonEvent) => void {
       case 'cleaned-up':
         m.cleanedUp.inc({ scale_set: ev.scaleSet, kind: ev.kind }, ev.count);
         return;
+      case 'message-undecodable':
+        m.undecodable.inc({ scale_set: ev.scaleSet, kind: 'message' satisfies UndecodableKind });
+        return;
+      case 'job-message-invalid':
+        m.undecodable.inc({ scale_set: ev.scaleSet, kind: 'job-message' satisfies UndecodableKind });
+        return;
     }
   };
 }
@@ -154,7 +162,9 @@ function collectSnapshot(m: MetricSet, status: DaemonStatus): void {
     for (const [tier, n] of Object.entries(ss.pool)) m.poolSize.set({ ...set, tier }, n);
     const polled = ss.lastPollAt ? Date.parse(ss.lastPollAt) : Number.NaN;
     if (Number.isFinite(polled)) m.lastPoll.set(set, polled / 1000);
-    // Present from the start so rate()/increase() see the first adoption instead of a missing series.
+    // Present from the start so rate()/increase() see the first adoption, or the first message that
+    // could not be decoded (worth an alert: its jobs are lost), instead of a missing series.
     m.adopted.inc(set, 0);
+    for (const kind of UNDECODABLE_KINDS) m.undecodable.inc({ ...set, kind }, 0);
   }
 }

@@ -37,6 +37,12 @@ export interface ScaleSetStatus {
   /** Backend pool tiers, e.g. { warm: 2, sleeping: 3 }. */
   pool: Record<string, number>;
   /**
+   * Configured labels GitHub left out of its answer when the scale set was created or updated: jobs
+   * that target them wait for ever. On GHES 3.18–3.20 the appliance flag
+   * DistributedTask.AllowRunnerScaleSetCustomLabels is off. Absent when every label was kept.
+   */
+  droppedLabels?: string[];
+  /**
    * Present while the backend (its engine, CLI or API) has answered nothing for 10 s or more: since
    * when (ISO) and the last error. Makes the scale set unhealthy, whatever its listener does.
    */
@@ -45,7 +51,8 @@ export interface ScaleSetStatus {
   /**
    * Since the daemon started, counted from the same events as the metrics: each equals its metric summed
    * over the labels (`cleanedUp` is runner_cleaned_up_total over every kind: resources, registrations
-   * and sessions).
+   * and sessions), or one label of it (`undecodableMessages` and `invalidJobMessages` are
+   * runner_undecodable_messages_total{kind="message"} and {kind="job-message"}).
    */
   counters: {
     jobsStarted: number;
@@ -55,7 +62,24 @@ export interface ScaleSetStatus {
     reconnects: number;
     adopted: number;
     cleanedUp: number;
+    /** Messages acknowledged unread because they could not be decoded (their job events are lost). */
+    undecodableMessages: number;
+    /** Single job messages left out of their batch because they could not be decoded. */
+    invalidJobMessages: number;
   };
+  /** The last message or job message that could not be decoded, for `runner status` and the dashboard. */
+  lastUndecodable?: UndecodableRecord;
+}
+
+export interface UndecodableRecord {
+  kind: 'message' | 'job-message';
+  messageId: number;
+  /** For a job message: its position in the message's body, and its request id when readable. */
+  jobIndex?: number;
+  runnerRequestId?: number;
+  reason: string;
+  /** ISO time it was given up on. */
+  at: string;
 }
 
 export interface RunnerStatus {

@@ -1,4 +1,5 @@
 import { stripVTControlCharacters } from 'node:util';
+import { CUSTOM_LABELS_FLAG } from '../github/scale-set-labels.js';
 import { jobState } from '../health/job-record.js';
 import type { ShownStatus } from './schema.js';
 
@@ -47,6 +48,13 @@ function scaleSetBlock(
   );
   const pool = Object.entries(set.pool).map(([tier, n]) => `${tier} ${n}`);
   if (pool.length > 0) lines.push(`  pool     ${pool.join(' · ')}`);
+  if (set.droppedLabels && set.droppedLabels.length > 0) {
+    lines.push(
+      `  ${paint('red', `labels   dropped by GitHub: ${set.droppedLabels.join(', ')} (jobs that need them wait; on GHES 3.18–3.20 turn on ${CUSTOM_LABELS_FLAG})`)}`,
+    );
+  }
+  const decoding = decodingLine(set, opts.now);
+  if (decoding) lines.push(`  ${paint(decoding.lost ? 'red' : 'yellow', `decoding ${decoding.text}`)}`);
 
   if (total > 0) {
     const rows = [...set.runners]
@@ -84,6 +92,29 @@ function scaleSetBlock(
     );
   }
   return lines;
+}
+
+/** What could not be decoded, when anything: counts, then the last one with its id and reason. */
+function decodingLine(set: ScaleSet, now: number): { text: string; lost: boolean } | undefined {
+  const messages = set.counters?.undecodableMessages ?? 0;
+  const jobMessages = set.counters?.invalidJobMessages ?? 0;
+  const last = set.lastUndecodable;
+  if (messages === 0 && jobMessages === 0 && !last) return undefined;
+  const parts = [];
+  if (messages > 0) parts.push(`${plural(messages, 'message')} acknowledged unread (their jobs lost)`);
+  if (jobMessages > 0) parts.push(`${plural(jobMessages, 'job message')} skipped`);
+  if (last) {
+    const where =
+      last.kind === 'message'
+        ? `message ${last.messageId}`
+        : `job message ${last.jobIndex ?? '?'} of message ${last.messageId}${last.runnerRequestId !== undefined ? ` (job ${last.runnerRequestId})` : ''}`;
+    parts.push(`last: ${where}, ${span(now - Date.parse(last.at))} ago: ${last.reason}`);
+  }
+  return { text: parts.join(' · '), lost: messages > 0 };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** The latest thing that happened to a job, for "newest first": a queued job is as new as its queueing. */

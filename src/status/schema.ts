@@ -27,6 +27,14 @@ const job = z.looseObject({
   pickupMs: z.number().optional(),
   executionMs: z.number().optional(),
 });
+const undecodable = z.looseObject({
+  kind: z.string(),
+  messageId: z.number(),
+  jobIndex: z.number().optional(),
+  runnerRequestId: z.number().optional(),
+  reason: z.string(),
+  at: z.string(),
+});
 const scaleSet = z.looseObject({
   name: z.string(),
   backend: z.string(),
@@ -40,6 +48,12 @@ const scaleSet = z.looseObject({
   runnerCounts: z.record(z.string(), count),
   pool: z.record(z.string(), count),
   recentJobs: z.array(job),
+  // Optional: a daemon of an older version does not send them.
+  counters: z
+    .looseObject({ undecodableMessages: count.optional(), invalidJobMessages: count.optional() })
+    .optional(),
+  lastUndecodable: undecodable.optional(),
+  droppedLabels: z.array(z.string()).optional(),
 });
 const daemonStatus = z.looseObject({
   version: z.string(),

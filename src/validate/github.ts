@@ -8,6 +8,7 @@ import {
   type RunnerGroup,
 } from '../github/index.js';
 import { actionsClientFor } from './github-client.js';
+import { scaleSetLabelsCheck } from './scale-set-labels.js';
 
 /**
  * GitHub access for one scale set, with one lookup: fetching the configured runner group runs the whole
@@ -22,13 +23,14 @@ export async function githubChecks(
 ): Promise<CheckResult[]> {
   let group: RunnerGroup | undefined;
   let groupMissing = false;
+  // Creating a client sends nothing (§13.3); one client, so the labels check reuses the admin token.
+  const client = actionsClientFor(set, env, timeoutMs);
   const access = await runCheck(
     {
       id: 'github',
       scaleSet: set.name,
       title: `GitHub reachable at ${set.url}, ${set.auth.kind === 'app' ? 'GitHub App' : 'token'} accepted`,
       run: async (sig) => {
-        const client = actionsClientFor(set, env, timeoutMs);
         try {
           group = await client.getRunnerGroupByName(set.runnerGroup, sig);
         } catch (err) {
@@ -64,7 +66,7 @@ export async function githubChecks(
           status: 'skip',
           detail: 'needs GitHub access',
         };
-  return [access, groupCheck];
+  return [access, groupCheck, await scaleSetLabelsCheck(set, client, group, timeoutMs, signal)];
 }
 
 function accessFailure(err: unknown, set: ScaleSetConfig): Outcome {

@@ -50,6 +50,35 @@ describe('renderStatus', () => {
     expect(row(renderStatus(status, { color: false, now: FIXTURE_NOW }))).toMatch(/^ {2}4703 {2}queued /);
   });
 
+  it('shows labels GitHub dropped and what could not be decoded, in red when jobs were lost', () => {
+    const status = shownStatus(daemonStatus());
+    const gpu = status.scaleSets[1]!;
+    gpu.droppedLabels = ['gpu', 'x64'];
+    gpu.counters = { ...gpu.counters, undecodableMessages: 2, invalidJobMessages: 1 };
+    gpu.lastUndecodable = {
+      kind: 'job-message',
+      messageId: 17,
+      jobIndex: 3,
+      runnerRequestId: 4711,
+      reason: 'runnerId: integer beyond ±(2^53 − 1)',
+      at: new Date(FIXTURE_NOW - 180_000).toISOString(),
+    };
+    const block = (color: boolean) => renderStatus(status, { color, now: FIXTURE_NOW }).split('\n\n')[2]!;
+    expect(block(false).split('\n').slice(2, 5)).toEqual([
+      '  runners  0/2 (min 0, desired 0)  idle 0 · busy 0',
+      '  labels   dropped by GitHub: gpu, x64 (jobs that need them wait; on GHES 3.18–3.20 turn on DistributedTask.AllowRunnerScaleSetCustomLabels)',
+      '  decoding 2 messages acknowledged unread (their jobs lost) · 1 job message skipped · last: job message 3 of message 17 (job 4711), 3m ago: runnerId: integer beyond ±(2^53 − 1)',
+    ]);
+    expect(block(true)).toContain(`${ESC}31mdecoding 2 messages`);
+    // Only job messages skipped: nothing was lost for good, so yellow, not red.
+    gpu.counters = { ...gpu.counters, undecodableMessages: 0 };
+    expect(block(true)).toContain(`${ESC}33mdecoding 1 job message skipped`);
+    // A daemon that sends none of it shows neither line.
+    expect(renderStatus(shownStatus(daemonStatus()), { color: false, now: FIXTURE_NOW })).not.toMatch(
+      /labels {3}|decoding /,
+    );
+  });
+
   it('colours only when asked, and they do not shift the columns', () => {
     const plain = renderStatus(shownStatus(daemonStatus()), { color: false, now: FIXTURE_NOW });
     const coloured = renderStatus(shownStatus(daemonStatus()), { color: true, now: FIXTURE_NOW });

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../src/validate/index.js';
 import { type FakeActionsService, startFakeActionsService } from '../fakes/actions-service/index.js';
+import { actions, admin, createScaleSet } from '../fakes/actions-service/testing.js';
 import { startFakeDedalus } from '../fakes/dedalus/index.js';
 import { FAKE_TART_DIR, FakeTart } from '../fakes/tart/index.js';
 import { useDocker } from '../setup/docker.js';
@@ -89,6 +90,7 @@ describe('runner validate (built CLI)', () => {
       '✓ config',
       `✓ GitHub reachable at ${fake.configUrl()}, token accepted`,
       '✓ runner group "default" exists',
+      "✓ GitHub keeps the scale set's labels (linux)",
       '✓ Docker engine reachable',
       `✓ runner image ${IMAGE} available (pull-policy never): present on the engine`,
       '✓ health port 127.0.0.1:',
@@ -99,10 +101,53 @@ describe('runner validate (built CLI)', () => {
     }
     expect(r.stdout).not.toContain('✗');
     expect(r.stdout).not.toContain('\u001b['); // no colours without a terminal
-    const routes = fake.requests.slice(before).map((q) => q.route);
-    expect(routes).toContain('runner-groups');
-    expect(routes.filter((x) => ['scale-sets', 'sessions', 'jit-config'].includes(x))).toEqual([]);
+    const requests = fake.requests.slice(before);
+    expect(requests.map((q) => q.route)).toContain('runner-groups');
+    // Reads only: the labels check looks the scale set up, nothing is created or changed.
+    const writes = requests.filter(
+      (q) => q.method !== 'GET' && ['scale-sets', 'scale-set', 'sessions', 'jit-config'].includes(q.route),
+    );
+    expect(writes).toEqual([]);
+    expect(requests.filter((q) => q.route === 'scale-sets').map((q) => q.method)).toEqual(['GET']);
     expect(fake.scaleSets()).toEqual([]);
+  });
+
+  it('on GHES, an existing scale set whose extra labels were dropped is ✗ naming the flag; with the flag on and the labels kept, ✓', async () => {
+    fake.ghes({ customLabelsFlag: false });
+    const a = await admin(fake);
+    const id = await createScaleSet(a, 'linux', ['linux', 'gpu']);
+    cleanups.push(async () => {
+      fake.ghes(undefined);
+      await actions(a, 'DELETE', `_apis/runtime/runnerscalesets/${id}`);
+    });
+    const config = await goodConfig({ labels: ['gpu'] });
+
+    const dropped = await validateJson(config);
+    expect(dropped.code).toBe(1);
+    expect(byId(dropped.report, 'scale-set-labels')).toEqual([
+      expect.objectContaining({
+        scaleSet: 'linux',
+        status: 'fail',
+        title: "GitHub keeps the scale set's labels (linux, gpu)",
+        detail: 'the scale set at GitHub has the labels linux; gpu missing',
+        hint: expect.stringContaining(
+          'Set-FeatureFlag -FeatureName DistributedTask.AllowRunnerScaleSetCustomLabels -State On',
+        ),
+      }),
+    ]);
+    const text = await validate(config);
+    expect(text.stdout).toContain("✗ GitHub keeps the scale set's labels (linux, gpu)");
+    expect(text.stdout).toContain('GHES 3.18–3.20 keeps only the scale set');
+
+    // The flag on, and the daemon's update at its next start (done here by hand): the labels are kept.
+    fake.ghes({ customLabelsFlag: true });
+    const labels = ['linux', 'gpu'].map((name) => ({ type: 'System', name }));
+    expect((await actions(a, 'PATCH', `_apis/runtime/runnerscalesets/${id}`, { labels })).status).toBe(200);
+    const kept = await validateJson(config);
+    expect(byId(kept.report, 'scale-set-labels')[0]).toMatchObject({
+      status: 'ok',
+      detail: 'at GitHub: linux, gpu',
+    });
   });
 
   it('lists every schema problem, not just the first, and exits 1', async () => {

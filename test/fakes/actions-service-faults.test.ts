@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { delay } from '../../src/kernel/abort.js';
 import type { FakeActionsService, FakeOptions, MalformedKind } from './actions-service/index.js';
 import {
+  ack,
   acquireJobs,
   actions,
   admin,
@@ -161,6 +162,28 @@ describe('fake Actions service: fault switches', () => {
         expect(JSON.parse(text.slice(1)).messageType).toBe('RunnerScaleSetJobMessages');
       },
     ],
+    [
+      'unsafe-unknown-field',
+      (text: string) => {
+        expect(text).toMatch(/^\{"traceSequence":18446744073709551615,"messageId":/);
+        expect(JSON.parse(JSON.parse(text).body)[0]).toMatchObject({ messageType: 'JobAvailable' });
+        expect(JSON.parse(text).body).toMatch(
+          /^\[\{"planId":18446744073709551615,"messageType":"JobAvailable"/,
+        );
+      },
+    ],
+    [
+      'unsafe-used-field',
+      (text: string) =>
+        expect(JSON.parse(text).body).toMatch(
+          /^\[\{"messageType":"JobAvailable","runnerRequestId":9007199254740993,/,
+        ),
+    ],
+    [
+      'undecodable-body',
+      (text: string) =>
+        expect(JSON.parse(text)).toMatchObject({ messageId: 1, body: '{"jobs":"not an array"}' }),
+    ],
   ] as const)(
     'malformedMessage %s: the next 200 is broken, the message itself stays queued',
     async (kind, check) => {
@@ -181,6 +204,23 @@ describe('fake Actions service: fault switches', () => {
     },
   );
 
+  it('poisonMessage: the next message is broken on every delivery until acked; the ones after are intact', async () => {
+    const fake = await start();
+    const s = await scaleSetWithSession(await admin(fake));
+    const first = fake.queueJob({ scaleSet: 'linux' });
+    fake.faults.poisonMessage('undecodable-body');
+    for (let i = 0; i < 3; i++) {
+      const copy = await poll(s);
+      expect(copy.json, `delivery ${i + 1}`).toMatchObject({ messageId: 1, body: '{"jobs":"not an array"}' });
+    }
+    expect((await ack(s, 1)).status).toBe(204);
+    const second = fake.queueJob({ scaleSet: 'linux' });
+    const next = await poll(s, 1);
+    expect(next.messageId).toBeGreaterThan(1);
+    expect(next.jobs.map((j) => j.runnerRequestId)).toEqual([second.requestId]);
+    expect(first.state).toBe('available'); // its announcement went with the acked message
+  });
+
   it('clear: every switch back to normal', async () => {
     const fake = await start();
     // Switched on before the first connection: down() also cuts pooled keep-alive sockets, which a
@@ -189,6 +229,7 @@ describe('fake Actions service: fault switches', () => {
     fake.faults.dropPolls(3);
     fake.faults.sessionConflict(2);
     fake.faults.malformedMessage('bad-json');
+    fake.faults.poisonMessage('wrong-type');
     fake.faults.holdPolls();
     fake.faults.down();
     fake.faults.clear();

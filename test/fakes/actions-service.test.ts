@@ -194,6 +194,31 @@ describe('fake Actions service: runner groups and scale sets', () => {
     expect(fake.scaleSets()).toEqual([]);
   });
 
+  it('GHES mode: without the custom-labels flag a create or update keeps only the name label; with it, all', async () => {
+    const fake = await start({ ghes: { customLabelsFlag: false } });
+    const a = await admin(fake);
+    const labels = [
+      { type: 'System', name: 'linux' },
+      { type: 'System', name: 'gpu' },
+    ];
+    const created = await actions(a, 'POST', '_apis/runtime/runnerscalesets', { name: 'linux', labels });
+    expect(created.status).toBe(200);
+    expect(created.json?.labels).toEqual([{ type: 'System', name: 'linux' }]);
+    const id = Number(created.json?.id);
+    const patch = () => actions(a, 'PATCH', `_apis/runtime/runnerscalesets/${id}`, { name: 'linux', labels });
+    expect((await patch()).json?.labels).toEqual([{ type: 'System', name: 'linux' }]);
+    fake.ghes({ customLabelsFlag: true });
+    expect((await patch()).json?.labels).toEqual(labels);
+    expect(fake.scaleSets()[0]?.labels).toEqual(labels);
+    // Labels without the name: GHES still gives the scale set its name as its one label.
+    fake.ghes({ customLabelsFlag: false });
+    const other = await actions(a, 'POST', '_apis/runtime/runnerscalesets', {
+      name: 'other',
+      labels: [{ type: 'System', name: 'gpu' }],
+    });
+    expect(other.json?.labels).toEqual([{ type: 'System', name: 'other' }]);
+  });
+
   it('defaults the labels to the name and rejects unknown groups', async () => {
     const fake = await start();
     const a = await admin(fake);

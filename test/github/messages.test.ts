@@ -110,10 +110,12 @@ describe('message parsing (§6.2, §13.32, §13.33)', () => {
     expect(msg.jobStarted[0]).toMatchObject({ runnerRequestId: 3, runnerName: 'x', repositoryName: '' });
   });
 
-  it('rejects a message type other than RunnerScaleSetJobMessages', () => {
+  it('a message type other than RunnerScaleSetJobMessages is undecodable, naming the message', () => {
     expect(() => decodeScaleSetMessage(envelope([], { messageType: 'Other' }), 'test')).toThrow(
       expect.objectContaining({
-        code: 'INVALID_RESPONSE',
+        code: 'UNDECODABLE_MESSAGE',
+        messageId: 10391,
+        reason: 'unsupported message type: Other',
         message: expect.stringContaining('unsupported message type: Other'),
       }),
     );
@@ -122,38 +124,127 @@ describe('message parsing (§6.2, §13.32, §13.33)', () => {
   it.each([
     ['null statistics', { statistics: null }],
     ['absent statistics', { statistics: undefined }],
-  ])('rejects %s with a clear error', (_what, extra) => {
-    expect(() => decodeScaleSetMessage(envelope([], extra), 'test')).toThrow(/statistics is null or missing/);
+  ])('%s make the message undecodable, with a clear error', (_what, extra) => {
+    expect(() => decodeScaleSetMessage(envelope([], extra), 'test')).toThrow(
+      expect.objectContaining({
+        code: 'UNDECODABLE_MESSAGE',
+        messageId: 10391,
+        reason: 'statistics is null or missing',
+      }),
+    );
   });
 
   it.each([
-    ['a body that is not an array', '{"messageType":"JobStarted"}', /not a JSON array/],
-    ['a body that is not JSON', '[{', /malformed JSON/],
-    ['an element that is not an object', '[1]', /not an object/],
-    ['a bad time', JSON.stringify([{ messageType: 'JobStarted', queueTime: 'yesterday' }]), /queueTime/],
+    ['a body that is not an array', '{"messageType":"JobStarted"}', /body: not a JSON array/],
+    ['a body that is not JSON', '[{', /body: malformed JSON/],
     [
-      'an id as a string',
-      JSON.stringify([{ messageType: 'JobAvailable', runnerRequestId: '1' }]),
-      /runnerRequestId/,
+      'statistics past 2^53',
+      { statistics: '{"totalAssignedJobs":9007199254740993}' },
+      /statistics.totalAssignedJobs: integer beyond/,
     ],
-  ])('rejects %s', (_what, body, pattern) => {
-    expect(() => decodeScaleSetMessage(envelope(body), 'test')).toThrow(pattern);
+    ['a body that is not a string', { body: '[]' }, /body: /],
+  ])('%s makes the message undecodable, naming its id', (_what, broken, reason) => {
+    const text =
+      typeof broken === 'string'
+        ? envelope(broken)
+        : // Spliced as text: JSON.stringify cannot write an integer past 2^53.
+          envelope([]).replace(/"statistics":\{[^}]*\}/, () =>
+            'statistics' in broken
+              ? `"statistics":${broken.statistics}`
+              : `"statistics":${JSON.stringify(STATS)},"body":${broken.body}`,
+          );
+    expect(() => decodeScaleSetMessage(text, 'test')).toThrow(
+      expect.objectContaining({
+        code: 'UNDECODABLE_MESSAGE',
+        messageId: 10391,
+        reason: expect.stringMatching(reason),
+      }),
+    );
   });
 
-  it('rejects an empty 200 body and a BOM-only body, accepts a BOM-prefixed one', () => {
-    expect(() => decodeScaleSetMessage('', 'GET q')).toThrow(
-      /invalid response from GET q: empty response body/,
+  it.each([
+    ['an empty body', '', /empty response body/],
+    ['malformed JSON', '{"messageId":7,"mess', /malformed JSON/],
+    ['not an object', '[1]', /not a JSON object/],
+    [
+      'no messageId',
+      JSON.stringify({ messageType: 'RunnerScaleSetJobMessages', statistics: STATS }),
+      /messageId is missing/,
+    ],
+    [
+      'a messageId past 2^53',
+      '{"messageId":9007199254740993,"messageType":"RunnerScaleSetJobMessages"}',
+      /messageId: integer beyond/,
+    ],
+  ])('%s is an invalid response: without a usable id there is no message to name', (_what, text, pattern) => {
+    expect(() => decodeScaleSetMessage(text, 'GET q')).toThrow(
+      expect.objectContaining({ code: 'INVALID_RESPONSE', message: expect.stringMatching(pattern) }),
     );
+  });
+
+  it('accepts a BOM-prefixed body', () => {
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(envelope([]))]);
     expect(decodeScaleSetMessage(withBom, 'test').messageId).toBe(10391);
   });
 
-  it('rejects unsafe integer ids instead of rounding them', () => {
-    expect(() =>
-      decodeScaleSetMessage(
-        envelope('[{"messageType":"JobAvailable","runnerRequestId":9007199254740993}]'),
-        't',
-      ),
-    ).toThrow(/safe range/);
+  it('an integer past 2^53 in a field nobody reads changes nothing, in the envelope or a job message', () => {
+    const body = JSON.stringify([
+      job('JobAvailable', 1, { acquireJobUrl: 'u' }),
+      // runnerId is not a field of JobAvailable: unknown to it, so harmless.
+      job('JobAvailable', 2, { acquireJobUrl: 'u', runnerId: 7 }),
+      job('JobStarted', 3, { runnerId: 17, runnerName: 'r-3' }),
+    ])
+      .replaceAll('{"messageType":', '{"planId":18446744073709551615,"messageType":')
+      .replace('"runnerId":7', '"runnerId":9223372036854775807');
+    const text = JSON.stringify({
+      messageId: 10391,
+      messageType: 'RunnerScaleSetJobMessages',
+      body,
+      statistics: STATS,
+    }).replace(/^\{/, '{"traceSequence":18446744073709551615,');
+    const msg = decodeScaleSetMessage(text, 'test');
+    expect(msg.jobAvailable.map((j) => j.runnerRequestId)).toEqual([1, 2]);
+    expect(msg.jobStarted.map((j) => j.runnerId)).toEqual([17]);
+    expect(msg.invalidJobMessages).toEqual([]);
+  });
+
+  it('a job message that cannot be read is left out alone, with its index, type, request id and reason', () => {
+    const body = JSON.stringify([
+      job('JobAvailable', 1, { acquireJobUrl: 'u' }),
+      job('JobAvailable', 2, { acquireJobUrl: 'u' }),
+      job('JobStarted', 3, { runnerId: 5, runnerName: 'r-3' }),
+      job('JobCompleted', 4, { runnerId: 6, runnerName: 'r-4', result: 'succeeded' }),
+      job('JobStarted', 5, { runnerId: 7, runnerName: 'r-5', queueTime: 'yesterday' }),
+      job('JobAssigned', 6, { runnerRequestId: '6' }),
+      1,
+    ])
+      .replace('"runnerRequestId":2', '"runnerRequestId":9007199254740993')
+      .replace('"runnerId":6', '"runnerId":9007199254740993');
+    const msg = decodeScaleSetMessage(envelope(body), 'test');
+    expect(msg.jobAvailable.map((j) => j.runnerRequestId)).toEqual([1]);
+    expect(msg.jobStarted.map((j) => j.runnerRequestId)).toEqual([3]);
+    expect(msg.jobCompleted).toEqual([]);
+    expect(msg.jobAssigned).toEqual([]);
+    expect(msg.invalidJobMessages).toEqual([
+      {
+        index: 1,
+        messageType: 'JobAvailable',
+        reason: expect.stringMatching(/^runnerRequestId: integer beyond/),
+      },
+      {
+        index: 3,
+        messageType: 'JobCompleted',
+        runnerRequestId: 4,
+        reason: expect.stringMatching(/^runnerId: integer beyond/),
+      },
+      {
+        index: 4,
+        messageType: 'JobStarted',
+        runnerRequestId: 5,
+        reason: expect.stringMatching(/^queueTime/),
+      },
+      { index: 5, messageType: 'JobAssigned', reason: expect.stringMatching(/^runnerRequestId: /) },
+      { index: 6, reason: 'not an object' },
+    ]);
   });
 });

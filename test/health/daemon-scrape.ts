@@ -21,6 +21,8 @@ export function countersFromMetrics(e: Exposition, scaleSet: string): ScaleSetSt
     reconnects: total(e, 'runner_listener_reconnects_total', set),
     adopted: total(e, 'runner_adopted_total', set),
     cleanedUp: total(e, 'runner_cleaned_up_total', set),
+    undecodableMessages: total(e, 'runner_undecodable_messages_total', { ...set, kind: 'message' }),
+    invalidJobMessages: total(e, 'runner_undecodable_messages_total', { ...set, kind: 'job-message' }),
   };
 }
 

@@ -67,6 +67,8 @@ export function scaleSet(partial: Partial<ScaleSetStatus> & { name: string }): S
       reconnects: 0,
       adopted: 0,
       cleanedUp: 0,
+      undecodableMessages: 0,
+      invalidJobMessages: 0,
     },
     ...partial,
   };

@@ -8,7 +8,7 @@ import type { StartTier } from '../../backends/types.js';
 import { parseConfigText } from '../../src/config/index.js';
 import type { RunnerConfig } from '../../src/config/types.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
-import type { CleanupKind, ReconnectReason } from '../../src/events.js';
+import type { CleanupKind, ReconnectReason, UndecodableKind } from '../../src/events.js';
 import { createMetrics } from '../../src/health/metrics.js';
 import type { RunnerStateName } from '../../src/health/status-types.js';
 import { configFor, startTestDaemon } from '../daemon/harness.js';
@@ -47,6 +47,7 @@ const DOCUMENTED: Record<string, Record<string, readonly string[]>> = {
   runner_cleaned_up_total: {
     kind: every<CleanupKind>({ container: true, vm: true, machine: true, registration: true, session: true }),
   },
+  runner_undecodable_messages_total: { kind: every<UndecodableKind>({ message: true, 'job-message': true }) },
   runner_runners: {
     state: every<RunnerStateName>({
       creating: true,
@@ -77,6 +78,8 @@ async function fake(): Promise<FakeActionsService> {
     holdMs: 300,
     sessionIdleTimeoutMs: 1500,
     runnerClaimHoldMs: 2_000,
+    // A job whose announcement could not be decoded is announced again this soon.
+    reannounceMs: 300,
   });
   cleanups.push(() => f.close());
   return f;
@@ -144,6 +147,22 @@ describe('every documented metric and label value, emitted by the real code path
       what: 'listening again after the listener error',
       timeout: 15_000,
     });
+    // What cannot be decoded: a job message of a batch (skipped alone), then a whole message
+    // (acknowledged unread on its third arrival). Each job runs once announced again. Poisoned only
+    // once the daemon has seen every earlier job message, so the poison lands on the new job's.
+    await f.waitFor(() => linux().counters.jobsCompleted === 2, { what: 'both completions seen' });
+    f.faults.poisonMessage('unsafe-used-field');
+    f.queueJob({ scaleSet: 'linux' });
+    await f.waitFor(() => linux().counters.invalidJobMessages === 1 && linux().counters.jobsCompleted === 3, {
+      what: 'a job message skipped, and its job done once announced again',
+      timeout: 15_000,
+    });
+    f.faults.poisonMessage('undecodable-body');
+    f.queueJob({ scaleSet: 'linux' });
+    await f.waitFor(() => linux().counters.undecodableMessages === 1, {
+      what: 'a message acknowledged unread',
+    });
+    await allCompleted(f, 4);
     await f.waitFor(() => linux().runners.length === 0, { what: 'runners removed' });
     const e = await scrape(first);
     const set = { scale_set: 'linux' };
@@ -153,8 +172,10 @@ describe('every documented metric and label value, emitted by the real code path
     expect(total(e, 'gha_completed_jobs_total', { name: 'linux', job_result: 'failed' })).toBe(1);
     // Each runner that ran a job lost its container; the failed start had none, only a registration
     // (the jobs' registrations GitHub removes itself, as it does for ephemeral runners).
+    for (const kind of ['message', 'job-message'])
+      expect(total(e, 'runner_undecodable_messages_total', { ...set, kind }), kind).toBe(1);
     const started = total(e, 'runner_start_duration_seconds_count', { ...set, tier: 'cold' });
-    expect(started).toBe(2);
+    expect(started).toBe(4);
     expect(total(e, 'runner_cleaned_up_total', { ...set, kind: 'container' })).toBe(started);
     expect(total(e, 'runner_cleaned_up_total', { ...set, kind: 'registration' })).toBe(1);
     // The session the malformed message ended was deleted.

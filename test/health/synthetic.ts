@@ -140,6 +140,8 @@ export function syntheticDaemon(now = Date.now()) {
       reconnects: 0,
       adopted: 1,
       cleanedUp: 2,
+      undecodableMessages: 0,
+      invalidJobMessages: 0,
     },
   });
   const macos = scaleSet({
@@ -169,6 +171,8 @@ export function syntheticDaemon(now = Date.now()) {
       reconnects: 3,
       adopted: 0,
       cleanedUp: 0,
+      undecodableMessages: 0,
+      invalidJobMessages: 0,
     },
   });
   const status = (): DaemonStatus => {

@@ -32,6 +32,7 @@ import {
   SessionClosedError,
   TokenRefreshError,
   TransportError,
+  UndecodableMessageError,
 } from '../../src/github/errors.js';
 import { JsonDecodeError } from '../../src/github/json.js';
 import { WireTimeError } from '../../src/github/wire-time.js';
@@ -153,6 +154,7 @@ const TABLE: [RunnerError, string, string][] = [
   [new TokenRefreshError(new Error('x')), 'TOKEN_REFRESH', 'TokenRefreshError'],
   [new ConfigUrlError('x'), 'INVALID_CONFIG_URL', 'ConfigUrlError'],
   [new InvalidResponseError('x'), 'INVALID_RESPONSE', 'InvalidResponseError'],
+  [new UndecodableMessageError(1, 'x', 'GET q'), 'UNDECODABLE_MESSAGE', 'UndecodableMessageError'],
   [new InvalidArgumentError('x'), 'INVALID_ARGUMENT', 'InvalidArgumentError'],
   [new SessionClosedError('s'), 'SESSION_CLOSED', 'SessionClosedError'],
   [new RunnerGroupNotFoundError('g'), 'RUNNER_GROUP_NOT_FOUND', 'RunnerGroupNotFoundError'],

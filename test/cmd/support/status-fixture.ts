@@ -18,6 +18,8 @@ const counters = {
   reconnects: 0,
   adopted: 0,
   cleanedUp: 0,
+  undecodableMessages: 0,
+  invalidJobMessages: 0,
 };
 
 /** Two scale sets, one healthy with runners and jobs, one unhealthy and empty. */

@@ -19,7 +19,13 @@ export type MalformedKind =
   | 'wrong-type'
   | 'null-statistics'
   | 'unknown-inner'
-  | 'bom';
+  | 'bom'
+  /** An integer past 2^63 in a field nobody reads, in the envelope and in every job message. */
+  | 'unsafe-unknown-field'
+  /** The first job message's runnerRequestId past 2^53 (a field every client uses); the rest intact. */
+  | 'unsafe-used-field'
+  /** Id, type and statistics fine; the body is JSON but not an array. */
+  | 'undecodable-body';
 
 /**
  * Fault switches (CONTRACT.md). The server consults them on every request; the hooks let the service
@@ -32,6 +38,10 @@ export class FakeFaults {
   pollDrops = 0;
   isDown = false;
   malformed: MalformedKind[] = [];
+  /** Kinds waiting for the next message delivered, to break it on every delivery (`poisonMessage`). */
+  #poison: MalformedKind[] = [];
+  /** Messages broken on every delivery until acked, by id. */
+  readonly #poisoned = new Map<number, MalformedKind>();
   onExpireQueueTokens: () => void = () => {};
   onExpireAdminTokens: () => void = () => {};
   /** Wakes held polls. */
@@ -100,12 +110,39 @@ export class FakeFaults {
     this.malformed.push(kind);
   }
 
+  /**
+   * The next message delivered is broken this way on that delivery and every later one, until it is
+   * acked: a message broken at the source, which no number of redeliveries repairs.
+   */
+  poisonMessage(kind: MalformedKind): void {
+    this.#poison.push(kind);
+  }
+
+  /** How the delivery of `messageId` about to go out is broken, if at all (consumes one-shot faults). */
+  malformedFor(messageId: number): MalformedKind | undefined {
+    const poisoned = this.#poisoned.get(messageId);
+    if (poisoned) return poisoned;
+    const poison = this.#poison.shift();
+    if (poison) {
+      this.#poisoned.set(messageId, poison);
+      return poison;
+    }
+    return this.malformed.shift();
+  }
+
+  /** An acked message is gone; so is its poison. */
+  acked(messageId: number): void {
+    this.#poisoned.delete(messageId);
+  }
+
   clear(): void {
     this.#injected = [];
     this.sessionConflicts = 0;
     this.pollDrops = 0;
     this.isDown = false;
     this.malformed = [];
+    this.#poison = [];
+    this.#poisoned.clear();
     this.releasePolls();
     this.onClear();
   }

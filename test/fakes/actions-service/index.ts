@@ -12,6 +12,7 @@ import type {
   FakeRunner,
   FakeScaleSet,
   FakeSession,
+  GhesMode,
   QueueJobOptions,
   RecordedRequest,
 } from './types.js';
@@ -61,6 +62,7 @@ export class FakeActionsService {
       adminTtlSec: this.#opts.adminTokenTtlSec,
     };
     this.#state = new FakeState(() => this.#url);
+    this.#state.ghes = opts.ghes;
     this.#server = new FakeServer({
       state: this.#state,
       faults: this.faults,
@@ -144,6 +146,14 @@ export class FakeActionsService {
 
   statistics(scaleSetId: number) {
     return this.#state.statistics(scaleSetId);
+  }
+
+  /**
+   * GHES label behaviour from now on (FakeOptions.ghes); undefined behaves as github.com. Scale sets
+   * keep the labels they have until their next create or update.
+   */
+  ghes(mode: GhesMode | undefined): void {
+    this.#state.ghes = mode;
   }
 
   /** Adds a runner group; returns its id. */

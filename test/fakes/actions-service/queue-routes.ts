@@ -65,7 +65,7 @@ export async function poll(ctx: RouteContext, sessionId: string): Promise<void> 
         body: JSON.stringify(found.events),
         statistics: state.statistics(ss.id),
       };
-      send(res, 'queue', 200, renderMessage(envelope, faults.malformed.shift()), {
+      send(res, 'queue', 200, renderMessage(envelope, faults.malformedFor(found.messageId)), {
         'content-type': 'application/json; charset=utf-8',
       });
     }
@@ -85,6 +85,7 @@ export function ack(ctx: RouteContext, sessionId: string, messageId: number): vo
     send(ctx.res, 'queue', 404, exception('MessageNotFoundException', `Message ${messageId} was not found.`));
     return;
   }
+  ctx.faults.acked(messageId);
   scheduleReannounce(ctx.state, acked, ctx.opts.reannounceMs);
   ctx.state.changed();
   send(ctx.res, 'queue', 204);

@@ -43,7 +43,7 @@ export function scaleSets(ctx: RouteContext): void {
   const ss = state.createScaleSet({
     name,
     runnerGroupId: groupId,
-    labels: labels.length > 0 ? labels : [{ type: 'System', name }],
+    labels: state.keptLabels(name, labels.length > 0 ? labels : [{ type: 'System', name }]),
     runnerSetting: settingOf(body),
   });
   send(ctx.res, 'actions', 200, state.scaleSetJson(ss));
@@ -76,7 +76,7 @@ export function scaleSet(ctx: RouteContext, id: number): void {
     ss.runnerGroupName = state.groups.find((g) => g.id === groupId)!.name;
   }
   const labels = labelsOf(body.labels);
-  if (labels.length > 0) ss.labels = labels;
+  if (labels.length > 0) ss.labels = state.keptLabels(ss.name, labels);
   ss.runnerSetting = { ...ss.runnerSetting, ...settingOf(body) };
   state.changed();
   send(ctx.res, 'actions', 200, state.scaleSetJson(ss));

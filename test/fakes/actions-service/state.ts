@@ -4,7 +4,15 @@ import type { Label, RunnerScaleSetStatistic } from '../../../src/github/types.j
 import { ClaimQueue } from './claims.js';
 import { MessageQueue } from './messages.js';
 import { randomToken } from './tokens.js';
-import type { FakeJob, FakeRunner, FakeRunnerGroup, FakeScaleSet, FakeSession, JobState } from './types.js';
+import type {
+  FakeJob,
+  FakeRunner,
+  FakeRunnerGroup,
+  FakeScaleSet,
+  FakeSession,
+  GhesMode,
+  JobState,
+} from './types.js';
 
 export interface ScaleSetInput {
   name: string;
@@ -29,6 +37,8 @@ export class FakeState extends EventEmitter {
   readonly leases = new Map<number, { end(): void }>();
   /** Runners waiting in a claim (fake runner protocol). */
   readonly claims = new ClaimQueue(this);
+  /** GHES label behaviour (FakeOptions.ghes); undefined behaves as github.com. */
+  ghes: GhesMode | undefined;
   readonly #runnersByName = new Map<string, FakeRunner>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #nextScaleSetId = 1;
@@ -63,6 +73,13 @@ export class FakeState extends EventEmitter {
   }
 
   // ---- runner groups and scale sets ---------------------------------------------------------------
+
+  /** The labels a create or update keeps: on GHES without its flag, only the scale set's name. */
+  keptLabels(name: string, labels: Label[]): Label[] {
+    if (!this.ghes || this.ghes.customLabelsFlag) return labels;
+    const own = labels.filter((l) => l.name.toLowerCase() === name.toLowerCase());
+    return own.length > 0 ? own : [{ type: 'System', name }];
+  }
 
   addGroup(name: string): FakeRunnerGroup {
     const group = { id: Math.max(...this.groups.map((g) => g.id)) + 1, name, size: 0, isDefaultGroup: false };

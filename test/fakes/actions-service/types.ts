@@ -28,6 +28,17 @@ export interface FakeOptions {
    * retained: a benchmark's hundred thousand requests) while `requestCounts()` still counts them by route.
    */
   recordRequests?: boolean;
+  /**
+   * Behave as GitHub Enterprise Server 3.18–3.20 does with scale-set labels: unless
+   * `customLabelsFlag` (the appliance's DistributedTask.AllowRunnerScaleSetCustomLabels) is on, a
+   * create or update keeps only the scale set's name as its label and drops the rest without an error.
+   * Absent: labels are kept, as on github.com. Changeable later with `fake.ghes(…)`.
+   */
+  ghes?: GhesMode;
+}
+
+export interface GhesMode {
+  customLabelsFlag: boolean;
 }
 
 /** Routes faults can target: CONTRACT.md's list plus the optional legacy F11 (`acquirable-jobs`). */
