@@ -39,6 +39,7 @@ const scaleSet = z.looseObject({
   runners: z.array(runner),
   runnerCounts: z.record(z.string(), count),
   pool: z.record(z.string(), count),
+  warnings: z.array(z.string()).optional(),
   recentJobs: z.array(job),
 });
 const daemonStatus = z.looseObject({
