@@ -42,9 +42,11 @@ export function networkAdvice(err: unknown, ctx: AdviceContext): NetworkAdvice |
 
   const proxyStatus = proxyAnswer(chain);
   if (proxyStatus !== undefined && viaProxy) {
-    if (proxyStatus === 407) {
+    // 407 is the standard answer; some proxies (tinyproxy) answer 401 to wrong credentials.
+    if (proxyStatus === 407 || proxyStatus === 401) {
+      const reason = proxyStatus === 407 ? 'Proxy Authentication Required' : 'Unauthorized';
       return {
-        detail: `proxy ${viaProxy.shown} answered 407 Proxy Authentication Required`,
+        detail: `proxy ${viaProxy.shown} answered ${proxyStatus} ${reason}`,
         hint: viaProxy.credentials
           ? `the proxy rejected the user and password in the proxy URL (from ${viaProxy.from}): check them (special characters must be percent-encoded)`
           : `the proxy wants credentials: give them in the proxy URL, http://user:password@host:port (in ${viaProxy.from}; proxy = "env:VAR" keeps them out of the config file)`,

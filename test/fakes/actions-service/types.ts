@@ -28,6 +28,8 @@ export interface FakeOptions {
    * retained: a benchmark's hundred thousand requests) while `requestCounts()` still counts them by route.
    */
   recordRequests?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 /** Routes faults can target: CONTRACT.md's list plus the optional legacy F11 (`acquirable-jobs`). */
