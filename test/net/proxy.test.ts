@@ -37,6 +37,7 @@ let fake: FakeActionsService;
 let dedalus: FakeDedalus;
 let proxy: Tinyproxy;
 let authProxy: Tinyproxy;
+let strictProxy: Tinyproxy;
 const networks = new Networks();
 
 beforeAll(async () => {
@@ -48,11 +49,12 @@ beforeAll(async () => {
   dedalus = await FakeDedalus.start({ tls: cert });
   proxy = await Tinyproxy.start({ dir });
   authProxy = await Tinyproxy.start({ dir, auth: { user: PROXY_USER, password: PROXY_PASSWORD } });
+  strictProxy = await Tinyproxy.start({ dir, connectPorts: [443] });
 }, 60_000);
 
 afterAll(async () => {
   await networks.close();
-  await Promise.all([fake?.close(), dedalus?.close(), proxy?.stop(), authProxy?.stop()]);
+  await Promise.all([fake?.close(), dedalus?.close(), proxy?.stop(), authProxy?.stop(), strictProxy?.stop()]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -206,6 +208,23 @@ describe('GitHub through a forward proxy, over TLS with a private CA', () => {
     const advice = advise(err, access);
     expect(advice?.detail).toBe(`proxy ${authProxy.url()} answered 401 Unauthorized`); // tinyproxy's way
     expect(advice?.hint).toMatch(/^the proxy rejected the user and password in the proxy URL \(from proxy\)/);
+  });
+});
+
+describe('a proxy that refuses the CONNECT', () => {
+  it('is not retried, and the advice says to have the host allowed or to no-proxy it', async () => {
+    const access = networks.access(
+      (await networkFor(`ca-file = "${pki.caFile}"\n`, { HTTPS_PROXY: strictProxy.url() })).network,
+    );
+    const err = await clientOn(access)
+      .getRunnerGroupByName('default')
+      .catch((e: unknown) => e);
+    expect(await strictProxy.connects(hostOf(fake.url))).toBe(1);
+    const where = hostOf(fake.url);
+    expect(advise(err, access)).toEqual({
+      detail: `proxy ${strictProxy.url()} refused to connect to ${where} (it answered 403 to CONNECT)`,
+      hint: `the proxy does not let this host or port through: ask for CONNECT to ${where} to be allowed, or add 127.0.0.1 to no-proxy (or NO_PROXY) if it is reachable directly`,
+    });
   });
 });
 

@@ -10,6 +10,8 @@ export interface TinyproxyOptions {
   dir: string;
   /** Basic credentials the proxy requires; without, it takes anyone from 127.0.0.1. */
   auth?: { user: string; password: string };
+  /** The only ports CONNECT may reach (tinyproxy answers others with 403); default any. */
+  connectPorts?: number[];
 }
 
 /** One request as the proxy logged it: `CONNECT 127.0.0.1:4443` or `GET http://127.0.0.1:8080/x`. */
@@ -46,6 +48,7 @@ export class Tinyproxy {
       'MaxClients 100',
       'Allow 127.0.0.1',
       // No ConnectPort line: CONNECT to any port (the fakes listen on random ones).
+      ...(opts.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
     ];
     if (opts.auth) lines.push(`BasicAuth ${opts.auth.user} ${opts.auth.password}`);
     await writeFile(conf, `${lines.join('\n')}\n`);
