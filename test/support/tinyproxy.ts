@@ -53,6 +53,10 @@ export class Tinyproxy {
     if (opts.auth) lines.push(`BasicAuth ${opts.auth.user} ${opts.auth.password}`);
     await writeFile(conf, `${lines.join('\n')}\n`);
     const child = spawn(bin, ['-d', '-c', conf], { stdio: 'ignore' });
+    // A test process that dies without its afterAll still takes its proxy with it.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     const proxy = new Tinyproxy(port, logFile, opts.auth, child);
     let exited: number | null | undefined;
     child.once('exit', (code) => {
