@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../src/log.js';
+import type { NetworkAccess } from '../src/net/types.js';
 import type { BackendContext } from './types.js';
 
 /**
@@ -11,10 +12,12 @@ export function backendContext(
   set: { name: string; backend: string },
   instanceId: string,
   logger: Logger,
+  network?: NetworkAccess,
 ): BackendContext {
   return {
     owner: { instanceId, scaleSet: set.name },
     logger,
     stateDir: join(config.stateDir, 'backends', set.backend),
+    ...(network ? { network } : {}),
   };
 }

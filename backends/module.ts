@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CheckResult } from '../src/checks/result.js';
+import type { NetworkAccess } from '../src/net/types.js';
 import type { TableChecker } from '../src/schema/checker.js';
 import type { BackendContext, RunnerBackend } from './types.js';
 
@@ -71,6 +72,8 @@ export interface CheckOptions {
   timeoutMs: number;
   /** The environment the daemon would run with (PATH, TART_HOME…). */
   env: NodeJS.ProcessEnv;
+  /** The scale set's proxy and CA, for a check that calls an HTTP API: its route is shown, its failures advised. */
+  network?: NetworkAccess | undefined;
   signal?: AbortSignal | undefined;
 }
 

@@ -1,6 +1,7 @@
 import type { Silence } from '../src/kernel/answers.js';
 import { RunnerError } from '../src/kernel/errors.js';
 import type { Logger } from '../src/log.js';
+import type { NetworkAccess } from '../src/net/types.js';
 import type { Secret } from '../src/secret.js';
 
 /**
@@ -116,6 +117,11 @@ export interface BackendContext {
   logger: Logger;
   /** Directory for the backend's state files (ownership where resources can't carry labels). */
   stateDir: string;
+  /**
+   * The scale set's network setting (proxy, CA) and its shared connection pool, for a backend that
+   * calls an HTTP API (Dedalus). Absent in tests that build a context by hand: undici's defaults then.
+   */
+  network?: NetworkAccess;
 }
 
 /** Thrown by `start` when the backend is at a capacity limit; the scaler retries later. */

@@ -8,6 +8,7 @@ import { seconds } from './options.js';
 import { reportError } from './report-error.js';
 
 interface UpdateFlags {
+  config?: string;
   check?: boolean;
   version?: string;
   yes?: boolean;
@@ -42,13 +43,18 @@ export function registerUpdate(program: Command): void {
       `where releases are published (default: $${RELEASE_BASE_URL_ENV}, else GitHub Releases)`,
     )
     .option('--timeout <seconds>', 'timeout for each download', seconds, 300)
+    .option(
+      '-c, --config <file>',
+      'config file whose top-level proxy, no-proxy, ca-file, use-system-ca and insecure-skip-tls-verify apply (default: RUNNER_CONFIG, else ./config.toml, else /etc/runner/config.toml; without one, HTTPS_PROXY and NO_PROXY)',
+    )
     .addHelpText(
       'after',
       `
 The archive runner-<os>-<arch>.tar.gz is checked against the release's checksums.txt (SHA-256)
 before anything is written; the binary is then replaced atomically. Versions are compared as semver
 and an older release is never installed unless pinned with --version and --allow-downgrade.
-An npm install is updated with npm instead.
+An npm install is updated with npm instead. Downloads go through the proxy and trust the CAs of the
+config's top level (proxy, no-proxy, ca-file, use-system-ca), else HTTPS_PROXY and NO_PROXY.
 
 Examples:
   runner update --check
@@ -57,9 +63,16 @@ Examples:
   RUNNER_RELEASE_BASE_URL=https://mirror.example.com/runner/releases runner update`,
     )
     .action(async (flags: UpdateFlags) => {
+      let networks: { destroy(): Promise<void> } | undefined;
       try {
         const { describeOutcome, runUpdate } = await import('../src/update/update.js');
+        const { loadNetworkConfig } = await import('../src/config/index.js');
+        const { Networks } = await import('../src/net/networks.js');
+        const pools = new Networks();
+        networks = pools;
+        const network = pools.access(await loadNetworkConfig({ file: flags.config }));
         const outcome = await runUpdate({
+          network,
           baseUrl: resolveBaseUrl(flags.baseUrl),
           current: VERSION,
           ...(flags.version ? { pin: flags.version } : {}),
@@ -74,6 +87,8 @@ Examples:
         process.stdout.write(`${describeOutcome(outcome)}\n`);
       } catch (err) {
         reportError(err);
+      } finally {
+        await networks?.destroy();
       }
     });
 }

@@ -11,7 +11,10 @@ export const dedalusBackend: BackendModule<'dedalus', DedalusConfig, typeof deda
   resolve: resolveDedalus,
   async create(ctx, setup) {
     const { createDedalusBackend } = await import('./index.js');
-    return createDedalusBackend(ctx, { dedalus: setup.config });
+    return createDedalusBackend(ctx, {
+      dedalus: setup.config,
+      ...(ctx.network ? { dispatcher: ctx.network.dispatcher } : {}),
+    });
   },
   async validate(setup, opts) {
     const { dedalusChecks } = await import('./validate.js');

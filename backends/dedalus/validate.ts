@@ -1,15 +1,17 @@
 import { request } from 'undici';
 import { type CheckResult, fail, ok } from '../../src/checks/result.js';
 import { runCheck } from '../../src/checks/run-check.js';
+import { networkAdvice } from '../../src/net/advice.js';
 import type { BackendSetup, CheckOptions } from '../module.js';
 import type { DedalusConfig } from './config.js';
 
 /** The Dedalus API key, tried with the cheapest read there is: one page of one machine. */
 export async function dedalusChecks(
   set: BackendSetup<DedalusConfig>,
-  { timeoutMs, signal }: CheckOptions,
+  { timeoutMs, signal, network }: CheckOptions,
 ): Promise<CheckResult[]> {
   const base = set.config.baseUrl.replace(/\/+$/, '');
+  const url = `${base}/v1/machines?limit=1`;
   const check = await runCheck(
     {
       id: 'dedalus-api',
@@ -21,15 +23,26 @@ export async function dedalusChecks(
           return fail('no API key', 'set [dedalus] api-key, or DEDALUS_API_KEY in the environment');
         let status: number;
         try {
-          const res = await request(`${base}/v1/machines?limit=1`, {
+          const res = await request(url, {
             method: 'GET',
             headers: { authorization: `Bearer ${key.reveal()}`, accept: 'application/json' },
             signal: sig,
+            ...(network ? { dispatcher: network.dispatcher } : {}),
           });
           status = res.statusCode;
           await res.body.dump();
         } catch (err) {
           if (sig.aborted) throw err;
+          const advice =
+            network &&
+            networkAdvice(err, {
+              url,
+              route: network.route(url),
+              urlKey: '[dedalus] base-url',
+              caFile: network.config.caFile?.path,
+              useSystemCa: network.config.useSystemCa,
+            });
+          if (advice) return fail(advice.detail, advice.hint);
           return fail(
             `cannot reach ${base}: ${err instanceof Error ? err.message : String(err)}`,
             'check [dedalus] base-url and the network (HTTPS_PROXY if this host needs a proxy)',
@@ -51,5 +64,5 @@ export async function dedalusChecks(
     timeoutMs,
     signal,
   );
-  return [check];
+  return [network ? { ...check, route: `${network.describeRoute(url)}; ${network.trust}` } : check];
 }

@@ -9,12 +9,20 @@ export interface CheckResult {
   scaleSet?: string;
   /** What was checked, phrased as the good outcome ("runner group "default" exists"). */
   title: string;
-  /** `skip`: not run because a check it depends on failed (the failure is already reported). */
-  status: 'ok' | 'fail' | 'skip';
+  /**
+   * `skip`: not run because a check it depends on failed (the failure is already reported). `warn`:
+   * works, but deserves a look (e.g. TLS verification turned off); never makes validate fail.
+   */
+  status: 'ok' | 'fail' | 'skip' | 'warn';
   /** What was found: a version, an id, or the error. */
   detail?: string;
   /** What to do next, on failure. */
   hint?: string;
+  /**
+   * For a check that made a request: how it went out and what it trusted, e.g. "via proxy
+   * http://proxy:3128 (HTTPS_PROXY); CA: file /etc/runner/ca.pem + system + Node's bundled roots".
+   */
+  route?: string;
   ms?: number;
 }
 

@@ -1,3 +1,4 @@
+import type { NetworkConfig } from '../net/types.js';
 import { SecretRef } from '../schema/secret-ref.js';
 import { Checker } from './checker.js';
 import { checkAcrossSets } from './cross-checks.js';
@@ -9,6 +10,7 @@ import { envOverrides, keyedOverrides } from './overrides.js';
 import { isTable, showValue } from './paths.js';
 import { inEnv, inFile, inFlag, Provenance } from './provenance.js';
 import { type Identity, resolveDaemon } from './resolve-daemon.js';
+import { resolveNetwork } from './resolve-network.js';
 import { resolveScaleSet } from './resolve-set.js';
 import {
   daemonShape,
@@ -59,6 +61,21 @@ export function assembleDaemon(raw: Record<string, unknown>, o: AssembleOptions)
   const all = [...problems, ...checker.problems];
   if (all.length > 0) throw new ConfigError(all);
   return daemon;
+}
+
+/**
+ * Only the top level's network keys (`proxy`, `no-proxy`, `ca-file`, …) with the environment, for
+ * `runner update`, which has no scale set: like `assembleDaemon`, no scale set is resolved.
+ */
+export async function assembleNetwork(
+  raw: Record<string, unknown>,
+  o: AssembleOptions,
+): Promise<NetworkConfig> {
+  const { problems, top, checker } = assembleLayers(raw, o);
+  const network = await resolveNetwork(top, undefined, checker);
+  const all = [...problems, ...checker.problems];
+  if (all.length > 0 || network === undefined) throw new ConfigError(all);
+  return network;
 }
 
 /** Every layer parsed, the top level merged, and the daemon-wide keys resolved. */

@@ -10,6 +10,7 @@ export {
   type LoadConfigOptions,
   loadConfig,
   loadDaemonConfig,
+  loadNetworkConfig,
   parseConfigText,
 } from './load.js';
 export { renderConfigToml } from './render.js';

@@ -2,7 +2,8 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
-import { type AssembleOptions, assemble, assembleDaemon } from './assemble.js';
+import type { NetworkConfig } from '../net/types.js';
+import { type AssembleOptions, assemble, assembleDaemon, assembleNetwork } from './assemble.js';
 import { ConfigError } from './errors.js';
 import type { ConfigFlags } from './flags.js';
 import type { Identity } from './resolve-daemon.js';
@@ -45,6 +46,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): Promise<RunnerConfig> 
  */
 export function loadDaemonConfig(opts: LoadConfigOptions = {}): Promise<DaemonConfig> {
   return load(opts, async (raw, o) => assembleDaemon(raw, o));
+}
+
+/**
+ * The top level's network settings (proxy, CA), found and layered as `loadConfig` does: what
+ * `runner update` downloads with. Without a config file, the environment alone decides.
+ */
+export function loadNetworkConfig(opts: LoadConfigOptions = {}): Promise<NetworkConfig> {
+  return load(opts, assembleNetwork);
 }
 
 async function load<T>(

@@ -2,6 +2,7 @@ import { BACKENDS, type BackendKind, resolveBackendTables } from '../../backends
 import { resolveAuth } from './auth.js';
 import type { Checker } from './checker.js';
 import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
+import { resolveNetwork } from './resolve-network.js';
 import type { ScaleSetSettings } from './schema.js';
 import type { ScaleSetConfig } from './types.js';
 
@@ -26,12 +27,13 @@ export async function resolveScaleSet(
   }
   const runnerImage = image(s, set, c);
   const auth = await resolveAuth(s, set, c);
+  const network = await resolveNetwork(s, set, c);
   // Each backend resolves its own table (backends/<kind>/config.ts), with paths relative to it.
   const backends = await resolveBackendTables(s, s.backend, (kind) => c.forTable(set, kind));
   if (url === undefined || s.name === undefined || auth === undefined || runnerImage === undefined) {
     return undefined;
   }
-  if (backends === undefined) return undefined;
+  if (backends === undefined || network === undefined) return undefined;
   return {
     index: set,
     url,
@@ -46,6 +48,7 @@ export async function resolveScaleSet(
     idleTimeout: s['idle-timeout'],
     reconcileInterval: s['reconcile-interval'],
     startConcurrency: s['start-concurrency'],
+    network,
     ...backends,
   };
 }

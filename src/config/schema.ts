@@ -1,5 +1,6 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { BACKEND_KINDS, BACKENDS, type BackendKind, DOCKER_DEFAULT_IMAGE } from '../../backends/index.js';
+import { hasProxyPassword, PROXY_URL_EXPECTED, parseProxyUrl } from '../net/proxy-url.js';
 import {
   bool,
   defaulted,
@@ -11,6 +12,7 @@ import {
   optional,
   optionalTable,
   RUNNERS_MAX,
+  type Spec,
   secret,
   str,
   subTable,
@@ -19,6 +21,7 @@ import {
   tables,
   text,
 } from '../schema/fields.js';
+import { isValidSecretText, SecretRef } from '../schema/secret-ref.js';
 import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
 
 /**
@@ -38,6 +41,55 @@ export const githubAppTable = table('[github-app]', {
 });
 
 export { DOCKER_DEFAULT_IMAGE };
+
+/**
+ * A proxy URL, "env:VAR", or "" (no proxy, whatever the environment says). A URL with a password is
+ * kept as a secret (scrubbed from logs, and the file holding it must be private); one without stays
+ * plain text, so `proxy = "http://proxy:3128"` does not make the config file a secret.
+ */
+function proxyUrl() {
+  const schema = z
+    .string({ error: PROXY_URL_EXPECTED })
+    .refine((s) =>
+      s.startsWith('env:') ? isValidSecretText(s) : s.trim() === '' || parseProxyUrl(s) !== undefined,
+    )
+    .transform((s): string | SecretRef =>
+      s.startsWith('env:') || hasProxyPassword(s) ? new SecretRef(s) : s,
+    );
+  return { schema, kind: 'string' } satisfies Spec<z.ZodType>;
+}
+
+/**
+ * How the daemon reaches GitHub and the Dedalus API: allowed at the top level (every scale set and
+ * `runner update` use it) and in `[[scaleset]]` (a scale set whose GHES sits behind another proxy or CA).
+ */
+const networkShape = {
+  proxy: optional(
+    proxyUrl(),
+    'Proxy for every call to GitHub and the Dedalus API, e.g. "http://proxy:3128"; overrides HTTPS_PROXY and HTTP_PROXY; "" for none even when they are set.',
+    'HTTPS_PROXY (https), HTTP_PROXY (http)',
+  ),
+  'no-proxy': optional(
+    list(),
+    'Hosts reached without the proxy: a name (and its subdomains), *.name (subdomains only), host:port, an IP, a CIDR range, or *; overrides NO_PROXY.',
+    'NO_PROXY',
+  ),
+  'ca-file': defaulted(
+    str(),
+    '',
+    "PEM bundle of CAs to trust besides Node's own (GitHub Enterprise Server or a proxy with a private CA); relative to the config file.",
+  ),
+  'use-system-ca': defaulted(
+    bool(),
+    false,
+    "Also trust the operating system's CA store (as Go programs do), where a company CA is usually installed.",
+  ),
+  'insecure-skip-tls-verify': defaulted(
+    bool(),
+    false,
+    'Do not verify TLS certificates at all (tests only): warned about at start, in validate and in status.',
+  ),
+};
 
 /** Each backend's own table (`[docker]`, `[tart]`, …), filled with its defaults when absent. */
 function backendTables(): { [K in BackendKind]: z.ZodPrefault<(typeof BACKENDS)[K]['schema']> } {
@@ -96,6 +148,7 @@ export const scaleSetShape = {
     8,
     'Runner starts (container/VM create + start) in parallel, to bound the load a burst puts on the host; JIT registrations run one round ahead.',
   ),
+  ...networkShape,
   ...backendTables(),
 };
 

@@ -1,4 +1,5 @@
 import type { BackendConfigs, BackendKind } from '../../backends/index.js';
+import type { NetworkConfig } from '../net/types.js';
 import type { ProblemLocation } from '../schema/location.js';
 import type { Secret } from '../secret.js';
 
@@ -63,4 +64,6 @@ export interface ScaleSetConfig extends BackendConfigs {
   reconcileInterval: number;
   /** Concurrent runner starts per scale set. */
   startConcurrency: number;
+  /** Proxy and TLS trust for GitHub and the backend's API (`proxy`, `no-proxy`, `ca-file`, …). */
+  network: NetworkConfig;
 }

@@ -5,12 +5,16 @@ import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
 import type { DaemonEvent } from '../events.js';
 import { ActionsClient, type ActionsClientOptions } from '../github/client.js';
 import { credentialsFromConfig } from '../github/credentials.js';
+import { gitHubApiUrl, parseConfigUrl } from '../github/index.js';
 import { JobTelemetry } from '../health/jobs.js';
 import { createMetrics } from '../health/metrics.js';
 import { HealthServerError, startHealthServer } from '../health/server.js';
 import type { DaemonStatus } from '../health/status-types.js';
 import { EventHub } from '../kernel/events.js';
 import type { Logger } from '../log.js';
+import { Networks } from '../net/networks.js';
+import { INSECURE_TLS_WARNING } from '../net/tls.js';
+import type { NetworkAccess } from '../net/types.js';
 import { loadInstanceId } from '../state/instance.js';
 import { VERSION } from '../version.js';
 import { ScaleSetRunner } from './scale-set-runner.js';
@@ -61,21 +65,27 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
   const emit = (ev: DaemonEvent) => hub.emit(ev);
   const hard = new AbortController();
   const startedAt = new Date().toISOString();
+  // One connection pool per distinct proxy/CA setting, shared by every scale set that has it.
+  const networks = new Networks();
 
   const runners = await Promise.all(
     config.scaleSets.map(async (cfg) => {
       const slog = log.child({ scaleSet: cfg.name });
+      const network = networks.access(cfg.network);
+      logNetwork(slog, cfg, network);
       const ctx = backendContext(
         config,
         cfg,
         instanceId,
         slog.child({ component: `backend/${cfg.backend}` }),
+        network,
       );
       const backend = await (opts.backendFactory ?? createBackend)(cfg, ctx);
       const client = new ActionsClient({
         configUrl: cfg.url,
         auth: credentialsFromConfig(cfg.auth),
         logger: slog.child({ component: 'github' }),
+        dispatcher: network.dispatcher,
         ...opts.clientOptions,
       });
       return new ScaleSetRunner(cfg, {
@@ -86,6 +96,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
         tally: tallies.of(cfg.name),
         client,
         backend,
+        network,
         recentJobs: (set) => telemetry.recent(set),
         retry: opts.retry,
         backendStallAfterMs: opts.backendStallAfterMs,
@@ -122,6 +133,8 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
 
   const done = Promise.all(runners.map((r) => r.run(hard.signal))).then(async () => {
     await health?.close();
+    // Every scale set has stopped: nothing is in flight any more (a hard stop aborted it).
+    await networks.destroy();
   });
   log.info({ instanceId, scaleSets: runners.length, version: VERSION }, 'runner started');
 
@@ -148,6 +161,22 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
       hard.abort(new Error('forced exit'));
     },
   };
+}
+
+/**
+ * How the scale set reaches GitHub, said once at start (info), and the warning when TLS is not verified.
+ * The route is the config URL's API host; on github.com the Actions service and the broker are other
+ * hosts, and NO_PROXY may route them differently (`runner validate` shows both).
+ */
+function logNetwork(log: Logger, cfg: ScaleSetConfig, network: NetworkAccess): void {
+  let route: string;
+  try {
+    route = network.describeRoute(gitHubApiUrl(parseConfigUrl(cfg.url), '/'));
+  } catch {
+    return;
+  }
+  log.info({ github: route, trust: network.trust }, 'network');
+  if (cfg.network.insecureSkipTlsVerify) log.warn(INSECURE_TLS_WARNING);
 }
 
 /**

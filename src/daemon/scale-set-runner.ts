@@ -3,13 +3,16 @@ import type { RunnerBackend } from '../../backends/types.js';
 import type { ScaleSetConfig } from '../config/types.js';
 import type { EventSink } from '../events.js';
 import type { ActionsClient } from '../github/client.js';
-import { isScaleSetNotFound } from '../github/index.js';
+import { gitHubApiUrl, isScaleSetNotFound } from '../github/index.js';
 import type { JobRecord, RunnerStateName, ScaleSetStatus } from '../health/status-types.js';
 import { delay } from '../kernel/abort.js';
 import { type Clock, systemClock } from '../kernel/clock.js';
 import { Listener } from '../listener/listener.js';
 import { type ClosableSession, superviseListener } from '../listener/supervisor.js';
 import type { Logger } from '../log.js';
+import { type NetworkAdvice, networkAdvice } from '../net/advice.js';
+import { INSECURE_TLS_WARNING } from '../net/tls.js';
+import type { NetworkAccess } from '../net/types.js';
 import { RunnerScaler } from '../scaler/scaler.js';
 import { ScaleSetStore } from '../state/scale-set-store.js';
 import { Backoff } from '../util/backoff.js';
@@ -28,6 +31,8 @@ export interface ScaleSetRunnerDeps {
   tally: ScaleSetTally;
   client: ActionsClient;
   backend: RunnerBackend;
+  /** The scale set's proxy and CA: start-up failures below HTTP are told with advice naming the key. */
+  network?: NetworkAccess;
   recentJobs?(scaleSet: string): JobRecord[];
   /** Backoff between attempts to bring the scale set up (auth, registration, adoption). */
   retry?: { initial: number; max: number };
@@ -181,11 +186,35 @@ export class ScaleSetRunner {
       } catch (err) {
         if (signal.aborted) throw err;
         const wait = backoff.next();
-        this.#reason = `${what} failed: ${err instanceof Error ? err.message : String(err)}`;
-        this.#log.error({ err, retryInMs: wait }, `${what} failed; retrying`);
+        const advice = this.#advice(err);
+        const message = advice ? `${advice.detail} (${advice.hint})` : undefined;
+        this.#reason = `${what} failed: ${message ?? (err instanceof Error ? err.message : String(err))}`;
+        this.#log.error(
+          advice ? { err, retryInMs: wait, hint: advice.hint } : { err, retryInMs: wait },
+          `${what} failed; retrying`,
+        );
         await delay(wait, signal);
       }
     }
+  }
+
+  /** What to change when GitHub could not be reached (a proxy's 407, an unknown CA…), if that was it. */
+  #advice(err: unknown): NetworkAdvice | undefined {
+    const network = this.#d.network;
+    if (!network) return undefined;
+    let url = this.#d.client.actionsServiceUrl;
+    try {
+      url ??= gitHubApiUrl(this.#d.client.config, '/');
+    } catch {
+      return undefined;
+    }
+    return networkAdvice(err, {
+      url,
+      route: network.route(url),
+      urlKey: 'url',
+      caFile: network.config.caFile?.path,
+      useSystemCa: network.config.useSystemCa,
+    });
   }
 
   /** Graceful stop: drain (idle runners removed, busy ones finish within `timeoutMs`), then close. */
@@ -253,6 +282,7 @@ export class ScaleSetRunner {
       pool: this.#d.backend.poolStatus(),
       ...(this.#droppedLabels.length > 0 ? { droppedLabels: [...this.#droppedLabels] } : {}),
       ...this.#stallStatus(),
+      ...(this.cfg.network.insecureSkipTlsVerify ? { warnings: [INSECURE_TLS_WARNING] } : {}),
       recentJobs: this.#d.recentJobs?.(this.cfg.name) ?? [],
       counters: { ...tally.counters },
       ...(tally.lastUndecodable ? { lastUndecodable: tally.lastUndecodable } : {}),

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ConfigFlags, loadConfig } from '../config/index.js';
 import type { RunnerConfig } from '../config/types.js';
+import { Networks } from '../net/networks.js';
 import { loadInstanceId } from '../state/instance.js';
 import { acquireStateDirLock, type StateDirLock, StateDirLockError } from '../state/state-dir-lock.js';
 import { type Liveness, livenessFromLockError, probeDaemon } from './liveness.js';
@@ -90,6 +91,8 @@ async function inspectAndFix(
   }
   report.instanceId = await loadInstanceId(config.stateDir);
   const instanceId = report.instanceId;
+  // GitHub and backend APIs are reached as the daemon reaches them: its proxy, its CA, one pool per setting.
+  const networks = new Networks(opts.env);
   const scans = config.scaleSets.map(
     (set) =>
       new ScaleSetScan({
@@ -97,6 +100,7 @@ async function inspectAndFix(
         set,
         instanceId,
         env: opts.env,
+        network: networks.access(set.network),
         // --force: the user vouches that no daemon runs where doctor could not tell.
         daemon: daemon.state === 'unknown' && opts.force ? 'stopped' : daemon.state,
         timeoutMs: opts.timeoutMs,
@@ -119,6 +123,7 @@ async function inspectAndFix(
       const err = await scan.close();
       if (err) report.errors.push(err);
     }
+    await networks.destroy();
   }
   const inspectErrors = report.scaleSets.flatMap((s) => s.errors);
   const findings = report.scaleSets.flatMap((s) => s.findings);

@@ -3,6 +3,7 @@ import type { OwnedRunner } from '../../backends/types.js';
 import type { RunnerConfig, ScaleSetConfig } from '../config/types.js';
 import type { ActionsClient } from '../github/index.js';
 import { silentLogger } from '../log.js';
+import type { NetworkAccess } from '../net/types.js';
 import { ScaleSetStore } from '../state/scale-set-store.js';
 import { actionsClientFor } from '../validate/github-client.js';
 import type { Liveness } from './liveness.js';
@@ -21,6 +22,8 @@ export interface ScanOptions {
   set: ScaleSetConfig;
   instanceId: string;
   env: NodeJS.ProcessEnv;
+  /** The scale set's proxy and CA, and its shared pool. */
+  network: NetworkAccess;
   daemon: Liveness['state'];
   /** Per backend or GitHub call. */
   timeoutMs: number;
@@ -182,7 +185,7 @@ export class ScaleSetScan {
   #backendFor(): Promise<BackendInventory> {
     this.#backend ??= openInventory(
       this.#o.set,
-      backendContext(this.#o.config, this.#o.set, this.#o.instanceId, silentLogger),
+      backendContext(this.#o.config, this.#o.set, this.#o.instanceId, silentLogger, this.#o.network),
     );
     return this.#backend;
   }
@@ -195,7 +198,12 @@ export class ScaleSetScan {
   }
 
   #clientFor(): ActionsClient {
-    this.#client ??= actionsClientFor(this.#o.set, this.#o.env, this.#o.timeoutMs);
+    this.#client ??= actionsClientFor(
+      this.#o.set,
+      this.#o.env,
+      this.#o.timeoutMs,
+      this.#o.network.dispatcher,
+    );
     return this.#client;
   }
 }

@@ -51,6 +51,7 @@ export class ActionsClient {
   readonly config: ConfigUrl;
   readonly #transport: HttpTransport;
   readonly #actions: ActionsService;
+  readonly #auth: AdminAuth;
   readonly #logger: Logger;
   #systemInfo: SystemInfo;
 
@@ -68,7 +69,16 @@ export class ActionsClient {
       logger: this.#logger,
       ...(opts.now ? { now: opts.now } : {}),
     });
+    this.#auth = auth;
     this.#actions = new ActionsService(auth, this.#transport, userAgent);
+  }
+
+  /**
+   * The Actions service URL runner-registration gave (§2.4), once the auth chain has run: on github.com
+   * another host than the API's, so its route (proxy or not) can differ.
+   */
+  get actionsServiceUrl(): string | undefined {
+    return this.#auth.current?.actionsUrl;
   }
 
   get systemInfo(): Readonly<SystemInfo> {

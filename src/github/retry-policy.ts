@@ -1,3 +1,5 @@
+import { proxyStatusOf } from '../net/advice.js';
+
 /**
  * The retry rules of go-retryablehttp's DefaultRetryPolicy and DefaultBackoff as used by the Go client
  * (§3.5). Pure functions, so the arithmetic is tested without a server or a clock.
@@ -32,6 +34,10 @@ export function isRetryableStatus(status: number, extra: readonly number[] = [])
 export function isRetryableTransportError(err: unknown): boolean {
   const codes = errorCodes(err);
   if (codes.length === 0) return false;
+  // A proxy that refuses credentials or the destination (407, 403) will refuse the next attempt too;
+  // a 5xx from it (the destination down, a gateway timeout) may pass.
+  const proxy = proxyStatusOf(err);
+  if (proxy !== undefined && proxy < 500) return false;
   return !codes.some((code) => NON_RETRYABLE_CODES.has(code) || CERT_CODE.test(code));
 }
 
@@ -44,6 +50,7 @@ const NON_RETRYABLE_CODES = new Set([
   'ERR_INVALID_HTTP_TOKEN',
   'ERR_INVALID_CHAR',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UND_ERR_REDIRECT_MAX',
 ]);
 
 /** OpenSSL verification failures: CERT_HAS_EXPIRED, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_VERIFY_LEAF_SIGNATURE, … */

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { type Dispatcher, request } from 'undici';
+import { type Dispatcher, getGlobalDispatcher, interceptors, request } from 'undici';
 import { delay } from '../kernel/abort.js';
 import { type Logger, silentLogger } from '../log.js';
 import { responseError } from './error-body.js';
@@ -19,8 +19,11 @@ export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
 export interface TransportOptions extends Partial<RetryOptions> {
   /** Per-attempt headers and body timeout; must outlast the ~50 s long poll (§3.5). Default 5 min. */
   timeoutMs?: number;
-  /** undici dispatcher (proxy, custom CA, test agent); default: undici's global dispatcher. */
-  dispatcher?: Dispatcher;
+  /**
+   * undici dispatcher: the shared pool of the scale set's network setting (proxy, CA; src/net), or a
+   * test agent; default: undici's global dispatcher. Redirects are followed on top of it.
+   */
+  dispatcher?: Dispatcher | undefined;
   sleep?: SleepFn;
   logger?: Logger;
   now?: () => number;
@@ -51,11 +54,27 @@ export interface HttpResponse {
 
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
+/** Go's http.Client stops after 10 redirects; so do we. */
+export const MAX_REDIRECTS = 10;
+
+/**
+ * GitHub calls follow redirects (a GHES behind a load balancer, a renamed org) with undici's own redirect
+ * interceptor rather than a loop here: it keeps the method and body on 307/308 (turning a 301/302 POST and
+ * any 303 into a GET, as browsers and Go do), and on a redirect to another origin (scheme, host or port)
+ * it drops Authorization, Cookie and Proxy-Authorization, so a PAT or admin token never follows a
+ * redirect off the host it was meant for. Past the limit it fails rather than handing a 3xx back.
+ */
+function followingRedirects(dispatcher: Dispatcher): Dispatcher {
+  return dispatcher.compose(
+    interceptors.redirect({ maxRedirections: MAX_REDIRECTS, throwOnMaxRedirect: true }),
+  );
+}
+
 /** One HTTP exchange with the retry, backoff and timeout rules of §3.5. */
 export class HttpTransport {
   readonly retry: RetryOptions;
   readonly timeoutMs: number;
-  readonly #dispatcher: Dispatcher | undefined;
+  readonly #dispatcher: Dispatcher;
   readonly #sleep: SleepFn;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -67,7 +86,7 @@ export class HttpTransport {
       retryWaitMax: checkCount('retryWaitMax', opts.retryWaitMax ?? DEFAULT_RETRY.retryWaitMax),
     };
     this.timeoutMs = checkCount('timeoutMs', opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    this.#dispatcher = opts.dispatcher;
+    this.#dispatcher = followingRedirects(opts.dispatcher ?? getGlobalDispatcher());
     this.#sleep = opts.sleep ?? delay;
     this.#logger = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;

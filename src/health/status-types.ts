@@ -47,6 +47,8 @@ export interface ScaleSetStatus {
    * when (ISO) and the last error. Makes the scale set unhealthy, whatever its listener does.
    */
   backendStall?: { since: string; lastError?: string };
+  /** Settings that work but deserve a look, e.g. TLS verification turned off (insecure-skip-tls-verify). */
+  warnings?: string[];
   recentJobs: JobRecord[];
   /**
    * Since the daemon started, counted from the same events as the metrics: each equals its metric summed

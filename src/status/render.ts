@@ -39,6 +39,7 @@ function scaleSetBlock(
     `${paint('bold', set.name)}  ${set.backend}  ${set.phase}  ${flag(set.healthy, 'healthy', 'unhealthy')}`,
   ];
   if (!set.healthy && set.reason) lines.push(`  ${paint('red', `reason   ${set.reason}`)}`);
+  for (const warning of set.warnings ?? []) lines.push(`  ${paint('yellow', `warning  ${warning}`)}`);
   const counts = Object.entries(set.runnerCounts)
     .filter(([state, n]) => n > 0 || state === 'idle' || state === 'busy')
     .map(([state, n]) => `${state} ${n}`)

@@ -47,6 +47,7 @@ const scaleSet = z.looseObject({
   runners: z.array(runner),
   runnerCounts: z.record(z.string(), count),
   pool: z.record(z.string(), count),
+  warnings: z.array(z.string()).optional(),
   recentJobs: z.array(job),
   // Optional: a daemon of an older version does not send them.
   counters: z

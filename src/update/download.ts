@@ -1,3 +1,6 @@
+import { fetch } from 'undici';
+import { networkAdvice } from '../net/advice.js';
+import type { NetworkAccess } from '../net/types.js';
 import { UpdateError } from './errors.js';
 
 export interface DownloadOptions {
@@ -5,6 +8,8 @@ export interface DownloadOptions {
   /** Refuse bodies larger than this (a release asset is ~40 MB compressed). */
   maxBytes: number;
   signal?: AbortSignal;
+  /** The proxy and CA of the config's top level (or the environment): see src/net. */
+  network?: NetworkAccess | undefined;
 }
 
 /**
@@ -15,7 +20,12 @@ export async function download(url: string, opts: DownloadOptions): Promise<Buff
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
   try {
-    const res = await fetch(url, { signal, redirect: 'follow', headers: { 'user-agent': 'runner-update' } });
+    const res = await fetch(url, {
+      signal,
+      redirect: 'follow',
+      headers: { 'user-agent': 'runner-update' },
+      ...(opts.network ? { dispatcher: opts.network.dispatcher } : {}),
+    });
     if (!res.ok) {
       await res.body?.cancel();
       throw new UpdateError('UPDATE_HTTP', `GET ${url} answered ${res.status} ${res.statusText}`.trim());
@@ -39,9 +49,25 @@ export async function download(url: string, opts: DownloadOptions): Promise<Buff
         { cause: err },
       );
     }
+    const advice = opts.network && adviceFor(err, url, opts.network);
+    if (advice) {
+      throw new UpdateError('UPDATE_NETWORK', `GET ${url} failed: ${advice.detail}; ${advice.hint}`, {
+        cause: err,
+      });
+    }
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
     throw new UpdateError('UPDATE_NETWORK', `GET ${url} failed: ${cause}`, { cause: err });
   }
+}
+
+function adviceFor(err: unknown, url: string, network: NetworkAccess) {
+  return networkAdvice(err, {
+    url,
+    route: network.route(url),
+    urlKey: '--base-url (or RUNNER_RELEASE_BASE_URL)',
+    caFile: network.config.caFile?.path,
+    useSystemCa: network.config.useSystemCa,
+  });
 }
 
 function tooLarge(url: string, max: number): UpdateError {

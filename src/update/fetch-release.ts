@@ -1,3 +1,4 @@
+import type { NetworkAccess } from '../net/types.js';
 import { parseChecksums, sha256Hex } from '../release/checksums.js';
 import { assetUrl, CHECKSUMS_FILE } from '../release/layout.js';
 import { extractFromTarGz } from '../release/tar.js';
@@ -12,6 +13,7 @@ export interface FetchReleaseOptions {
   version: string;
   target: ReleaseTarget;
   timeoutMs: number;
+  network?: NetworkAccess | undefined;
 }
 
 /**
@@ -25,8 +27,9 @@ export async function fetchVerifiedExecutable(opts: FetchReleaseOptions): Promis
     download(assetUrl(opts.baseUrl, opts.version, name), {
       timeoutMs: opts.timeoutMs,
       maxBytes: MAX_ARCHIVE_BYTES,
+      network: opts.network,
     }),
-    download(sumsUrl, { timeoutMs: opts.timeoutMs, maxBytes: 1024 * 1024 }),
+    download(sumsUrl, { timeoutMs: opts.timeoutMs, maxBytes: 1024 * 1024, network: opts.network }),
   ]);
   let sums: Map<string, string>;
   try {

@@ -1,4 +1,5 @@
 import semver from 'semver';
+import type { NetworkAccess } from '../net/types.js';
 import { latestMetadataUrl } from '../release/layout.js';
 import { parseReleaseMetadata } from '../release/metadata.js';
 import { download } from './download.js';
@@ -11,6 +12,7 @@ export interface UpdateQuery {
   pin?: string;
   allowDowngrade: boolean;
   timeoutMs: number;
+  network?: NetworkAccess | undefined;
 }
 
 export type UpdateDecision =
@@ -31,7 +33,7 @@ export async function decideUpdate(q: UpdateQuery): Promise<UpdateDecision> {
       'UPDATE_BAD_METADATA',
       `this build's version ${JSON.stringify(q.current)} is not semver`,
     );
-  const target = q.pin ? pinned(q.pin) : await latestVersion(q.baseUrl, q.timeoutMs);
+  const target = q.pin ? pinned(q.pin) : await latestVersion(q.baseUrl, q.timeoutMs, q.network);
   const order = semver.compare(target, current);
   if (order === 0) return { action: 'current', current, target };
   if (order > 0) return { action: 'update', current, target };
@@ -58,11 +60,16 @@ function pinned(version: string): string {
 /** A small JSON file: no reason to wait as long as for a binary. */
 const METADATA_TIMEOUT_MS = 30_000;
 
-async function latestVersion(baseUrl: string, timeoutMs: number): Promise<string> {
+async function latestVersion(
+  baseUrl: string,
+  timeoutMs: number,
+  network: NetworkAccess | undefined,
+): Promise<string> {
   const url = latestMetadataUrl(baseUrl);
   const body = await download(url, {
     timeoutMs: Math.min(timeoutMs, METADATA_TIMEOUT_MS),
     maxBytes: 64 * 1024,
+    network,
   });
   try {
     return parseReleaseMetadata(body.toString('utf8'), url).version;

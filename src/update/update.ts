@@ -1,3 +1,4 @@
+import type { NetworkAccess } from '../net/types.js';
 import { releaseTarget } from '../release/target.js';
 import { UpdateError } from './errors.js';
 import { fetchVerifiedExecutable } from './fetch-release.js';
@@ -12,6 +13,8 @@ export interface UpdateOptions {
   allowDowngrade: boolean;
   /** Per request. */
   timeoutMs: number;
+  /** Proxy and CA for the downloads (the config's top level, else the environment); default: direct. */
+  network?: NetworkAccess | undefined;
   /** Only report what would happen. */
   check: boolean;
   /** Running as the single executable; an npm install is updated by npm. */
@@ -60,6 +63,7 @@ export async function runUpdate(opts: UpdateOptions): Promise<UpdateOutcome> {
     version: decision.target,
     target,
     timeoutMs: opts.timeoutMs,
+    network: opts.network,
   });
   const path = await replaceExecutable(opts.executable, executable);
   return { result: 'replaced', decision, path };

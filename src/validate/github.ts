@@ -4,9 +4,12 @@ import type { ScaleSetConfig } from '../config/types.js';
 import {
   type ConfigScope,
   findActionsServiceError,
+  gitHubApiUrl,
   parseConfigUrl,
   type RunnerGroup,
 } from '../github/index.js';
+import { networkAdvice } from '../net/advice.js';
+import type { NetworkAccess } from '../net/types.js';
 import { actionsClientFor } from './github-client.js';
 import { scaleSetLabelsCheck } from './scale-set-labels.js';
 
@@ -19,13 +22,14 @@ export async function githubChecks(
   set: ScaleSetConfig,
   timeoutMs: number,
   env: NodeJS.ProcessEnv,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  network: NetworkAccess,
 ): Promise<CheckResult[]> {
   let group: RunnerGroup | undefined;
   let groupMissing = false;
   // Creating a client sends nothing (§13.3); one client, so the labels check reuses the admin token.
-  const client = actionsClientFor(set, env, timeoutMs);
-  const access = await runCheck(
+  const client = actionsClientFor(set, env, timeoutMs, network.dispatcher);
+  const checked = await runCheck(
     {
       id: 'github',
       scaleSet: set.name,
@@ -39,7 +43,7 @@ export async function githubChecks(
             groupMissing = true;
             return ok('the registration chain works; runner-registration issued an admin token');
           }
-          return accessFailure(err, set);
+          return accessFailure(err, set, network, client.actionsServiceUrl);
         }
         return ok('the registration chain works; runner-registration issued an admin token');
       },
@@ -47,6 +51,7 @@ export async function githubChecks(
     timeoutMs,
     signal,
   );
+  const access = { ...checked, route: githubRoute(set, network, client.actionsServiceUrl) };
   const groupTitle = `runner group ${JSON.stringify(set.runnerGroup)} exists`;
   const groupCheck: CheckResult = group
     ? { id: 'runner-group', scaleSet: set.name, title: groupTitle, status: 'ok', detail: `id ${group.id}` }
@@ -69,13 +74,53 @@ export async function githubChecks(
   return [access, groupCheck, await scaleSetLabelsCheck(set, client, group, timeoutMs, signal)];
 }
 
-function accessFailure(err: unknown, set: ScaleSetConfig): Outcome {
+/**
+ * The route of the REST API (the auth chain) and, when it differs, of the Actions service: on
+ * github.com they are different hosts, and NO_PROXY may list one and not the other.
+ */
+function githubRoute(set: ScaleSetConfig, network: NetworkAccess, actionsUrl: string | undefined): string {
+  const api = apiUrl(set);
+  const apiRoute = api ? network.describeRoute(api) : undefined;
+  const parts = apiRoute ? [apiRoute] : [];
+  if (actionsUrl) {
+    const actionsRoute = network.describeRoute(actionsUrl);
+    if (actionsRoute !== apiRoute) parts.push(`Actions service ${new URL(actionsUrl).host}: ${actionsRoute}`);
+  }
+  return [...parts, network.trust].join('; ');
+}
+
+function apiUrl(set: ScaleSetConfig): string | undefined {
+  try {
+    return gitHubApiUrl(parseConfigUrl(set.url), '/');
+  } catch {
+    return undefined;
+  }
+}
+
+function accessFailure(
+  err: unknown,
+  set: ScaleSetConfig,
+  network: NetworkAccess,
+  actionsUrl: string | undefined,
+): Outcome {
   const message = firstLine(err instanceof Error ? err.message : String(err));
   const status = findActionsServiceError(err)?.status ?? statusOf(err);
   if (status === undefined) {
+    // The request that failed is the Actions service's once the chain gave its URL, else the API's.
+    const url = actionsUrl ?? apiUrl(set);
+    const advice =
+      url &&
+      networkAdvice(err, {
+        url,
+        route: network.route(url),
+        urlKey: 'url',
+        caFile: network.config.caFile?.path,
+        useSystemCa: network.config.useSystemCa,
+      });
+    if (advice) return fail(advice.detail, advice.hint);
     return fail(
       message,
-      'GitHub could not be reached: check the host in url, DNS, the firewall, and HTTPS_PROXY if this host needs a proxy',
+      'GitHub could not be reached: check the host in url, DNS, the firewall, and HTTPS_PROXY (or proxy) if this host needs a proxy',
     );
   }
   const scope = scopeHint(set);

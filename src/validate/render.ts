@@ -1,7 +1,7 @@
 import type { CheckResult, ValidationReport } from './types.js';
 
-const CODES = { ok: '32', fail: '31', skip: '2', dim: '2', bold: '1' } as const;
-const MARKS = { ok: '✓', fail: '✗', skip: '–' } as const;
+const CODES = { ok: '32', fail: '31', skip: '2', warn: '33', dim: '2', bold: '1' } as const;
+const MARKS = { ok: '✓', fail: '✗', skip: '–', warn: '!' } as const;
 
 /**
  * The checklist as people read it: config first, then one block per scale set, then the daemon.
@@ -15,6 +15,7 @@ export function renderReport(report: ValidationReport, opts: { color: boolean })
     out.push(
       `${indent}${paint(c.status, MARKS[c.status])} ${c.title}${c.detail ? paint('dim', `: ${c.detail}`) : ''}`,
     );
+    if (c.route) out.push(`${indent}  ${paint('dim', `↳ ${c.route}`)}`);
     if (c.hint && c.status === 'fail') out.push(`${indent}  → ${c.hint}`);
   };
   const sets: string[] = [];
@@ -34,11 +35,13 @@ export function renderReport(report: ValidationReport, opts: { color: boolean })
     for (const c of daemon) line(c, '  ');
   }
   const failed = report.checks.filter((c) => c.status === 'fail').length;
+  const warned = report.checks.filter((c) => c.status === 'warn').length;
+  const warnings = warned === 0 ? '' : ` (${warned === 1 ? '1 warning' : `${warned} warnings`})`;
   out.push(
     '',
     failed === 0
-      ? paint('ok', 'All checks passed.')
-      : paint('fail', `${failed === 1 ? '1 problem' : `${failed} problems`} found.`),
+      ? paint('ok', `All checks passed${warnings}.`)
+      : paint('fail', `${failed === 1 ? '1 problem' : `${failed} problems`} found${warnings}.`),
   );
   return `${out.join('\n')}\n`;
 }

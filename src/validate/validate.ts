@@ -1,4 +1,8 @@
 import { backendChecks } from '../../backends/index.js';
+import type { CheckResult } from '../checks/result.js';
+import type { ScaleSetConfig } from '../config/types.js';
+import { Networks } from '../net/networks.js';
+import { INSECURE_TLS_WARNING } from '../net/tls.js';
 import { type ConfigSource, checkConfig } from './config-check.js';
 import { githubChecks } from './github.js';
 import { hostChecks } from './host.js';
@@ -23,15 +27,36 @@ export async function validateConfig(opts: ValidateOptions): Promise<ValidationR
   if (!loaded.ok) return { ok: false, file: loaded.file, checks: loaded.checks };
   const { config } = loaded;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
-  const perSet = config.scaleSets.map(async (set) => {
-    const [github, backend] = await Promise.all([
-      githubChecks(set, timeoutMs, opts.env, opts.signal),
-      // The backend's own checks (backends/<kind>/validate.ts), loaded only for backends in use.
-      backendChecks(set, { timeoutMs, env: opts.env, signal: opts.signal }),
-    ]);
-    return [...github, ...backend];
-  });
-  const host = hostChecks(config, timeoutMs, opts.signal);
-  const checks = [loaded.check, ...(await Promise.all(perSet)).flat(), ...(await Promise.all(host))];
-  return { ok: checks.every((c) => c.status !== 'fail'), file: config.file, checks };
+  // The pools the daemon would use, one per network setting, so each check goes out as run's would.
+  const networks = new Networks(opts.env);
+  try {
+    const perSet = config.scaleSets.map(async (set) => {
+      const network = networks.access(set.network);
+      const [github, backend] = await Promise.all([
+        githubChecks(set, timeoutMs, opts.env, opts.signal, network),
+        // The backend's own checks (backends/<kind>/validate.ts), loaded only for backends in use.
+        backendChecks(set, { timeoutMs, env: opts.env, signal: opts.signal, network }),
+      ]);
+      return [...insecureTls(set), ...github, ...backend];
+    });
+    const host = hostChecks(config, timeoutMs, opts.signal);
+    const checks = [loaded.check, ...(await Promise.all(perSet)).flat(), ...(await Promise.all(host))];
+    return { ok: checks.every((c) => c.status !== 'fail'), file: config.file, checks };
+  } finally {
+    await networks.destroy();
+  }
+}
+
+/** A warning, not a failure: the setting works, and a test setup may need it. */
+function insecureTls(set: ScaleSetConfig): CheckResult[] {
+  if (!set.network.insecureSkipTlsVerify) return [];
+  return [
+    {
+      id: 'tls-verify',
+      scaleSet: set.name,
+      title: 'TLS certificates verified',
+      status: 'warn',
+      detail: INSECURE_TLS_WARNING,
+    },
+  ];
 }

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** What backends/ may import from src/: the kernel, the schema and check kits, and shared utilities. */
-const SHARED_DIRS = ['src/kernel/', 'src/schema/', 'src/checks/', 'src/util/'];
+const SHARED_DIRS = ['src/kernel/', 'src/schema/', 'src/checks/', 'src/util/', 'src/net/'];
 const SHARED_FILES = [
   'src/log.ts',
   'src/secret.ts',

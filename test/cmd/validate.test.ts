@@ -210,8 +210,9 @@ describe('runner validate (built CLI)', () => {
     expect(code).toBe(1);
     expect(byId(report, 'github')[0]).toMatchObject({
       status: 'fail',
-      detail: expect.stringContaining('ECONNREFUSED'),
-      hint: expect.stringContaining('GitHub could not be reached'),
+      detail: `cannot connect to 127.0.0.1:${closed} (ECONNREFUSED)`,
+      hint: 'check the host in url, DNS and the firewall. If this host needs a proxy, set HTTPS_PROXY or proxy.',
+      route: expect.stringMatching(/^direct; CA: /),
     });
     expect(byId(report, 'runner-group')[0]?.status).toBe('skip');
     // The other checks still ran.

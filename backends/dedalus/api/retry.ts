@@ -1,3 +1,4 @@
+import { proxyStatusOf } from '../../../src/net/advice.js';
 import { backoffDelay } from '../../../src/util/backoff.js';
 import type { ErrorBody } from './schemas.js';
 
@@ -79,6 +80,9 @@ export function retryDelay(attempt: number, hintMs: number | undefined, policy: 
  * and certificate or argument errors will not heal on a resend.
  */
 export function isRetryableTransportError(err: unknown): boolean {
+  // A proxy that refuses credentials or the destination (407, 403) refuses the resend too.
+  const proxy = proxyStatusOf(err);
+  if (proxy !== undefined && proxy < 500) return false;
   let cur: unknown = err;
   for (let depth = 0; depth < 5 && cur instanceof Error; depth++) {
     const code = (cur as { code?: unknown }).code;

@@ -4,7 +4,8 @@ import type { FakeState } from './state.js';
 import type { JwtSigner } from './tokens.js';
 import type { FakeOptions } from './types.js';
 
-export type ResolvedOptions = Required<Omit<FakeOptions, 'app' | 'pats' | 'ghes'>> & Pick<FakeOptions, 'app'>;
+export type ResolvedOptions = Required<Omit<FakeOptions, 'app' | 'pats' | 'ghes' | 'tls'>> &
+  Pick<FakeOptions, 'app' | 'tls'>;
 
 /** What every route handler gets. */
 export interface RouteContext {

@@ -11,6 +11,11 @@ export interface InjectedFault {
   contentType?: string;
   /** Prefix the body with a UTF-8 byte order mark. */
   bom?: boolean;
+  /**
+   * An origin (`http://localhost:PORT`) to send the client to with `status` (a 3xx): the answer carries
+   * `Location: <redirectTo><the request's path and query>`.
+   */
+  redirectTo?: string;
 }
 
 export type MalformedKind =

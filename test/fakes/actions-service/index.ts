@@ -3,7 +3,7 @@ import { FakeFaults } from './faults.js';
 import { issueAdminToken } from './github-routes.js';
 import { completeJob, queueJob } from './jobs.js';
 import { type FakeRunnerLink, runnerLink } from './runner-link.js';
-import { FakeServer } from './server.js';
+import { FakeServer, MOVED } from './server.js';
 import { FakeState } from './state.js';
 import { JwtSigner, randomToken } from './tokens.js';
 import type {
@@ -51,6 +51,7 @@ export class FakeActionsService {
       leaseGraceMs: opts.leaseGraceMs ?? 10_000,
       recordRequests: opts.recordRequests ?? true,
       app: opts.app,
+      tls: opts.tls,
     };
     this.#auth = {
       signer: new JwtSigner(),
@@ -94,13 +95,23 @@ export class FakeActionsService {
 
   async listen(): Promise<this> {
     const port = await this.#server.listen(this.#opts.host, this.#opts.port);
-    this.#url = `http://${this.#opts.host}:${port}`;
+    this.#url = `${this.#opts.tls ? 'https' : 'http'}://${this.#opts.host}:${port}`;
     return this;
   }
 
-  /** `http://HOST:PORT`, no trailing slash. */
+  /** `http://HOST:PORT` (`https://` with `tls`), no trailing slash. */
   get url(): string {
     return this.#url;
+  }
+
+  /** An origin-like base whose every path serves the same routes: a same-host redirect target. */
+  get movedUrl(): string {
+    return `${this.#url}${MOVED}`;
+  }
+
+  /** TCP connections the fake accepted so far. */
+  get connections(): number {
+    return this.#server.connections;
   }
 
   /** A config URL (§1.1): `my-org`, `my-org/my-repo` or `enterprises/my-enterprise`. */

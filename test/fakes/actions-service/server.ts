@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AuthState, ResolvedOptions, RouteContext } from './context.js';
 import type { FakeFaults, InjectedFault } from './faults.js';
@@ -6,6 +7,9 @@ import { exception, readBody, send } from './http-util.js';
 import { classify, dispatch, type Route } from './router.js';
 import type { FakeState } from './state.js';
 import type { RecordedRequest } from './types.js';
+
+/** The prefix under which every route is served again (see FakeActionsService.movedUrl). */
+export const MOVED = '/moved';
 
 export interface ServerDeps {
   state: FakeState;
@@ -25,14 +29,23 @@ export class FakeServer {
   readonly #sockets = new Set<Socket>();
   /** Sockets now carrying a fake-runner request: `down()` spares them (the runner's link is not GitHub's). */
   readonly #runnerSockets = new Set<Socket>();
+  #connections = 0;
 
   constructor(deps: ServerDeps) {
     this.#deps = deps;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    const tls = deps.opts.tls;
+    this.#server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
     this.#server.on('connection', (s: Socket) => {
+      this.#connections++;
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
+  }
+
+  /** TCP connections accepted so far (a proxy test compares them with the proxy's CONNECT log). */
+  get connections(): number {
+    return this.#connections;
   }
 
   async listen(host: string, port: number): Promise<number> {
@@ -57,6 +70,8 @@ export class FakeServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { state, faults, requests, requestCounts, opts } = this.#deps;
     const url = new URL(req.url ?? '/', 'http://fake');
+    // `/moved/<path>` is `<path>`: a redirect on the same origin needs another URL to send the client to.
+    if (url.pathname.startsWith(`${MOVED}/`)) url.pathname = url.pathname.slice(MOVED.length);
     const body = await readBody(req).catch(() => '');
     const found = classify(url.pathname);
     const route = found?.route.name ?? 'unknown';
@@ -90,7 +105,7 @@ export class FakeServer {
     } else {
       const fault = faults.take(name);
       if (fault) {
-        sendFault(res, found.route, fault);
+        sendFault(res, found.route, fault, req.url ?? '/');
         return;
       }
     }
@@ -119,7 +134,8 @@ export class FakeServer {
   }
 }
 
-function sendFault(res: ServerResponse, route: Route, fault: InjectedFault): void {
+/** `url`: the request's own path and query, appended to a redirect's origin. */
+function sendFault(res: ServerResponse, route: Route, fault: InjectedFault, url: string): void {
   const text =
     fault.body ??
     JSON.stringify(exception('InjectedFaultException', `injected ${fault.status} on ${route.name}`));
@@ -127,5 +143,6 @@ function sendFault(res: ServerResponse, route: Route, fault: InjectedFault): voi
     'content-type': fault.contentType ?? 'application/json; charset=utf-8',
   };
   if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+  if (fault.redirectTo !== undefined) headers.location = `${fault.redirectTo}${url}`;
   send(res, route.api, fault.status, fault.bom ? `\uFEFF${text}` : text, headers);
 }

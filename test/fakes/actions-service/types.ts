@@ -35,6 +35,8 @@ export interface FakeOptions {
    * Absent: labels are kept, as on github.com. Changeable later with `fake.ghes(…)`.
    */
   ghes?: GhesMode;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export interface GhesMode {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,8 @@ export interface FakeDedalusOptions {
   destroyedMachines?: 'hidden' | 'listed';
   /** Execution ids (opaque to clients); default `ex-<uuid>`. */
   newExecutionId?: () => string;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export const DEFAULT_DELAYS: FakeDelays = { accept: 50, start: 300, stop: 150, wake: 200, destroy: 100 };
@@ -71,6 +74,12 @@ export class FakeDedalus {
   readonly #server: Server;
   readonly #tick: NodeJS.Timeout;
   readonly #ownRoot: boolean;
+  readonly #counted: { connections: number };
+
+  /** TCP connections the fake accepted so far (a proxy test compares them with the proxy's log). */
+  get connections(): number {
+    return this.#counted.connections;
+  }
 
   private constructor(
     server: Server,
@@ -84,8 +93,10 @@ export class FakeDedalus {
       apiKey: string;
       faults: FakeFaults;
       requests: RecordedRequest[];
+      counted?: { connections: number };
     },
   ) {
+    this.#counted = parts.counted ?? { connections: 0 };
     this.faults = parts.faults;
     this.requests = parts.requests;
     this.#server = server;
@@ -136,12 +147,19 @@ export class FakeDedalus {
         createStatus: opts.createStatus ?? 202,
       },
     };
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       serve(deps, req, res).catch((err: unknown) => res.destroy(err as Error));
-    });
+    };
+    const server: Server = opts.tls
+      ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler)
+      : createServer(handler);
+    const counted = { connections: 0 };
+    server.on('connection', () => counted.connections++);
     await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
     const { address, port } = server.address() as AddressInfo;
-    const fake = new FakeDedalus(server, `http://${address}:${port}`, opts, {
+    const scheme = opts.tls ? 'https' : 'http';
+    const fake = new FakeDedalus(server, `${scheme}://${address}:${port}`, opts, {
+      counted,
       machines,
       execs,
       root,
