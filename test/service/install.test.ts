@@ -30,6 +30,7 @@ describe('service install / uninstall against a temp root', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  const EXEC = '/usr/bin/env';
   function ctx(overrides: Partial<ServiceContext> = {}): ServiceContext {
     return {
       platform: 'linux',
@@ -42,7 +43,8 @@ describe('service install / uninstall against a temp root', () => {
       cwd: root,
       commands,
       sea: true,
-      execPath: process.execPath,
+      // Exists (systemd-analyze verify checks ExecStart) and is not under /tmp, wherever the checkout is.
+      execPath: EXEC,
       runnerVersion: '1.2.3',
       say: (line) => said.push(line),
       ...overrides,
@@ -74,7 +76,7 @@ describe('service install / uninstall against a temp root', () => {
     expect(unit).toContain('\nReadWritePaths=/srv/runner-state -/etc/runner\n');
     expect(unit).not.toContain('RUNNER_STATE_DIR');
     expect(unit).toContain('\nTimeoutStopSec=630\n');
-    expect(unit).toContain(`\nExecStart=${process.execPath} run --config /etc/runner/config.toml\n`);
+    expect(unit).toContain(`\nExecStart=${EXEC} run --config /etc/runner/config.toml\n`);
     expect((await systemdVerify(unit)).code).toBe(0);
     expect((await stat(join(root, 'etc/systemd/system/runner.service'))).mode & 0o777).toBe(0o644);
 

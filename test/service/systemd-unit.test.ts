@@ -9,7 +9,11 @@ import { UnitValueError } from '../../src/service/systemd/encode.js';
 import { renderSystemdUnit } from '../../src/service/systemd/runner-unit.js';
 import { systemdVerify } from './systemd-verify.js';
 
-const node = process.execPath;
+/**
+ * An executable that exists (systemd-analyze verify checks ExecStart) and is not under /tmp, wherever
+ * the checkout is: a checkout under /tmp (CI clones there) would make the planner add its /tmp note.
+ */
+const node = '/usr/bin/env';
 
 function plan(overrides: Partial<ServicePlan> = {}): ServicePlan {
   return {
