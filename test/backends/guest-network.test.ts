@@ -231,6 +231,10 @@ describe('jobs on Tart VMs and Dedalus machines call an HTTPS service through th
     expect(service.connections - connections).toBe(1);
     expect((await proxy.connects(service.host)) - connects).toBe(1);
     expect(sink.text).not.toContain(PASSWORD);
+    // True of a real VM or machine, not of these fakes, whose guests run on this host: said at start.
+    expect(
+      sink.lines.filter((l) => l.includes('"level":"warn"') && l.includes("this host's loopback")),
+    ).toHaveLength(1);
     await daemon.shutdown();
   }
 
