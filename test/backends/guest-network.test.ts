@@ -200,7 +200,7 @@ describe('jobs on Tart VMs and Dedalus machines call an HTTPS service through th
       `name = "${scaleSet}"`,
       'max-runners = 1',
       'proxy = "env:CORP_PROXY"',
-      // The daemon reaches the fakes directly; the job's curl takes the proxy (it ignores ports here).
+      // The daemon reaches the fakes directly; to the job's curl these `host:port` entries match nothing.
       `no-proxy = [${noProxy.map((h) => `"${h}"`).join(', ')}]`,
       `ca-file = "${pki.caFile}"`,
       backendToml,

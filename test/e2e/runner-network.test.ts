@@ -45,8 +45,8 @@ afterAll(async () => {
 
 /**
  * The daemon's own calls to the fake Actions service (plain http on loopback) go direct by no-proxy;
- * `127.0.0.1:<port>` is an entry curl does not understand as the daemon does (curl ignores ports), so
- * the job's call to the HTTPS service still has to take the proxy: curl's NO_PROXY is its own business.
+ * to curl, `127.0.0.1:<port>` is a name that matches nothing, so the job's call to the HTTPS service
+ * on another port takes the proxy: each tool reads NO_PROXY its own way.
  */
 function networkToml(fakeUrl: string, runnerEnv?: string): string {
   return [
