@@ -67,8 +67,11 @@ echo $! > "$state/pid"
  */
 export function startInput(jitConfig: Secret, runnerNetwork?: RunnerNetwork): string {
   const lines = [jitConfig.reveal()];
-  if (runnerNetwork)
-    for (const [name, value] of proxyEnvironment(runnerNetwork)) lines.push(`${name}=${value}`);
+  for (const [name, value] of runnerNetwork ? proxyEnvironment(runnerNetwork) : []) {
+    // One line per variable: a line break in a value would end the list early.
+    if (/[\r\n]/.test(value)) throw new Error(`runner variable ${name} has a line break in its value`);
+    lines.push(`${name}=${value}`);
+  }
   const ca = runnerNetwork?.ca;
   return `${lines.join('\n')}\n\n${ca ? caFilesStream(ca) : ''}`;
 }
