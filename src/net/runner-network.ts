@@ -34,14 +34,14 @@ export interface RunnerCaFiles {
    * trusting github.com.
    */
   readonly bundle: string;
-  /** "ca-file /etc/runner/ca.pem + system store: 3 certificates", for logs. */
+  /** "ca-file /etc/runner/ca.pem + system store: 3 certificates beyond Node's roots", for logs. */
   readonly from: string;
 }
 
 /** What one scale set's runners get: made once per scale set, used by every start. */
 export interface RunnerNetwork {
   readonly choice: RunnerEnvChoice;
-  /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY, each upper and lower case. */
+  /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY, each upper and lower case, since programs disagree on which they read. */
   readonly proxy: readonly RunnerVariable[];
   readonly ca: RunnerCaFiles | undefined;
   /** Says what runners get, never the proxy credentials: "proxy http://proxy:3128 (proxy, with credentials); CA …". */
@@ -67,14 +67,6 @@ export const CA_VARIABLES: readonly (readonly [string, typeof RUNNER_CA_FILE | t
   ['CURL_CA_BUNDLE', RUNNER_CA_BUNDLE],
   ['REQUESTS_CA_BUNDLE', RUNNER_CA_BUNDLE],
 ];
-
-/** Proxy variable names; each is passed in both cases, since programs disagree on which they read. */
-const PROXY_NAMES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'] as const;
-
-/** The names a runner's proxy and CA variables take, upper and lower case: what `[docker] env` may override. */
-export function runnerVariableNames(): string[] {
-  return [...PROXY_NAMES.flatMap((n) => [n, n.toLowerCase()]), ...CA_VARIABLES.map(([n]) => n)];
-}
 
 /**
  * The runners' share of a scale set's network. The proxy is the daemon's own route decision (config
