@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../src/log.js';
+import type { RunnerNetwork } from '../src/net/runner-network.js';
 import type { NetworkAccess } from '../src/net/types.js';
 import type { BackendContext } from './types.js';
 
@@ -13,11 +14,13 @@ export function backendContext(
   instanceId: string,
   logger: Logger,
   network?: NetworkAccess,
+  runnerNetwork?: RunnerNetwork,
 ): BackendContext {
   return {
     owner: { instanceId, scaleSet: set.name },
     logger,
     stateDir: join(config.stateDir, 'backends', set.backend),
     ...(network ? { network } : {}),
+    ...(runnerNetwork ? { runnerNetwork } : {}),
   };
 }

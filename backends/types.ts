@@ -1,6 +1,7 @@
 import type { Silence } from '../src/kernel/answers.js';
 import { RunnerError } from '../src/kernel/errors.js';
 import type { Logger } from '../src/log.js';
+import type { RunnerNetwork } from '../src/net/runner-network.js';
 import type { NetworkAccess } from '../src/net/types.js';
 import type { Secret } from '../src/secret.js';
 
@@ -122,6 +123,11 @@ export interface BackendContext {
    * calls an HTTP API (Dedalus). Absent in tests that build a context by hand: undici's defaults then.
    */
   network?: NetworkAccess;
+  /**
+   * The proxy variables and CA files the scale set's runners get (`runner-env`): each backend delivers
+   * them into its container, VM or machine. Absent: runners get nothing (doctor, hand-built contexts).
+   */
+  runnerNetwork?: RunnerNetwork;
 }
 
 /** Thrown by `start` when the backend is at a capacity limit; the scaler retries later. */

@@ -251,6 +251,7 @@ export class DedalusBackend implements RunnerBackend {
       clock: this.#opts.clock ?? systemClock,
       closing: this.#closing.signal,
       track: (t) => this.#background.track(t),
+      runnerNetwork: this.#ctx.runnerNetwork,
     });
     this.#fleet = p.c.fleet;
     return p;

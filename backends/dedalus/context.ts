@@ -1,6 +1,7 @@
 import type { Clock } from '../../src/kernel/clock.js';
 import type { EventHub } from '../../src/kernel/events.js';
 import type { Logger } from '../../src/log.js';
+import type { RunnerNetwork } from '../../src/net/runner-network.js';
 import type { Owner, RunnerEvent } from '../types.js';
 import type { DedalusClient } from './api/index.js';
 import type { DedalusConfig } from './config.js';
@@ -56,6 +57,8 @@ export interface DedalusContext {
   takePoolCreation(): Promise<Slot> | undefined;
   /** The provision script's text (read once from dedalus.provision-script, or the built-in default). */
   provisionScript(): Promise<string>;
+  /** The proxy and CA the runners get (`runner-env`), delivered with each runner's execution. */
+  runnerNetwork: RunnerNetwork | undefined;
 }
 
 export function newCounters(): DedalusCounters {

@@ -160,7 +160,12 @@ export class RunnerHost {
     s.rec.currentRunner = { name: spec.name, runnerId: spec.runnerId, startedAt: new Date().toISOString() };
     s.rec.executionId = undefined;
     await fleet.save(s);
-    const body = runnerExecution(cfg.runnerDir, spec.jitConfig.reveal(), cfg.jobTimeout);
+    const body = runnerExecution(
+      cfg.runnerDir,
+      spec.jitConfig.reveal(),
+      cfg.jobTimeout,
+      this.c.runnerNetwork,
+    );
     const e = await client.executions.create(s.id, body, signal);
     s.rec.executionId = e.execution_id;
     await fleet.save(s);

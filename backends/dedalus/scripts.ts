@@ -1,13 +1,22 @@
+import { type RunnerNetwork, runnerVariables } from '../../src/net/runner-network.js';
+import { caFilesStream, splitCaFilesCommand } from '../guest-ca.js';
 import type { CreateExecutionBody } from './api/schemas.js';
 
 /**
  * The commands we run on a machine, as Dedalus executions (execve, no shell: each wraps `/bin/sh -c`).
- * None of them carries a secret in argv: the JIT config travels in env, the provision script on stdin.
+ * None of them carries a secret in argv: the JIT config and the proxy (its credentials) travel in env,
+ * the provision script and the CA files on stdin.
  * `runnerDir` is checked to be a plain absolute path (options.ts), so it is safe inside single quotes.
  */
 
 /** Guest HOME: the docs say only /home/machine survives sleep, so caches (~/.cache, ~/.npm) go there. */
 export const GUEST_HOME = '/home/machine';
+
+/**
+ * The runner's CA files on the machine. Rewritten (or removed) before every job: a machine lives for
+ * many jobs, and a CA changed or dropped in the config must not outlive the daemon that set it.
+ */
+export const GUEST_CA_DIR = `${GUEST_HOME}/.runner-ca`;
 
 /** Exit code of the scrub when `run.sh` is missing: the provision script did not install the runner. */
 export const RUNNER_MISSING_EXIT = 42;
@@ -77,29 +86,44 @@ export function scrubExecution(runnerDir: string, timeoutMs: number): CreateExec
 
 /**
  * `run.sh` under a small shell that records its pid (for the scrub) and removes it on a normal exit.
- * The runner reads the JIT config from ACTIONS_RUNNER_INPUT_JITCONFIG, never from argv.
+ * The runner reads the JIT config from ACTIONS_RUNNER_INPUT_JITCONFIG, never from argv. The proxy
+ * variables go in env with it; the CA files come on stdin and are written to GUEST_CA_DIR first.
  */
 export function runnerExecution(
   runnerDir: string,
   jitConfig: string,
   timeoutMs: number,
+  runnerNetwork?: RunnerNetwork,
 ): CreateExecutionBody {
   const pidfile = `${runnerDir}/.runner.pid`;
+  const ca = runnerNetwork?.ca;
+  const writeCa = ca
+    ? [`cadir='${GUEST_CA_DIR}'`, 'mkdir -p "$cadir"', `${splitCaFilesCommand('cadir')} || exit 1`]
+    : [];
+  const network = runnerNetwork ? Object.fromEntries(runnerVariables(runnerNetwork, GUEST_CA_DIR)) : {};
   return {
     command: [
       '/bin/sh',
       '-c',
-      [`echo $$ > '${pidfile}'`, `'${runnerDir}/run.sh'`, 'rc=$?', `rm -f '${pidfile}'`, 'exit $rc'].join(
-        '\n',
-      ),
+      [
+        `echo $$ > '${pidfile}'`,
+        `rm -rf '${GUEST_CA_DIR}'`,
+        ...writeCa,
+        `'${runnerDir}/run.sh'`,
+        'rc=$?',
+        `rm -f '${pidfile}'`,
+        'exit $rc',
+      ].join('\n'),
     ],
     cwd: runnerDir,
     env: {
+      ...network,
       ACTIONS_RUNNER_INPUT_JITCONFIG: jitConfig,
       HOME: GUEST_HOME,
       // Executions may run as root; the runner refuses root unless told otherwise.
       RUNNER_ALLOW_RUNASROOT: '1',
     },
+    ...(ca ? { stdin: caFilesStream(ca) } : {}),
     timeout_ms: timeoutMs,
   };
 }

@@ -4,6 +4,7 @@ import type { Silence } from '../../src/kernel/answers.js';
 import { Once } from '../../src/kernel/once.js';
 import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
+import type { RunnerNetwork } from '../../src/net/runner-network.js';
 import type { BackoffOptions } from '../../src/util/backoff.js';
 import type {
   BackendCapabilities,
@@ -18,7 +19,7 @@ import type {
 import { removeOwnedBuilders } from './buildx.js';
 import { callSignal } from './call.js';
 import type { DockerConfig } from './config.js';
-import { buildCreateRequest } from './container-spec.js';
+import { buildCreateRequest, caArchive } from './container-spec.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { watchExits } from './exit-watch.js';
 import { dockerClientFor, engineAnswers, engineSocket } from './host.js';
@@ -58,10 +59,14 @@ export class DockerBackend implements RunnerBackend {
   /** Image, shared volume and socket: once, by whichever of prepare() or the first start comes first. */
   readonly #prepared = new Once((signal: AbortSignal) => this.#prepare(signal));
   #socket: { path: string; gid?: number | undefined } | undefined;
+  readonly #runnerNetwork: RunnerNetwork | undefined;
+  readonly #caArchive: Buffer | undefined;
 
   constructor(ctx: BackendContext, opts: DockerBackendOptions) {
     this.#docker = dockerClientFor(opts.docker.host);
     this.#owner = ctx.owner;
+    this.#runnerNetwork = ctx.runnerNetwork;
+    this.#caArchive = ctx.runnerNetwork?.ca && caArchive(ctx.runnerNetwork.ca);
     this.#opts = opts;
     this.#logger = ctx.logger.child({ scaleSet: ctx.owner.scaleSet, backend: 'docker' });
     this.#volume = sharedVolumeName(ctx.owner, opts.docker);
@@ -180,6 +185,8 @@ export class DockerBackend implements RunnerBackend {
       docker: this.#opts.docker,
       sharedVolume: this.#volume,
       socket: this.#socket,
+      runnerNetwork: this.#runnerNetwork,
+      caArchive: this.#caArchive,
     });
     const t0 = performance.now();
     const id = await startContainer(this.#docker, req, spec, this.#owner, this.#logger, signal);

@@ -1,12 +1,26 @@
 import type Docker from 'dockerode';
 import { LABEL_RUNNER_ID, LABEL_RUNNER_NAME } from '../../src/labels.js';
+import {
+  RUNNER_CA_BUNDLE,
+  RUNNER_CA_FILE,
+  type RunnerCaFiles,
+  type RunnerNetwork,
+  runnerVariables,
+} from '../../src/net/runner-network.js';
 import type { Owner, RunnerSpec } from '../types.js';
 import type { DockerConfig } from './config.js';
 import { ownerLabels } from './ownership.js';
+import { tarArchive } from './tar.js';
 
 export const JIT_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
 export const DEFAULT_COMMAND = ['/home/runner/run.sh'];
 const CONTAINER_SOCKET = '/var/run/docker.sock';
+
+/**
+ * Where a runner container finds the CA files: a fixed path, whatever the image and its user, so the
+ * variables pointing at them (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, …) are the same in every container.
+ */
+export const CONTAINER_CA_DIR = '/etc/runner-ca';
 
 /**
  * A create request split the way the engine wants it. It must be sent with the body apart from the
@@ -17,6 +31,8 @@ const CONTAINER_SOCKET = '/var/run/docker.sock';
 export interface CreateRequest {
   query: { name: string; platform?: string };
   body: Docker.ContainerCreateOptions;
+  /** Files copied into the created container before it starts (`PUT /containers/{id}/archive`). */
+  archive?: { path: string; tar: Buffer } | undefined;
 }
 
 export interface CreateInputs {
@@ -28,6 +44,24 @@ export interface CreateInputs {
   sharedVolume?: string | undefined;
   /** The engine socket to bind when dind is on, and its group so a non-root job user may use it. */
   socket?: { path: string; gid?: number | undefined } | undefined;
+  /** The scale set's proxy and CA for its runners (`runner-env`). */
+  runnerNetwork?: RunnerNetwork | undefined;
+  /** The CA files as a tar (see caArchive), made once per backend rather than per start. */
+  caArchive?: Buffer | undefined;
+}
+
+/**
+ * The CA files as a tar for `/`: `etc/runner-ca/` with both PEM files, owned by root and read-only, so
+ * a job cannot change what the next program it runs trusts. Copied into the container rather than bind
+ * mounted: `[docker] host` may be an engine on another machine, where no file of this host exists.
+ */
+export function caArchive(ca: RunnerCaFiles): Buffer {
+  const dir = CONTAINER_CA_DIR.slice(1);
+  return tarArchive([
+    { path: `${dir}/`, mode: 0o755 },
+    { path: `${dir}/${RUNNER_CA_FILE}`, mode: 0o444, content: ca.extra },
+    { path: `${dir}/${RUNNER_CA_BUNDLE}`, mode: 0o444, content: ca.bundle },
+  ]);
 }
 
 export function buildCreateRequest(inp: CreateInputs): CreateRequest {
@@ -37,12 +71,17 @@ export function buildCreateRequest(inp: CreateInputs): CreateRequest {
     [LABEL_RUNNER_NAME]: spec.name,
     [LABEL_RUNNER_ID]: String(spec.runnerId),
   };
-  const env = Object.entries(docker.env)
-    .filter(([k]) => k !== JIT_ENV)
-    .map(([k, v]) => `${k}=${v}`);
+  // `[docker] env` wins over the daemon's proxy and CA: setting HTTPS_PROXY there (in either case)
+  // replaces both cases of ours, so no program reads the daemon's proxy from the other one.
+  const own = new Set(Object.keys(docker.env).map((k) => k.toUpperCase()));
+  const network = inp.runnerNetwork ? runnerVariables(inp.runnerNetwork, CONTAINER_CA_DIR) : [];
+  const env = [
+    ...network.filter(([k]) => !own.has(k.toUpperCase())),
+    ...Object.entries(docker.env).filter(([k]) => k !== JIT_ENV),
+  ].map(([k, v]) => `${k}=${v}`);
   if (inp.sharedVolume && docker.sharedVolume) env.push(`SHARED_DIR=${docker.sharedVolume}`);
   // The one place the JIT config leaves its Secret: the container env, which the runner reads and
-  // the engine keeps out of argv (and out of `ps` on the host).
+  // the engine keeps out of argv (and out of `ps` on the host). Proxy credentials travel the same way.
   env.push(`${JIT_ENV}=${spec.jitConfig.reveal()}`);
 
   const mounts: Docker.MountSettings[] = [];
@@ -77,5 +116,7 @@ export function buildCreateRequest(inp: CreateInputs): CreateRequest {
   if (docker.user) body.User = docker.user;
   const query: CreateRequest['query'] = { name: spec.name };
   if (docker.platform) query.platform = docker.platform;
-  return { query, body };
+  const ca = inp.runnerNetwork?.ca;
+  const archive = ca ? { path: '/', tar: inp.caArchive ?? caArchive(ca) } : undefined;
+  return { query, body, archive };
 }

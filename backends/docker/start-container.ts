@@ -24,6 +24,12 @@ export async function startContainer(
   try {
     const container = await docker.createContainer(sendSeparately(req, callSignal(signal)));
     created = true;
+    if (req.archive) {
+      await container.putArchive(req.archive.tar, {
+        path: req.archive.path,
+        abortSignal: callSignal(signal),
+      });
+    }
     await container.start({ abortSignal: callSignal(signal) });
     return container.id;
   } catch (err) {

@@ -6,6 +6,7 @@ import { EventHub } from '../../src/kernel/events.js';
 import { Once } from '../../src/kernel/once.js';
 import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
+import type { RunnerNetwork } from '../../src/net/runner-network.js';
 import {
   type BackendCapabilities,
   BackendCapacityError,
@@ -73,6 +74,8 @@ class TartBackend implements RunnerBackend {
   readonly #prepared = new Once((signal: AbortSignal) => this.#prepare(signal));
   /** Once per backend, before the first start: take over what a crashed predecessor left. */
   readonly #adoption = new Once((signal: AbortSignal) => this.#adopt(signal));
+  /** The proxy and CA the runners get (`runner-env`), delivered with the JIT config. */
+  readonly #runnerNetwork: RunnerNetwork | undefined;
   #pool: WarmPool | undefined;
   #releasePrune: (() => void) | undefined;
   #closed: Promise<void> | undefined;
@@ -81,6 +84,7 @@ class TartBackend implements RunnerBackend {
     const t = opts.tart;
     checkOptions(opts);
     this.#owner = ctx.owner;
+    this.#runnerNetwork = ctx.runnerNetwork;
     this.#tart = t;
     this.#logger = ctx.logger.child({ backend: 'tart' });
     this.#background = new TaskTracker((err) => this.#logger.error({ err }, 'tart background task failed'));
@@ -142,7 +146,14 @@ class TartBackend implements RunnerBackend {
       } else {
         booted = await this.#coldBoot(spec, vm, entry.signal);
       }
-      await startRunner(this.#env.cli, vm, this.#tart.runnerDir, spec.jitConfig, entry.signal);
+      await startRunner(
+        this.#env.cli,
+        vm,
+        this.#tart.runnerDir,
+        spec.jitConfig,
+        this.#runnerNetwork,
+        entry.signal,
+      );
       await this.#env.journal.patch(vm, { phase: 'started' });
       entry.signal.throwIfAborted();
       this.#runners.started(entry, booted.run);

@@ -49,6 +49,7 @@ export async function resolveScaleSet(
     reconcileInterval: s['reconcile-interval'],
     startConcurrency: s['start-concurrency'],
     network,
+    runnerEnv: s['runner-env'],
     ...backends,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BACKEND_KINDS, BACKENDS, type BackendKind, DOCKER_DEFAULT_IMAGE } from '../../backends/index.js';
 import { hasProxyPassword, PROXY_URL_EXPECTED, parseProxyUrl } from '../net/proxy-url.js';
+import { RUNNER_ENV_CHOICES } from '../net/runner-network.js';
 import {
   bool,
   defaulted,
@@ -149,6 +150,11 @@ export const scaleSetShape = {
     'Runner starts (container/VM create + start) in parallel, to bound the load a burst puts on the host; JIT registrations run one round ahead.',
   ),
   ...networkShape,
+  'runner-env': defaulted(
+    oneOf(RUNNER_ENV_CHOICES),
+    'network',
+    'What runners get of this network setting: "network" (the proxy as HTTP_PROXY, HTTPS_PROXY, NO_PROXY, and the CA of ca-file/use-system-ca as files with NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, …), "proxy", "ca" or "none".',
+  ),
   ...backendTables(),
 };
 

@@ -1,4 +1,5 @@
 import type { BackendConfigs, BackendKind } from '../../backends/index.js';
+import type { RunnerEnvChoice } from '../net/runner-network.js';
 import type { NetworkConfig } from '../net/types.js';
 import type { ProblemLocation } from '../schema/location.js';
 import type { Secret } from '../secret.js';
@@ -66,4 +67,6 @@ export interface ScaleSetConfig extends BackendConfigs {
   startConcurrency: number;
   /** Proxy and TLS trust for GitHub and the backend's API (`proxy`, `no-proxy`, `ca-file`, …). */
   network: NetworkConfig;
+  /** What the runners get of `network` (`runner-env`): its proxy and CA, one of them, or nothing. */
+  runnerEnv: RunnerEnvChoice;
 }

@@ -13,6 +13,7 @@ import type { DaemonStatus } from '../health/status-types.js';
 import { EventHub } from '../kernel/events.js';
 import type { Logger } from '../log.js';
 import { Networks } from '../net/networks.js';
+import { type RunnerNetwork, runnerNetwork, unreachableProxyWarning } from '../net/runner-network.js';
 import { INSECURE_TLS_WARNING } from '../net/tls.js';
 import type { NetworkAccess } from '../net/types.js';
 import { loadInstanceId } from '../state/instance.js';
@@ -72,13 +73,15 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
     config.scaleSets.map(async (cfg) => {
       const slog = log.child({ scaleSet: cfg.name });
       const network = networks.access(cfg.network);
-      logNetwork(slog, cfg, network);
+      const runnerNet = runnerNetwork(cfg.network, cfg.runnerEnv);
+      logNetwork(slog, cfg, network, runnerNet);
       const ctx = backendContext(
         config,
         cfg,
         instanceId,
         slog.child({ component: `backend/${cfg.backend}` }),
         network,
+        runnerNet,
       );
       const backend = await (opts.backendFactory ?? createBackend)(cfg, ctx);
       const client = new ActionsClient({
@@ -168,15 +171,17 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
  * The route is the config URL's API host; on github.com the Actions service and the broker are other
  * hosts, and NO_PROXY may route them differently (`runner validate` shows both).
  */
-function logNetwork(log: Logger, cfg: ScaleSetConfig, network: NetworkAccess): void {
+function logNetwork(log: Logger, cfg: ScaleSetConfig, network: NetworkAccess, runners: RunnerNetwork): void {
   let route: string;
   try {
     route = network.describeRoute(gitHubApiUrl(parseConfigUrl(cfg.url), '/'));
   } catch {
     return;
   }
-  log.info({ github: route, trust: network.trust }, 'network');
+  log.info({ github: route, trust: network.trust, runners: runners.description }, 'network');
   if (cfg.network.insecureSkipTlsVerify) log.warn(INSECURE_TLS_WARNING);
+  const unreachable = unreachableProxyWarning(runners, cfg);
+  if (unreachable) log.warn(unreachable);
 }
 
 /**

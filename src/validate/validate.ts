@@ -2,6 +2,7 @@ import { backendChecks } from '../../backends/index.js';
 import type { CheckResult } from '../checks/result.js';
 import type { ScaleSetConfig } from '../config/types.js';
 import { Networks } from '../net/networks.js';
+import { runnerNetwork, unreachableProxyWarning } from '../net/runner-network.js';
 import { INSECURE_TLS_WARNING } from '../net/tls.js';
 import { type ConfigSource, checkConfig } from './config-check.js';
 import { githubChecks } from './github.js';
@@ -37,7 +38,7 @@ export async function validateConfig(opts: ValidateOptions): Promise<ValidationR
         // The backend's own checks (backends/<kind>/validate.ts), loaded only for backends in use.
         backendChecks(set, { timeoutMs, env: opts.env, signal: opts.signal, network }),
       ]);
-      return [...insecureTls(set), ...github, ...backend];
+      return [...insecureTls(set), ...github, ...backend, ...runnersNetwork(set)];
     });
     const host = hostChecks(config, timeoutMs, opts.signal);
     const checks = [loaded.check, ...(await Promise.all(perSet)).flat(), ...(await Promise.all(host))];
@@ -57,6 +58,25 @@ function insecureTls(set: ScaleSetConfig): CheckResult[] {
       title: 'TLS certificates verified',
       status: 'warn',
       detail: INSECURE_TLS_WARNING,
+    },
+  ];
+}
+
+/**
+ * What the scale set's runners get of its network (`runner-env`), said when there is something to
+ * say: a proxy or a CA passed on, a choice other than the default, or a proxy runners cannot reach.
+ */
+function runnersNetwork(set: ScaleSetConfig): CheckResult[] {
+  const runners = runnerNetwork(set.network, set.runnerEnv);
+  const warning = unreachableProxyWarning(runners, set);
+  if (!warning && runners.proxy.length === 0 && !runners.ca && set.runnerEnv === 'network') return [];
+  return [
+    {
+      id: 'runner-network',
+      scaleSet: set.name,
+      title: 'runners reach the network the way the daemon does (runner-env)',
+      status: warning ? 'warn' : 'ok',
+      detail: warning ?? `runners get: ${runners.description}`,
     },
   ];
 }

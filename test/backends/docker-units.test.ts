@@ -1,10 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildCreateRequest, JIT_ENV } from '../../backends/docker/container-spec.js';
+import { buildCreateRequest, CONTAINER_CA_DIR, JIT_ENV } from '../../backends/docker/container-spec.js';
 import { ExitTracker, GONE_REASON, OOM_REASON } from '../../backends/docker/exit-tracker.js';
 import { dockerOptionsFor, engineSocketPath } from '../../backends/docker/host.js';
 import { matchesPlatform } from '../../backends/docker/image.js';
@@ -12,6 +13,8 @@ import { jsonLines } from '../../backends/docker/json-lines.js';
 import { exitCodeFromStatus } from '../../backends/docker/ownership.js';
 import type { OwnedRunner } from '../../backends/types.js';
 import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_RUNNER_NAME, LABEL_SCALE_SET } from '../../src/labels.js';
+import { proxyEndpoint } from '../../src/net/proxy-url.js';
+import type { RunnerNetwork } from '../../src/net/runner-network.js';
 import { makeOwner, makeSpec } from './conformance.js';
 import { dockerConfig } from './docker-fixtures.js';
 
@@ -137,6 +140,115 @@ describe('docker create request', () => {
       socket: { path: '/s' },
     });
     expect(off.body.HostConfig?.Mounts).toEqual([]);
+  });
+});
+
+describe('docker create request: the runners’ proxy and CA', () => {
+  const PASSWORD = 'c0ntainer-pr0xy-pw';
+  const endpoint = proxyEndpoint(`http://ci:${PASSWORD}@proxy.corp:3128`, 'proxy');
+  if (!endpoint) throw new Error('not a proxy URL');
+  const url = endpoint.url.reveal();
+  const network: RunnerNetwork = {
+    choice: 'network',
+    proxy: [
+      { name: 'HTTPS_PROXY', value: endpoint.url },
+      { name: 'https_proxy', value: endpoint.url },
+      { name: 'NO_PROXY', value: '.corp' },
+      { name: 'no_proxy', value: '.corp' },
+    ],
+    ca: { extra: 'EXTRA PEM\n', bundle: 'ROOTS AND EXTRA PEM\n', from: 'ca-file /x.pem' },
+    description: 'proxy http://proxy.corp:3128',
+  };
+
+  it('puts the proxy and the CA variables in the body env only, before [docker] env and the JIT config', () => {
+    const owner = makeOwner();
+    const spec = makeSpec(owner);
+    const req = buildCreateRequest({
+      spec,
+      owner,
+      image: 'img',
+      docker: dockerConfig({ env: { A: '1' } }),
+      runnerNetwork: network,
+    });
+    expect(req.body.Env).toEqual([
+      `HTTPS_PROXY=${url}`,
+      `https_proxy=${url}`,
+      'NO_PROXY=.corp',
+      'no_proxy=.corp',
+      `NODE_EXTRA_CA_CERTS=${CONTAINER_CA_DIR}/ca.pem`,
+      `SSL_CERT_FILE=${CONTAINER_CA_DIR}/bundle.pem`,
+      `GIT_SSL_CAINFO=${CONTAINER_CA_DIR}/bundle.pem`,
+      `CURL_CA_BUNDLE=${CONTAINER_CA_DIR}/bundle.pem`,
+      `REQUESTS_CA_BUNDLE=${CONTAINER_CA_DIR}/bundle.pem`,
+      'A=1',
+      `${JIT_ENV}=${spec.jitConfig.reveal()}`,
+    ]);
+    // Not in the query string (request lines are logged by proxies), labels, or the command.
+    expect(JSON.stringify([req.query, req.body.Labels, req.body.Cmd, req.body.HostConfig])).not.toContain(
+      PASSWORD,
+    );
+    expect(req.archive?.path).toBe('/');
+  });
+
+  it('[docker] env replaces a variable of ours in both cases, so no program reads the daemon’s from the other', () => {
+    const owner = makeOwner();
+    const req = buildCreateRequest({
+      spec: makeSpec(owner),
+      owner,
+      image: 'img',
+      docker: dockerConfig({
+        env: { https_proxy: 'http://10.0.0.1:3128', SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' },
+      }),
+      runnerNetwork: network,
+    });
+    const env = req.body.Env ?? [];
+    expect(env.filter((e) => /^https_proxy=/i.test(e))).toEqual(['https_proxy=http://10.0.0.1:3128']);
+    expect(env.filter((e) => e.startsWith('SSL_CERT_FILE='))).toEqual([
+      'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
+    ]);
+    expect(env).toContain('no_proxy=.corp');
+    expect(env).toContain(`GIT_SSL_CAINFO=${CONTAINER_CA_DIR}/bundle.pem`);
+  });
+
+  it('without a CA nothing is copied; without runner-env nothing is added', () => {
+    const owner = makeOwner();
+    const proxyOnly = buildCreateRequest({
+      spec: makeSpec(owner),
+      owner,
+      image: 'img',
+      docker: dockerConfig(),
+      runnerNetwork: { ...network, ca: undefined },
+    });
+    expect(proxyOnly.archive).toBeUndefined();
+    expect(proxyOnly.body.Env?.some((e) => e.startsWith('NODE_EXTRA_CA_CERTS='))).toBe(false);
+    const spec = makeSpec(owner);
+    const none = buildCreateRequest({ spec, owner, image: 'img', docker: dockerConfig() });
+    expect(none.body.Env).toEqual([`${JIT_ENV}=${spec.jitConfig.reveal()}`]);
+    expect(none.archive).toBeUndefined();
+  });
+
+  it('the CA archive is a tar GNU tar reads: the directory and both files, root’s, read-only', async () => {
+    const owner = makeOwner();
+    const req = buildCreateRequest({
+      spec: makeSpec(owner),
+      owner,
+      image: 'img',
+      docker: dockerConfig(),
+      runnerNetwork: network,
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'ca-tar-'));
+    const file = join(dir, 'ca.tar');
+    await writeFile(file, req.archive?.tar ?? Buffer.alloc(0));
+    const listing = (await execa('tar', ['--numeric-owner', '-tvf', file])).stdout.split('\n');
+    expect(listing.map((l) => l.replace(/\s+/g, ' ').split(' '))).toEqual([
+      ['drwxr-xr-x', '0/0', '0', expect.any(String), expect.any(String), 'etc/runner-ca/'],
+      ['-r--r--r--', '0/0', '10', expect.any(String), expect.any(String), 'etc/runner-ca/ca.pem'],
+      ['-r--r--r--', '0/0', '20', expect.any(String), expect.any(String), 'etc/runner-ca/bundle.pem'],
+    ]);
+    await execa('tar', ['-xf', file, '-C', dir]);
+    expect(await readFile(join(dir, 'etc/runner-ca/ca.pem'), 'utf8')).toBe('EXTRA PEM\n');
+    expect(await readFile(join(dir, 'etc/runner-ca/bundle.pem'), 'utf8')).toBe('ROOTS AND EXTRA PEM\n');
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

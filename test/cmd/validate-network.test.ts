@@ -149,7 +149,8 @@ describe('runner validate turns network failures into advice', () => {
   });
 
   it('insecure-skip-tls-verify: works, and is a warning that never fails validate', async () => {
-    const file = await config({ 'insecure-skip-tls-verify': true });
+    // The loopback proxy is the daemon's alone here: runners would warn that they cannot reach it.
+    const file = await config({ 'insecure-skip-tls-verify': true, 'runner-env': 'none' });
     const { code, check } = await report(file, { HTTPS_PROXY: proxy.url() });
     expect(code).toBe(0);
     expect(check('tls-verify')).toMatchObject({
@@ -166,5 +167,37 @@ describe('runner validate turns network failures into advice', () => {
     const text = await run(file, { HTTPS_PROXY: proxy.url() }, false);
     expect(text.stdout).toContain('  ! TLS certificates verified: TLS certificate verification is off');
     expect(text.stdout).toContain('All checks passed (1 warning).');
+  });
+});
+
+describe('runner validate says what the runners get', () => {
+  it('the proxy and CA passed on; a proxy on this host’s loopback, which a machine cannot reach, is a warning', async () => {
+    const loopback = await report(await config({ 'ca-file': pki.caFile }), { HTTPS_PROXY: proxy.url() });
+    expect(loopback.code).toBe(0);
+    expect(loopback.check('runner-network')).toMatchObject({
+      status: 'warn',
+      scaleSet: 'net',
+      detail: expect.stringMatching(
+        /^runners get HTTPS_PROXY=http:\/\/127\.0\.0\.1:\d+, this host's loopback: from a cloud machine it is not reachable\..*runner-env = "ca"/,
+      ),
+    });
+
+    const elsewhere = await report(
+      await config({ 'ca-file': pki.caFile, 'no-proxy': ['127.0.0.1'], 'runner-env': 'network' }),
+      { HTTPS_PROXY: 'http://proxy.corp.example:3128' },
+    );
+    expect(elsewhere.check('runner-network')).toMatchObject({
+      status: 'ok',
+      detail: `runners get: proxy http://proxy.corp.example:3128 (HTTPS_PROXY); CA ca-file ${pki.caFile}: 1 certificate beyond Node's roots`,
+    });
+  });
+
+  it('nothing to say without a proxy or a CA; runner-env = "none" is said', async () => {
+    expect((await report(await config({ 'ca-file': '' }))).check('runner-network')).toBeUndefined();
+    const none = await report(await config({ 'ca-file': pki.caFile, 'runner-env': 'none' }));
+    expect(none.check('runner-network')).toMatchObject({
+      status: 'ok',
+      detail: 'runners get: nothing (runner-env = "none")',
+    });
   });
 });

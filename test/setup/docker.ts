@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { beforeAll, beforeEach } from 'vitest';
 import { LABEL_INSTANCE } from '../../src/labels.js';
+import { findExecutable } from './network-tools.js';
 
 /** The fake runner image every Docker test runs (test/fakes/CONTRACT.md). */
 export const FAKE_IMAGE = 'runner-fake:test';
@@ -45,6 +46,24 @@ async function probe(): Promise<DockerEnv> {
   }
   await execa('bash', [BUILD_SCRIPT], { stdin: 'ignore' });
   return { available: true, image: FAKE_IMAGE };
+}
+
+/** The fake runner image with the host's curl added: a job that makes real TLS calls (with a CA and a proxy). */
+export const FAKE_CURL_IMAGE = 'runner-fake-curl:test';
+
+/**
+ * Builds FAKE_CURL_IMAGE (a no-op when current): the fake image plus this host's curl and the shared
+ * libraries it loads. curl reads HTTPS_PROXY/https_proxy, NO_PROXY and CURL_CA_BUNDLE as jobs' tools
+ * do, and verifies certificates, which busybox's wget does not.
+ */
+export async function ensureCurlImage(): Promise<string> {
+  const curl = findExecutable('curl');
+  if (!curl) throw new Error('curl not found on this host (apt-get install curl)');
+  await execa('bash', [BUILD_SCRIPT], {
+    stdin: 'ignore',
+    env: { IMAGE: FAKE_CURL_IMAGE, EXTRA_BINARIES: curl },
+  });
+  return FAKE_CURL_IMAGE;
 }
 
 /**

@@ -4,14 +4,15 @@ import { beforeAll, beforeEach } from 'vitest';
 
 /**
  * The real network components the proxy and TLS tests run: Debian's `tinyproxy` (a forward proxy with
- * CONNECT and Basic auth) and `openssl` (a private CA made at test time). `.ci/run` installs both.
+ * CONNECT and Basic auth) and `openssl` (a private CA made at test time), and for the runners' tests
+ * `curl` (the TLS client a job runs). `.ci/run` installs them.
  *
  * As with Docker (test/setup/docker.ts): on CI (CI=true) a missing tool fails the tests, never skips
  * them; elsewhere each test is skipped with the reason.
  */
 
 const TOOLS = ['tinyproxy', 'openssl'] as const;
-export type Tool = (typeof TOOLS)[number];
+export type Tool = (typeof TOOLS)[number] | 'curl';
 
 /** PATH, then the sbin directories some distributions put daemons in. */
 export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -26,15 +27,15 @@ export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.en
   return undefined;
 }
 
-export function missingTools(): Tool[] {
-  return TOOLS.filter((t) => findExecutable(t) === undefined);
+export function missingTools(extra: readonly Tool[] = []): Tool[] {
+  return [...TOOLS, ...extra].filter((t) => findExecutable(t) === undefined);
 }
 
-/** Call at the top of a test file that starts tinyproxy or makes certificates. */
-export function useNetworkTools(): void {
+/** Call at the top of a test file that starts tinyproxy or makes certificates; `extra`: further tools it runs. */
+export function useNetworkTools(extra: readonly Tool[] = []): void {
   let missing: Tool[] = [];
   beforeAll(() => {
-    missing = missingTools();
+    missing = missingTools(extra);
     if (missing.length > 0 && process.env.CI === 'true') {
       throw new Error(
         `${missing.join(' and ')} not found; CI=true, so these tests fail instead of skipping (.ci/run installs them: apt-get install ${missing.join(' ')})`,

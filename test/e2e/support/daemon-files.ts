@@ -20,6 +20,8 @@ export interface DaemonFilesOptions {
   gateMount?: string;
   /** 0 turns the health server off; default a free port. */
   healthPort?: number;
+  /** The runner image; default the fake runner image. */
+  image?: string;
 }
 
 export interface DaemonFiles {
@@ -51,7 +53,7 @@ export async function writeDaemonFiles(o: DaemonFilesOptions): Promise<DaemonFil
     `url = "${o.configUrl}"`,
     `name = "${o.name}"`,
     'backend = "docker"',
-    `runner-image = "${FAKE_IMAGE}"`,
+    `runner-image = "${o.image ?? FAKE_IMAGE}"`,
     `min-runners = ${o.minRunners}`,
     `max-runners = ${o.maxRunners}`,
     `state-dir = "${stateDir}"`,

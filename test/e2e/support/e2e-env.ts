@@ -36,6 +36,8 @@ export interface E2eOptions {
   gate?: boolean;
   /** 0 turns the health server off (status() then has nothing to ask); default a free port. */
   healthPort?: number;
+  /** The runner image; default the fake runner image (FAKE_IMAGE). */
+  image?: string;
   fake?: FakeOptions;
 }
 
@@ -78,6 +80,7 @@ export class E2eEnv {
       docker: [opts.docker ?? ''],
       ...(opts.gate ? { gateMount: GATE_MOUNT } : {}),
       ...(opts.healthPort === undefined ? {} : { healthPort: opts.healthPort }),
+      ...(opts.image === undefined ? {} : { image: opts.image }),
     });
     return new E2eEnv(fake, f.dir, f.configFile, f.stateDir, f.instanceId, f.healthPort, f.gateDir);
   }

@@ -13,6 +13,7 @@ import {
 } from '../../../backends/dedalus/index.js';
 import type { Owner } from '../../../backends/types.js';
 import { createLogger } from '../../../src/log.js';
+import type { RunnerNetwork } from '../../../src/net/runner-network.js';
 import { Secret } from '../../../src/secret.js';
 import { useFakeDedalus } from './harness.js';
 import type { FakeDedalus, FakeDedalusOptions, FakeMachine } from './index.js';
@@ -34,7 +35,12 @@ export interface DedalusFixture {
   cfg(over?: Partial<DedalusConfig>): DedalusConfig;
   backend(
     over?: Partial<DedalusConfig>,
-    extra?: { owner?: Owner; timing?: Partial<DedalusTiming>; now?: () => Date },
+    extra?: {
+      owner?: Owner;
+      timing?: Partial<DedalusTiming>;
+      now?: () => Date;
+      runnerNetwork?: RunnerNetwork;
+    },
   ): DedalusBackend;
   /** A JIT config the test runner runs as its job: `script` is shell, run in <runner dir>/_work. */
   jit(script: string): Secret;
@@ -95,7 +101,12 @@ export async function dedalusFixture(fakeOpts: FakeDedalusOptions = {}): Promise
     cfg,
     backend: (over = {}, extra = {}) => {
       const b = createDedalusBackend(
-        { owner: extra.owner ?? owner, logger, stateDir },
+        {
+          owner: extra.owner ?? owner,
+          logger,
+          stateDir,
+          ...(extra.runnerNetwork ? { runnerNetwork: extra.runnerNetwork } : {}),
+        },
         {
           dedalus: cfg(over),
           timing: { ...TEST_TIMING, ...extra.timing },

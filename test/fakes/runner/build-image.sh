@@ -7,13 +7,15 @@
 # workers) serialise on a lock file, so two builds never race on the tag.
 #
 # Env: IMAGE (default runner-fake:test), BUSYBOX (default: the busybox-static binary), RUN_SH (default:
-# run.sh next to this script).
+# run.sh next to this script), EXTRA_BINARIES (absolute paths of host programs to add to /bin, with the
+# shared libraries ldd lists for them: e.g. curl, for a job that makes a real TLS call).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 image="${IMAGE:-runner-fake:test}"
 run_sh="${RUN_SH:-$here/run.sh}"
 busybox="${BUSYBOX:-/bin/busybox}"
+read -r -a extra <<<"${EXTRA_BINARIES:-}"
 hash_label="dev.runner.fake-image-hash"
 
 die() {
@@ -29,7 +31,18 @@ if ldd "$busybox" >/dev/null 2>&1; then
 fi
 command -v docker >/dev/null || die "docker CLI not found"
 
-hash="$(cat "$run_sh" "${BASH_SOURCE[0]}" "$busybox" | sha256sum | cut -c1-16)"
+# The libraries a dynamically linked program loads, the loader included (not the kernel's vdso).
+libs_of() {
+  ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+}
+extra_files=()
+for bin in "${extra[@]}"; do
+  [[ -x "$bin" ]] || die "extra binary $bin not found"
+  extra_files+=("$bin")
+  while read -r lib; do extra_files+=("$lib"); done < <(libs_of "$bin")
+done
+
+hash="$(cat "$run_sh" "${BASH_SOURCE[0]}" "$busybox" "${extra_files[@]}" | sha256sum | cut -c1-16)"
 
 current() {
   docker image inspect --format "{{ index .Config.Labels \"$hash_label\" }}" "$image" 2>/dev/null || true
@@ -49,6 +62,13 @@ mkdir -p "$rootfs"/{bin,etc,tmp,home/runner,var/run}
 cp "$busybox" "$rootfs/bin/busybox"
 for applet in $("$busybox" --list); do
   [[ "$applet" == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
+done
+for bin in "${extra[@]}"; do
+  cp -L "$bin" "$rootfs/bin/$(basename "$bin")"
+  while read -r lib; do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done < <(libs_of "$bin")
 done
 cp "$run_sh" "$rootfs/home/runner/run.sh"
 chmod 0755 "$rootfs/home/runner/run.sh"

@@ -35,8 +35,9 @@ json=$(printf '%s' "$jit" | base64 -d 2>/dev/null) || fail 2 "the JIT config is 
 url=$(printf '%s\n' "$json" | sed -n 's/.*"runnerUrl":"\([^"]*\)".*/\1/p')
 [ -n "$url" ] || fail 2 "the JIT config has no runnerUrl (not issued by the fake Actions service?)"
 
-# The fake is never behind a proxy; an inherited one would break the long-held requests.
-unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+# The fake is never behind a proxy; an inherited one would break the long-held requests. Only the
+# runner's own requests go without it: the job keeps the proxy variables the runner was given.
+no_proxy_env() { unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY; }
 if command -v wget >/dev/null 2>&1; then wget_cmd=wget; else wget_cmd='busybox wget'; fi
 # GNU wget retries up to 20 times on its own; the loops below do the retrying. (busybox wget has no
 # --tries, and its -T crashes busybox 1.35, so no timeout options at all: the fake's lease keep-alive
@@ -88,7 +89,7 @@ trap 'on_signal 143' TERM
 post() {
   rm -f "$tmp/body" "$tmp/err"
   # shellcheck disable=SC2086 # wget_cmd and wget_opts are word lists
-  $wget_cmd $wget_opts -q -S -O "$tmp/body" --post-data '' "$url/$1" 2>"$tmp/err" &
+  (no_proxy_env && exec $wget_cmd $wget_opts -q -S -O "$tmp/body" --post-data '' "$url/$1" 2>"$tmp/err") &
   http_pid=$!
   wait "$http_pid"
   http_pid=''
@@ -125,7 +126,7 @@ echo "run.sh: running job $job_id"
 
 # 2. The lease stays open while the job runs; if this runner dies, the service sees it drop.
 # shellcheck disable=SC2086
-$wget_cmd $wget_opts -q -O /dev/null --post-data '' "$url/lease" 2>/dev/null &
+(no_proxy_env && exec $wget_cmd $wget_opts -q -O /dev/null --post-data '' "$url/lease" 2>/dev/null) &
 lease_pid=$!
 
 # 3. The job, in the background so that a signal reaches the trap without waiting for it.

@@ -15,6 +15,7 @@ import type { TartConfig } from '../../../backends/tart/config.js';
 import { createTartBackend } from '../../../backends/tart/index.js';
 import type { RunnerBackend, RunnerEvent } from '../../../backends/types.js';
 import { createLogger } from '../../../src/log.js';
+import type { RunnerNetwork } from '../../../src/net/runner-network.js';
 import { Secret } from '../../../src/secret.js';
 import { pollUntil } from '../../../src/util/poll-until.js';
 import { FAKE_TART_DIR, FakeTart } from './index.js';
@@ -22,7 +23,7 @@ import { FAKE_TART_DIR, FakeTart } from './index.js';
 export const IMAGE = 'ghcr.io/acme/macos-runner:15';
 
 /**
- * A stand-in for the Actions runner inside the fake VMs: records the JIT config it was given, then
+ * A stand-in for the Actions runner inside the fake VMs: records its environment and the JIT config it was given, then
  * waits until the test releases it with an exit code (a file, so no timing is involved). A JIT config
  * `exit:<code>:<ms>:…` makes it exit by itself after <ms> instead (the conformance suite's behaviour).
  */
@@ -30,6 +31,7 @@ const RUN_SH = `#!/bin/sh
 out=__OUT__
 jit=$ACTIONS_RUNNER_INPUT_JITCONFIG
 id=$(printf %s "$jit" | tr -c 'a-zA-Z0-9-' '_')
+env > "$out/env-$id"
 printf %s "$jit" > "$out/started-$id"
 case "$jit" in
 exit:*)
@@ -49,6 +51,8 @@ export interface TartFixture {
   backend(over?: BackendOverrides): RunnerBackend;
   /** Resolves with the JIT config the guest runner received. */
   runnerStarted(jit: string): Promise<string>;
+  /** The environment the guest runner started with (after runnerStarted). */
+  runnerEnv(jit: string): Record<string, string>;
   releaseRunner(jit: string, exitCode: number): void;
   /** The backends' journal records (every owner's, in `dir`, default the state dir), as { vm: record }. */
   journal(dir?: string): Record<string, { kind: string; phase: string; runner?: string }>;
@@ -56,6 +60,7 @@ export interface TartFixture {
 }
 
 export interface BackendOverrides extends Partial<TartConfig> {
+  runnerNetwork?: RunnerNetwork;
   scaleSet?: string;
   instanceId?: string;
   image?: string;
@@ -118,10 +123,16 @@ export function tartFixture(): TartFixture {
         instanceId = 'inst-0001',
         image = IMAGE,
         stateDir: sd = stateDir,
+        runnerNetwork,
         ...t
       } = over;
       const b = createTartBackend(
-        { owner: { instanceId, scaleSet }, logger, stateDir: sd },
+        {
+          owner: { instanceId, scaleSet },
+          logger,
+          stateDir: sd,
+          ...(runnerNetwork ? { runnerNetwork } : {}),
+        },
         { image, tart: tartConfig(home, runnerDir, t) },
       );
       backends.push(b);
@@ -134,6 +145,13 @@ export function tartFixture(): TartFixture {
           return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
         },
         { timeout: 20_000, what: `the guest runner for ${jit}` },
+      ),
+    runnerEnv: (jit) =>
+      Object.fromEntries(
+        readFileSync(join(out, `env-${key(jit)}`), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
       ),
     releaseRunner: (jit, code) => writeFileSync(join(out, `release-${key(jit)}`), String(code)),
     journal: (dir = stateDir) =>
