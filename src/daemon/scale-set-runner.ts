@@ -116,7 +116,7 @@ export class ScaleSetRunner {
       clock: this.#clock,
     });
     this.#scaler = scaler;
-    await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start());
+    await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start(signal));
 
     await superviseListener({
       scaleSet: this.cfg.name,

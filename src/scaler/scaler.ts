@@ -129,18 +129,24 @@ export class RunnerScaler implements Scaler {
     this.#backendStarts = new Semaphore(opts.startConcurrency);
   }
 
-  /** Adopts what a previous process left, then starts the reconcile loop and the exit-event watcher. */
-  async start(): Promise<void> {
-    await this.reconcile({ adopting: true });
-    const signal = this.#abort.signal;
+  /**
+   * Adopts what a previous process left, then starts the reconcile loop and the exit-event watcher.
+   * `signal` (the daemon's stop) ends an adoption in progress: a shutdown during start-up must not wait
+   * for an engine or GitHub that does not answer, and what is not adopted yet stays for the next start.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.reconcile({ adopting: true, ...(signal ? { signal } : {}) });
+    const stopped = this.#abort.signal;
     const loop = every(this.#o.reconcileInterval, () => this.reconcile(), {
-      signal,
+      signal: stopped,
       runNow: false,
-      onError: (err) => this.#log.warn({ err }, 'reconcile failed; retrying at the next interval'),
+      onError: (err) => {
+        if (!stopped.aborted) this.#log.warn({ err }, 'reconcile failed; retrying at the next interval');
+      },
     });
     this.#reconcileKick = loop.kick;
     this.#tasks.track(loop.done);
-    this.#tasks.track(this.#watchEvents(signal));
+    this.#tasks.track(this.#watchEvents(stopped));
   }
 
   // ---- listener hooks -------------------------------------------------------------------------
@@ -457,14 +463,23 @@ export class RunnerScaler implements Scaler {
     }
   }
 
-  /** Compares our records with the backend and the state file, and repairs every difference. */
-  async reconcile(opts: { adopting?: boolean } = {}): Promise<void> {
+  /**
+   * Compares our records with the backend and the state file, and repairs every difference. Its calls
+   * end with the scaler's stop (and `signal`): stop() waits for a reconcile in flight, and must not
+   * wait for a listing the engine never answers.
+   */
+  async reconcile(opts: { adopting?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const signal = AbortSignal.any([
+      this.#abort.signal,
+      AbortSignal.timeout(REMOVE_TIMEOUT_MS),
+      ...(opts.signal ? [opts.signal] : []),
+    ]);
     const listedAt = this.#clock.now();
     const forgotten = new Set<string>();
     this.#forgottenDuringListing = forgotten;
     let owned: OwnedRunner[];
     try {
-      owned = await this.#o.backend.listOwned(AbortSignal.timeout(REMOVE_TIMEOUT_MS));
+      owned = await this.#o.backend.listOwned(signal);
     } finally {
       this.#forgottenDuringListing = undefined;
     }
@@ -488,7 +503,7 @@ export class RunnerScaler implements Scaler {
       if (this.#records.has(o.name)) continue;
       // Without its id, a scale-down could not ask GitHub whether a job runs on it: look it up.
       const runnerId =
-        o.runnerId ?? stored.get(o.name)?.runnerId ?? (await this.#o.registrar.findByName?.(o.name));
+        o.runnerId ?? stored.get(o.name)?.runnerId ?? (await this.#o.registrar.findByName?.(o.name, signal));
       if (this.#records.has(o.name)) continue;
       this.#add(
         adopted(o.name, { resourceId: o.resourceId, runnerId, createdAt: o.createdAt?.getTime() }, now),
@@ -506,7 +521,7 @@ export class RunnerScaler implements Scaler {
     // Registrations we made whose resource never came up (crash between JIT and start).
     for (const [name, s] of p.orphans) {
       if (this.#records.has(name)) continue;
-      const runnerId = s.runnerId ?? (await this.#o.registrar.findByName?.(name));
+      const runnerId = s.runnerId ?? (await this.#o.registrar.findByName?.(name, signal));
       if (this.#records.has(name)) continue;
       if (runnerId === undefined) {
         this.#o.store.delete(name);

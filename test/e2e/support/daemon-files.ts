@@ -20,6 +20,10 @@ export interface DaemonFilesOptions {
   gateMount?: string;
   /** 0 turns the health server off; default a free port. */
   healthPort?: number;
+  /** The state-dir (made if missing; e.g. a tmpfs mounted by the test); default `<dir>/state`. */
+  stateDir?: string;
+  /** `[docker] pull-policy`; default "never" (the fake runner image is built locally). */
+  pullPolicy?: 'always' | 'if-not-present' | 'never';
 }
 
 export interface DaemonFiles {
@@ -40,8 +44,8 @@ export interface DaemonFiles {
  */
 export async function writeDaemonFiles(o: DaemonFilesOptions): Promise<DaemonFiles> {
   const dir = await mkdtemp(join(tmpdir(), o.tmpPrefix));
-  const stateDir = join(dir, 'state');
-  await mkdir(stateDir);
+  const stateDir = o.stateDir ?? join(dir, 'state');
+  await mkdir(stateDir, { recursive: true });
   const instanceId = randomUUID();
   await writeFile(join(stateDir, 'instance-id'), `${instanceId}\n`, { mode: 0o600 });
   const gateDir = o.gateMount ? join(dir, 'gate') : undefined;
@@ -62,7 +66,7 @@ export async function writeDaemonFiles(o: DaemonFilesOptions): Promise<DaemonFil
     '',
     '[docker]',
     'network = "host"',
-    'pull-policy = "never"',
+    `pull-policy = "${o.pullPolicy ?? 'never'}"`,
     ...o.docker,
     ...(gateDir && o.gateMount
       ? ['', '[[docker.mounts]]', 'type = "bind"', `source = "${gateDir}"`, `target = "${o.gateMount}"`]
