@@ -28,6 +28,7 @@ export function soakSection(r: SoakResult, cmd: string): string {
       'engine restarts (private dockerd) / runners busy then',
       `${fl.engineRestarts} / ${fl.busyAtEngineRestart}`,
     ],
+    ...r.faultNotes.map((n) => [n.fault, n.note]),
   ];
   return [
     START,
@@ -83,8 +84,9 @@ async function main(): Promise<void> {
   const result = await runSoak({
     jobs,
     maxRunners,
-    // Quick mode cannot wait a minute between token expiries: the plan's own expiry is enough.
-    faults: quick ? { tokenExpiryEveryMs: 0, dockerKills: 1 } : {},
+    // Quick mode cannot wait a minute between token expiries: the plan's own expiry is enough. Its
+    // engine stall outlasts the engine's call deadline (30 s), as the reduced fault suite's does.
+    faults: quick ? { tokenExpiryEveryMs: 0, dockerKills: 1, engineStallMs: 35_000, fullDiskMs: 5_000 } : {},
     log: (m) => process.stderr.write(`[soak +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`),
   });
   const cmd = `npm run soak -- --jobs ${jobs}${quick ? ' --quick' : ''}`;

@@ -41,6 +41,12 @@ export interface ScaleSetStatus {
    * when (ISO) and the last error. Makes the scale set unhealthy, whatever its listener does.
    */
   backendStall?: { since: string; lastError?: string };
+  /**
+   * Present while the state file (the ledger of registrations, for crash recovery) cannot be written,
+   * e.g. a full disk: its path, since when (ISO) and the last error. No new runner starts meanwhile,
+   * and the scale set is unhealthy.
+   */
+  stateFile?: { path: string; since: string; error: string };
   recentJobs: JobRecord[];
   /**
    * Since the daemon started, counted from the same events as the metrics: each equals its metric summed

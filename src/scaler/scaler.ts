@@ -111,6 +111,7 @@ export class RunnerScaler implements Scaler {
   readonly #abort = new AbortController();
   /** Woken whenever a runner's record changes (drain waits on it). */
   readonly #changed = new Pulse();
+  readonly #unwatchStore: () => void;
 
   constructor(opts: ScalerOptions) {
     this.#o = opts;
@@ -127,6 +128,8 @@ export class RunnerScaler implements Scaler {
     });
     this.#alarm = new Alarm(this.#clock, () => this.#converge());
     this.#backendStarts = new Semaphore(opts.startConcurrency);
+    // Starts wait while the state file cannot be written; the write that succeeds again lets them go.
+    this.#unwatchStore = opts.store.onOutage(() => this.#converge());
   }
 
   /**
@@ -422,6 +425,9 @@ export class RunnerScaler implements Scaler {
       maxRunners: this.#o.maxRunners,
       startSlots: this.#o.startConcurrency * REGISTER_AHEAD,
       startNotBefore: this.#gate.notBefore,
+      // The state file is the only record of a registration whose resource never came up: while it
+      // cannot be written, a new registration would be one no later start (nor doctor) could find.
+      startsPaused: this.#o.store.outage !== undefined,
       holds: this.#holds,
       now,
     });
@@ -568,6 +574,7 @@ export class RunnerScaler implements Scaler {
   async stop(): Promise<void> {
     this.#abort.abort(new Error('scaler stopped'));
     this.#alarm.cancel();
+    this.#unwatchStore();
     await this.#tasks.settle();
     await this.#removals.settle();
     await this.#o.store.flush();

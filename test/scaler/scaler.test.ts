@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -138,6 +138,49 @@ describe('RunnerScaler', () => {
     backend.release();
     await pollUntil(() => s.count('idle') === 6, { timeout: 2000, what: 'six idle' });
     expect(backend.maxConcurrentStarts).toBe(2);
+  });
+
+  it('starts no runner while the state file cannot be written, and starts them once a retried write succeeds', async () => {
+    // A directory where the ledger should be: every write fails, as on a full disk, until it goes.
+    const store = await ScaleSetStore.open(dir, 'linux', () => {}, { retryMs: 20 });
+    const ledger = join(dir, 'scalesets', 'linux.json');
+    await mkdir(join(ledger, 'in-the-way'), { recursive: true });
+    const s = new RunnerScaler({
+      scaleSet: 'linux',
+      instanceId: 'inst-abcdef',
+      minRunners: 0,
+      maxRunners: 5,
+      idleTimeout: 0,
+      startConcurrency: 4,
+      reconcileInterval: 60_000,
+      backend,
+      registrar,
+      store,
+    });
+    scalers.push(s);
+    await s.start();
+    // The scale set's id is the first thing the daemon writes: that write finds the outage.
+    store.scaleSetId = 7;
+    await store.flush();
+    expect(store.outage).toBeDefined();
+
+    await s.handleDesiredRunnerCount(2);
+    // A negative check needs a bound: several retries of the write pass without a registration.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(registrar.calls).toEqual([]);
+    expect(s.runners()).toEqual([]);
+    expect(s.target).toBe(2);
+
+    await rm(ledger, { recursive: true });
+    await pollUntil(() => s.count('idle') === 2, { timeout: 2000, what: 'two runners once it is written' });
+    expect(store.outage).toBeUndefined();
+    await store.flush();
+    expect([...store.runners().keys()].sort()).toEqual(
+      s
+        .runners()
+        .map((r) => r.name)
+        .sort(),
+    );
   });
 
   it('removes the registration of a failed start and retries with backoff', async () => {
