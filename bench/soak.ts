@@ -34,7 +34,7 @@ export function soakSection(r: SoakResult, cmd: string): string {
     START,
     '## Soak',
     '',
-    `\`${cmd}\`, ${new Date().toISOString().slice(0, 10)}: the real daemon on a private Docker engine, faults injected throughout.`,
+    `\`${cmd}\`, ${new Date().toISOString().slice(0, 10)}: the real daemon on a private Docker engine, faults injected throughout: GitHub's and Docker's (503s, token expiries, a session conflict, kill -9 restarts, docker kills, an engine restart) and its surroundings' (its log reader gone, a second daemon on its state-dir, a full state-dir disk, an engine that stalls, SIGTERM in each start-up phase). Wall time and jobs/min include the stall and the full disk.`,
     '',
     '| figure | value |',
     '| --- | --- |',

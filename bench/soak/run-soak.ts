@@ -50,7 +50,7 @@ export interface SoakOptions {
   /** Longest job, seconds (durations are uniform in [0, max]). Default 2. */
   maxJobSeconds?: number;
   log?: (msg: string) => void;
-  /** Overall deadline, ms; default 60 s + 3 s per job. */
+  /** Overall deadline, ms; default 60 s + 3 s per job + the engine stall and the full disk. */
   timeoutMs?: number;
 }
 
@@ -119,7 +119,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     startupSigterm: opts.faults?.startupSigterm ?? true,
   };
   const maxJobMs = (opts.maxJobSeconds ?? 2) * 1000;
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000 + 3_000 * opts.jobs);
+  // The stall and the full disk hold the run back for their whole length.
+  const deadline =
+    Date.now() + (opts.timeoutMs ?? 60_000 + 3_000 * opts.jobs + f.engineStallMs + f.fullDiskMs);
   const left = () => Math.max(1_000, deadline - Date.now());
 
   const image = await ensureDocker();
