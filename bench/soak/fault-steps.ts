@@ -1,3 +1,4 @@
+import { inspectStateDirLock } from '../../src/state/state-dir-lock.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { freePort } from '../../test/e2e/support/daemon-files.js';
 import type { DaemonProcess } from '../../test/e2e/support/daemon-process.js';
@@ -52,6 +53,15 @@ export const SECOND_DAEMON_BOUND_MS = 15_000;
  * exit 1, naming the first daemon's pid, having done nothing else; the first goes on untouched.
  */
 export async function secondDaemon(env: E2eEnv, first: DaemonProcess): Promise<StepResult> {
+  // The first may have just been (re)started: a second one racing it for the lock could win it, which
+  // is the lock working, not the fault this step injects.
+  await pollUntil(
+    async () => {
+      const lock = await inspectStateDirLock(env.stateDir);
+      return lock.state === 'held' && !lock.taking && lock.holder.pid === first.pid;
+    },
+    { what: 'the first daemon holding the state-dir lock', timeout: 30_000, interval: 50 },
+  );
   const t0 = Date.now();
   const second = await env.startDaemon({ env: { RUNNER_HEALTH_PORT: String(await freePort()) } });
   const exit = await second
@@ -126,7 +136,9 @@ export async function fillStateDisk(
   } finally {
     off();
   }
-  const jobsHeld = env.fake.jobs().filter((j) => j.state === 'acquired' || j.state === 'assigned').length;
+  const jobsHeld = env.fake
+    .jobs()
+    .filter((j) => j.state === 'available' || j.state === 'acquired' || j.state === 'assigned').length;
   if (startedDuring.length > 0)
     problems.push(
       `runners registered while the state file could not be written: ${startedDuring.join(', ')}`,

@@ -11,7 +11,15 @@ import { ensureDocker, FAKE_IMAGE, testDocker } from '../../test/setup/docker.js
 import { DockerProxy } from '../../test/setup/docker-proxy.js';
 import { ensureTmpfs, Tmpfs } from '../../test/setup/tmpfs.js';
 import { PrivateEngine } from './engine.js';
-import { closeLogPipe, fillStateDisk, type StepResult, secondDaemon, stallEngine } from './fault-steps.js';
+import {
+  closeLogPipe,
+  type EngineStallResult,
+  type FullDiskResult,
+  fillStateDisk,
+  type StepResult,
+  secondDaemon,
+  stallEngine,
+} from './fault-steps.js';
 import { STARTUP_PHASES, type StartupOutcome, sigtermDuring, tempFiles } from './startup-sigterm.js';
 
 export interface SoakFaults {
@@ -88,6 +96,9 @@ export interface SoakResult {
   };
   /** What each of the faults above saw (one line each), for the report. */
   faultNotes: { fault: string; note: string }[];
+  /** The full disk's and the engine stall's figures, when they were injected. */
+  fullDisk?: FullDiskResult;
+  engineStall?: EngineStallResult;
   restarts: number;
   peakContainers: number;
   peakRegistrations: number;
@@ -198,6 +209,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     );
   };
   const startupOutcomes: StartupOutcome[] = [];
+  let fullDisk: FullDiskResult | undefined;
+  let engineStall: EngineStallResult | undefined;
   const killedRunners = new Set<string>();
   let restarts = 0;
   /** Restart policies seen on our containers just before the engine restart. */
@@ -427,7 +440,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         at: 0.65,
         what: 'full disk',
         run: async () => {
-          noteStep('state-dir disk full', await fillStateDisk(env, daemon, disk!, f.fullDiskMs));
+          fullDisk = await fillStateDisk(env, daemon, disk!, f.fullDiskMs);
+          noteStep('state-dir disk full', fullDisk);
           counts.fullDisks++;
         },
       });
@@ -436,7 +450,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         at: 0.75,
         what: 'engine stall',
         run: async () => {
-          noteStep('engine stalled', await stallEngine(env, proxy!, f.engineStallMs));
+          engineStall = await stallEngine(env, proxy!, f.engineStallMs);
+          noteStep('engine stalled', engineStall);
           counts.engineStalls++;
         },
       });
@@ -467,7 +482,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       // A 503 injected for the run but not yet taken must not meet a scenario's daemon.
       env.fake.faults.clear();
       for (const phase of STARTUP_PHASES) {
-        const o = await sigtermDuring(phase, { env, proxy });
+        const o = await sigtermDuring(phase, { env, proxy, docker: engineDocker });
         startupOutcomes.push(o);
         counts.startupSigterms++;
         log(
@@ -596,6 +611,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       failedByKill,
       faults: counts,
       faultNotes,
+      ...(fullDisk ? { fullDisk } : {}),
+      ...(engineStall ? { engineStall } : {}),
       restarts,
       peakContainers,
       peakRegistrations,

@@ -54,6 +54,12 @@ describe(`fault suite (reduced): ${JOBS} jobs through the real daemon while its 
       fullDisks: 1,
       engineStalls: 1,
     });
+    // The disk was full while jobs wanted runners: at 65 % of 30 jobs on 4 runners, more jobs are
+    // queued than there are runners to take them, so the hold on new starts was put to the test.
+    expect(result.fullDisk?.jobsHeld).toBeGreaterThan(0);
+    // The stall was named in /healthz after 10 s of silence, well before it ended.
+    expect(result.engineStall?.namedAfterMs).toBeGreaterThanOrEqual(10_000);
+    expect(result.engineStall?.namedAfterMs).toBeLessThan(STALL_MS);
     // No fault here kills a runner: every job must succeed, exactly once.
     expect(result.succeeded).toBe(JOBS);
     for (const check of result.checks) expect(check.pass, `${check.name}: ${check.detail}`).toBe(true);

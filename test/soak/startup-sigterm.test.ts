@@ -14,6 +14,7 @@ describe('fault suite: SIGTERM during each phase of start-up (real daemon, real 
       env.onCleanup(() => proxy.close());
       const outcome = await sigtermDuring(phase, { env, proxy });
       expect(outcome.problems, JSON.stringify(outcome)).toEqual([]);
+      if (process.env.SOAK_DUMP === '1') process.stderr.write(`${JSON.stringify(outcome)}\n`);
     },
   );
 });
