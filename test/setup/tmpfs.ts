@@ -29,7 +29,10 @@ async function probe(): Promise<TmpfsEnv> {
     await mount.unmount();
     return { available: true };
   } catch (err) {
-    const reason = `cannot mount a tmpfs (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): the full-disk tests need root or passwordless sudo`;
+    // mount's own words ("permission denied", "only root can do that") say more than execa's summary.
+    const said = (err as { stderr?: string }).stderr?.trim();
+    const why = said || (err instanceof Error ? err.message.split('\n')[0] : String(err));
+    const reason = `cannot mount a tmpfs (${why}): the full-disk tests need root or passwordless sudo`;
     if (process.env.CI === 'true') {
       throw new Error(`${reason}; CI=true, so they fail instead of skipping (.ci/run runs them as root)`);
     }
