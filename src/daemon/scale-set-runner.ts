@@ -248,14 +248,11 @@ export class ScaleSetRunner {
   }
 
   #stateFileStatus(): Pick<ScaleSetStatus, 'stateFile'> {
-    const outage = this.#store?.outage;
-    if (!outage) return {};
+    const store = this.#store;
+    const outage = store?.outage;
+    if (!store || !outage) return {};
     return {
-      stateFile: {
-        path: this.#store?.path ?? '',
-        since: new Date(outage.since).toISOString(),
-        error: outage.error,
-      },
+      stateFile: { path: store.path, since: new Date(outage.since).toISOString(), error: outage.error },
     };
   }
 
