@@ -88,7 +88,7 @@ export interface SoakResult {
     /** Runners busy at the fake when the engine went down. */
     busyAtEngineRestart: number;
     logPipesClosed: number;
-    secondDaemonsRefused: number;
+    secondDaemons: number;
     fullDisks: number;
     engineStalls: number;
     /** Start-up phases a daemon was SIGTERMed in. */
@@ -193,7 +193,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     engineRestarts: 0,
     busyAtEngineRestart: 0,
     logPipesClosed: 0,
-    secondDaemonsRefused: 0,
+    secondDaemons: 0,
     fullDisks: 0,
     engineStalls: 0,
     startupSigterms: 0,
@@ -432,7 +432,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         what: 'second daemon',
         run: async () => {
           noteStep('second daemon on the state-dir', await secondDaemon(env, daemon));
-          counts.secondDaemonsRefused++;
+          counts.secondDaemons++;
         },
       });
     if (f.fullDiskMs > 0 && disk)

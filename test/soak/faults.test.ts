@@ -50,7 +50,7 @@ describe(`fault suite (reduced): ${JOBS} jobs through the real daemon while its 
     // Each fault really happened (a suite that injected nothing proves nothing).
     expect(result.faults).toMatchObject({
       logPipesClosed: 1,
-      secondDaemonsRefused: 1,
+      secondDaemons: 1,
       fullDisks: 1,
       engineStalls: 1,
     });
