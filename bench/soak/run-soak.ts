@@ -621,8 +621,37 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     };
   } finally {
     for (const s of stoppers.splice(0)) s();
-    // A failed run leaves its evidence: daemon logs, the fake's state, the engine's log (SOAK_DUMP=1:
-    // a passing one too, to study recovery times).
+    // A failed run leaves its evidence: the daemon's own view of its runners (asked before anything is
+    // stopped), daemon logs, the fake's state, the engine's log (SOAK_DUMP=1: a passing one too, to
+    // study recovery times).
+    if (!ok) {
+      const status = await env.status().catch((err: unknown) => String(err));
+      const view =
+        typeof status === 'string'
+          ? status
+          : JSON.stringify(
+              status.scaleSets.map((ss) => ({
+                phase: ss.phase,
+                reason: ss.reason,
+                desired: ss.desiredRunners,
+                statistics: ss.statistics,
+                runners: ss.runners,
+                stateFile: ss.stateFile,
+                backendStall: ss.backendStall,
+              })),
+            );
+      process.stderr.write(`--- daemon status at the failure ---\n${view}\n`);
+      // The fake's side of the last minute: what the daemon asked, in order.
+      const since = Date.now() - 60_000;
+      const asked = env.fake.requests
+        .filter((r) => r.at >= since && r.route !== 'fake-runner')
+        .map(
+          (r) =>
+            `${new Date(r.at).toISOString().slice(11, 23)} ${r.method} ${r.route} ${r.url.slice(0, 120)}`,
+        );
+      process.stderr.write(`--- requests at the fake, last minute ---\n${asked.join('\n')}\n`);
+      process.stderr.write(`--- fake sessions ---\n${JSON.stringify(env.fake.sessions())}\n`);
+    }
     await env.cleanup({ dumpLogs: (!ok && process.env.SOAK_QUIET !== '1') || process.env.SOAK_DUMP === '1' });
     if (!ok && engine)
       process.stderr.write(`--- private dockerd log ---\n${(await engine.log()).slice(-4000)}\n`);

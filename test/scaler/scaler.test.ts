@@ -358,6 +358,25 @@ describe('RunnerScaler', () => {
     expect(cleaned()).toEqual({ registration: 1, container: 1 });
   });
 
+  it('removes, never adopts, a resource a previous process made and never started', async () => {
+    // Killed between creating the container and starting it: nobody will ever start it, so adopted as
+    // idle it would hold a slot and stand in for a warm runner that never takes a job.
+    const { runnerId } = await registrar.register('linux-half-0000000');
+    backend.resources.set('linux-half-0000000', {
+      name: 'linux-half-0000000',
+      resourceId: 'res-half',
+      state: 'starting',
+      runnerId,
+    });
+    const { s } = await make({ minRunners: 1 });
+    expect(emitted('runners-adopted')).toEqual([]);
+    await pollUntil(() => !backend.resources.has('linux-half-0000000'), { timeout: 2000, what: 'removed' });
+    expect(registrar.registered.has(runnerId)).toBe(false);
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'a warm runner of its own' });
+    expect(s.runners().map((r) => r.name)).not.toContain('linux-half-0000000');
+  });
+
   it('removes a stored registration whose resource never came up', async () => {
     const { s, store } = await make();
     const { runnerId } = await registrar.register('linux-ghost-00000000');
