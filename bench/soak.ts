@@ -28,12 +28,13 @@ export function soakSection(r: SoakResult, cmd: string): string {
       'engine restarts (private dockerd) / runners busy then',
       `${fl.engineRestarts} / ${fl.busyAtEngineRestart}`,
     ],
+    ...r.faultNotes.map((n) => [n.fault, n.note]),
   ];
   return [
     START,
     '## Soak',
     '',
-    `\`${cmd}\`, ${new Date().toISOString().slice(0, 10)}: the real daemon on a private Docker engine, faults injected throughout.`,
+    `\`${cmd}\`, ${new Date().toISOString().slice(0, 10)}: the real daemon on a private Docker engine, faults injected throughout: GitHub's and Docker's (503s, token expiries, a session conflict, kill -9 restarts, docker kills, an engine restart) and its surroundings' (its log reader gone, a second daemon on its state-dir, a full state-dir disk, an engine that stalls, SIGTERM in each start-up phase). Wall time and jobs/min include the stall and the full disk.`,
     '',
     '| figure | value |',
     '| --- | --- |',
@@ -83,8 +84,9 @@ async function main(): Promise<void> {
   const result = await runSoak({
     jobs,
     maxRunners,
-    // Quick mode cannot wait a minute between token expiries: the plan's own expiry is enough.
-    faults: quick ? { tokenExpiryEveryMs: 0, dockerKills: 1 } : {},
+    // Quick mode cannot wait a minute between token expiries: the plan's own expiry is enough. Its
+    // engine stall outlasts the engine's call deadline (30 s), as the reduced fault suite's does.
+    faults: quick ? { tokenExpiryEveryMs: 0, dockerKills: 1, engineStallMs: 35_000, fullDiskMs: 5_000 } : {},
     log: (m) => process.stderr.write(`[soak +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`),
   });
   const cmd = `npm run soak -- --jobs ${jobs}${quick ? ' --quick' : ''}`;

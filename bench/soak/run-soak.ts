@@ -1,11 +1,26 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { delay } from '../../src/kernel/abort.js';
 import { LABEL_INSTANCE } from '../../src/labels.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { E2eEnv, SCALE_SET } from '../../test/e2e/support/e2e-env.js';
 import type { FakeRoute } from '../../test/fakes/actions-service/index.js';
-import { ensureDocker, FAKE_IMAGE } from '../../test/setup/docker.js';
+import { ensureDocker, FAKE_IMAGE, testDocker } from '../../test/setup/docker.js';
+import { DockerProxy } from '../../test/setup/docker-proxy.js';
+import { ensureTmpfs, Tmpfs } from '../../test/setup/tmpfs.js';
 import { PrivateEngine } from './engine.js';
+import {
+  closeLogPipe,
+  type EngineStallResult,
+  type FullDiskResult,
+  fillStateDisk,
+  type StepResult,
+  secondDaemon,
+  stallEngine,
+} from './fault-steps.js';
+import { STARTUP_PHASES, type StartupOutcome, sigtermDuring, tempFiles } from './startup-sigterm.js';
 
 export interface SoakFaults {
   /** One 503 (Retry-After: 1) injected per this many requests at the fake; 0 = none. Default 20 (≈5 %). */
@@ -16,8 +31,24 @@ export interface SoakFaults {
   restarts?: number;
   /** Rounds of `docker kill` of one busy and one idle runner. Default 3. */
   dockerKills?: number;
-  /** Restart the (private) engine once. Default true. */
+  /**
+   * Restart the engine once. Default true. The soak then runs on a private dockerd (restarting the
+   * machine's engine would break every other suite); without it, on the machine's engine.
+   */
   engineRestart?: boolean;
+  /** Close the daemon's stderr pipe mid-run (its log reader dies). Default true. */
+  logPipe?: boolean;
+  /** Start a second daemon on the same state-dir mid-run (it must be refused at once). Default true. */
+  secondDaemon?: boolean;
+  /**
+   * Fill the disk under the state-dir (a tmpfs mounted for the run; needs root) for this long mid-run,
+   * then free it. Default 30 s; 0 = never.
+   */
+  fullDiskMs?: number;
+  /** Stall the engine (connections accepted, never answered) this long mid-run. Default 2 min; 0 = never. */
+  engineStallMs?: number;
+  /** After the run, SIGTERM a daemon during each phase of its start-up (STARTUP_PHASES). Default true. */
+  startupSigterm?: boolean;
 }
 
 export interface SoakOptions {
@@ -27,7 +58,7 @@ export interface SoakOptions {
   /** Longest job, seconds (durations are uniform in [0, max]). Default 2. */
   maxJobSeconds?: number;
   log?: (msg: string) => void;
-  /** Overall deadline, ms; default 60 s + 3 s per job. */
+  /** Overall deadline, ms; default 60 s + 3 s per job + the engine stall and the full disk. */
   timeoutMs?: number;
 }
 
@@ -56,7 +87,18 @@ export interface SoakResult {
     engineRestarts: number;
     /** Runners busy at the fake when the engine went down. */
     busyAtEngineRestart: number;
+    logPipesClosed: number;
+    secondDaemons: number;
+    fullDisks: number;
+    engineStalls: number;
+    /** Start-up phases a daemon was SIGTERMed in. */
+    startupSigterms: number;
   };
+  /** What each of the faults above saw (one line each), for the report. */
+  faultNotes: { fault: string; note: string }[];
+  /** The full disk's and the engine stall's figures, when they were injected. */
+  fullDisk?: FullDiskResult;
+  engineStall?: EngineStallResult;
   restarts: number;
   peakContainers: number;
   peakRegistrations: number;
@@ -81,26 +123,66 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     restarts: opts.faults?.restarts ?? 2,
     dockerKills: opts.faults?.dockerKills ?? 3,
     engineRestart: opts.faults?.engineRestart ?? true,
+    logPipe: opts.faults?.logPipe ?? true,
+    secondDaemon: opts.faults?.secondDaemon ?? true,
+    fullDiskMs: opts.faults?.fullDiskMs ?? 30_000,
+    engineStallMs: opts.faults?.engineStallMs ?? 120_000,
+    startupSigterm: opts.faults?.startupSigterm ?? true,
   };
   const maxJobMs = (opts.maxJobSeconds ?? 2) * 1000;
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000 + 3_000 * opts.jobs);
+  // The stall and the full disk hold the run back for their whole length.
+  const deadline =
+    Date.now() + (opts.timeoutMs ?? 60_000 + 3_000 * opts.jobs + f.engineStallMs + f.fullDiskMs);
   const left = () => Math.max(1_000, deadline - Date.now());
 
   const image = await ensureDocker();
   if (!image.available) throw new Error(image.reason);
-  const engine = await PrivateEngine.start(FAKE_IMAGE);
-  const env = await E2eEnv.create({
-    maxRunners: opts.maxRunners,
-    // One runner kept idle, so there is always an idle runner to kill once the queue is drained.
-    minRunners: 1,
-    docker: `host = "${engine.host}"`,
-    // The fake's default lease grace (10 s): on two loaded cores a runner can take seconds between
-    // its claim and its lease, and a shorter grace fails jobs no fault touched.
-    fake: { leaseGraceMs: 10_000 },
-  }).catch(async (err: unknown) => {
-    await engine.stop();
+  if (f.fullDiskMs > 0) {
+    const tmpfs = await ensureTmpfs();
+    if (!tmpfs.available) throw new Error(tmpfs.reason);
+  }
+  // Undone in reverse order, whatever happens (the env's own cleanup comes first, in `finally`).
+  const teardown: (() => Promise<void>)[] = [];
+  const undo = async () => {
+    for (const t of teardown.splice(0).reverse()) await t().catch(() => {});
+  };
+  let engine: PrivateEngine | undefined;
+  let env: E2eEnv;
+  let proxy: DockerProxy | undefined;
+  let disk: Tmpfs | undefined;
+  try {
+    engine = f.engineRestart ? await PrivateEngine.start(FAKE_IMAGE) : undefined;
+    if (engine) teardown.push(() => engine!.stop());
+    // The daemon reaches the engine through a proxy that can stall it (never the soak's own calls).
+    const socket = engine?.socket ?? '/var/run/docker.sock';
+    if (f.engineStallMs > 0 || f.startupSigterm) {
+      proxy = await DockerProxy.start(socket);
+      teardown.push(() => proxy!.close());
+    }
+    let stateDir: string | undefined;
+    if (f.fullDiskMs > 0) {
+      const mountPoint = await mkdtemp(join(tmpdir(), 'runner-soak-state-'));
+      teardown.push(() => rm(mountPoint, { recursive: true, force: true }));
+      // Room for the instance id, the lock and a ledger of a few hundred runners; nothing more.
+      disk = await Tmpfs.mount(mountPoint, { sizeKiB: 256 });
+      teardown.push(() => disk!.unmount());
+      stateDir = mountPoint;
+    }
+    env = await E2eEnv.create({
+      maxRunners: opts.maxRunners,
+      // One runner kept idle, so there is always an idle runner to kill once the queue is drained.
+      minRunners: 1,
+      docker: `host = "${proxy?.host ?? `unix://${socket}`}"`,
+      ...(stateDir ? { stateDir } : {}),
+      // The fake's default lease grace (10 s): on two loaded cores a runner can take seconds between
+      // its claim and its lease, and a shorter grace fails jobs no fault touched.
+      fake: { leaseGraceMs: 10_000 },
+    });
+  } catch (err) {
+    await undo();
     throw err;
-  });
+  }
+  const engineDocker = engine?.docker ?? testDocker;
   const counts: SoakResult['faults'] = {
     http503Injected: 0,
     queueTokenExpiries: 0,
@@ -110,7 +192,25 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     dockerKillsIdle: 0,
     engineRestarts: 0,
     busyAtEngineRestart: 0,
+    logPipesClosed: 0,
+    secondDaemons: 0,
+    fullDisks: 0,
+    engineStalls: 0,
+    startupSigterms: 0,
   };
+  const faultNotes: SoakResult['faultNotes'] = [];
+  /** Problems per new fault, each becoming a check. */
+  const faultProblems = new Map<string, string[]>();
+  const noteStep = (fault: string, r: StepResult) => {
+    faultNotes.push({ fault, note: r.summary });
+    faultProblems.set(fault, [...(faultProblems.get(fault) ?? []), ...r.problems]);
+    log(
+      `fault: ${fault}: ${r.summary}${r.problems.length > 0 ? ` — PROBLEMS: ${r.problems.join('; ')}` : ''}`,
+    );
+  };
+  const startupOutcomes: StartupOutcome[] = [];
+  let fullDisk: FullDiskResult | undefined;
+  let engineStall: EngineStallResult | undefined;
   const killedRunners = new Set<string>();
   let restarts = 0;
   /** Restart policies seen on our containers just before the engine restart. */
@@ -122,7 +222,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const stoppers: (() => void)[] = [];
   const label = [`${LABEL_INSTANCE}=${env.instanceId}`];
   const ours = (all: boolean): Promise<Docker.ContainerInfo[]> =>
-    engine.docker.listContainers({ all, filters: { label } });
+    engineDocker.listContainers({ all, filters: { label } });
   const start = Date.now();
   try {
     let daemon = await env.startDaemon();
@@ -205,7 +305,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
     const killContainer = async (runner: string, kind: 'busy' | 'idle') => {
       killedRunners.add(runner);
-      await engine.docker.getContainer(runner).kill();
+      await engineDocker.getContainer(runner).kill();
       if (kind === 'busy') counts.dockerKillsBusy++;
       else counts.dockerKillsIdle++;
       log(`fault: docker kill of ${kind} runner ${runner}`);
@@ -280,7 +380,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       // spent, so a resurrected container would be a stray. Every container of ours must say so.
       for (const c of await ours(true)) {
         // A container may be removed between the listing and the inspect: it has nothing to say.
-        const info = await engine.docker
+        const info = await engineDocker
           .getContainer(c.Id)
           .inspect()
           .catch(() => undefined);
@@ -296,7 +396,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       const off = env.fake.onChange(note);
       log(`fault: engine restart (${runners.length} runners, ${counts.busyAtEngineRestart} busy)`);
       try {
-        await engine.restart();
+        await engine!.restart();
       } finally {
         off();
       }
@@ -317,6 +417,44 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       plan.push({ at, what: 'kill -9 restart', run: () => restartDaemon(i === f.restarts - 1) });
     }
     if (f.engineRestart) plan.push({ at: 0.55, what: 'engine restart', run: restartEngine });
+    if (f.logPipe)
+      plan.push({
+        at: 0.2,
+        what: 'log pipe closed',
+        run: async () => {
+          noteStep('log pipe closed', await closeLogPipe(daemon));
+          counts.logPipesClosed++;
+        },
+      });
+    if (f.secondDaemon)
+      plan.push({
+        at: 0.4,
+        what: 'second daemon',
+        run: async () => {
+          noteStep('second daemon on the state-dir', await secondDaemon(env, daemon));
+          counts.secondDaemons++;
+        },
+      });
+    if (f.fullDiskMs > 0 && disk)
+      plan.push({
+        at: 0.65,
+        what: 'full disk',
+        run: async () => {
+          fullDisk = await fillStateDisk(env, daemon, disk!, f.fullDiskMs);
+          noteStep('state-dir disk full', fullDisk);
+          counts.fullDisks++;
+        },
+      });
+    if (f.engineStallMs > 0 && proxy)
+      plan.push({
+        at: 0.75,
+        what: 'engine stall',
+        run: async () => {
+          engineStall = await stallEngine(env, proxy!, f.engineStallMs);
+          noteStep('engine stalled', engineStall);
+          counts.engineStalls++;
+        },
+      });
     plan.sort((a, b) => a.at - b.at);
     for (const step of plan) {
       await atProgress(step.at, step.what);
@@ -339,6 +477,25 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     });
     daemon.signal('SIGTERM');
     const exit = await daemon.waitForExit(60_000).catch((err: unknown) => ({ error: String(err) }));
+
+    if (f.startupSigterm && proxy) {
+      // A 503 injected for the run but not yet taken must not meet a scenario's daemon.
+      env.fake.faults.clear();
+      for (const phase of STARTUP_PHASES) {
+        const o = await sigtermDuring(phase, { env, proxy, docker: engineDocker });
+        startupOutcomes.push(o);
+        counts.startupSigterms++;
+        log(
+          `fault: SIGTERM while ${phase}: ${JSON.stringify(o.exit)} after ${o.stopMs} ms${o.problems.length ? ` — PROBLEMS: ${o.problems.join('; ')}` : ''}`,
+        );
+      }
+      faultNotes.push({
+        fault: 'SIGTERM during start-up',
+        note: startupOutcomes.map((o) => `${o.phase} ${o.stopMs} ms`).join(', '),
+      });
+    }
+    const lockEntries = await readdir(join(env.stateDir, 'lock')).catch(() => [] as string[]);
+    const temps = await tempFiles(env.stateDir);
 
     const jobs = env.fake.jobs();
     const completions = jobs.map((j) => j.history.filter((h) => h.state === 'completed').length);
@@ -416,6 +573,31 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         pass: 'code' in exit && exit.code === 0 && exit.signal === null,
         detail: JSON.stringify(exit),
       },
+      {
+        name: 'no lock entry and no temp file left in the state-dir',
+        pass: lockEntries.length === 0 && temps.length === 0,
+        detail: [...lockEntries, ...temps].join(', ') || 'none',
+      },
+      ...[...faultProblems].map(([fault, problems]) => ({
+        name: `${fault}: handled as documented`,
+        pass: problems.length === 0,
+        detail: problems.join('; ') || (faultNotes.find((n) => n.fault === fault)?.note ?? ''),
+      })),
+      ...(f.startupSigterm
+        ? [
+            {
+              name: 'SIGTERM during each start-up phase: ended in time, nothing left',
+              pass:
+                startupOutcomes.length === STARTUP_PHASES.length &&
+                startupOutcomes.every((o) => o.problems.length === 0),
+              detail:
+                startupOutcomes
+                  .filter((o) => o.problems.length > 0)
+                  .map((o) => `${o.phase}: ${o.problems.join(', ')}`)
+                  .join('; ') || `${startupOutcomes.length} phases`,
+            },
+          ]
+        : []),
     ];
     const passed = checks.every((c) => c.pass);
     ok = passed;
@@ -428,6 +610,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       failed: failed.length,
       failedByKill,
       faults: counts,
+      faultNotes,
+      ...(fullDisk ? { fullDisk } : {}),
+      ...(engineStall ? { engineStall } : {}),
       restarts,
       peakContainers,
       peakRegistrations,
@@ -436,11 +621,41 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     };
   } finally {
     for (const s of stoppers.splice(0)) s();
-    // A failed run leaves its evidence: daemon logs, the fake's state, the engine's log (SOAK_DUMP=1:
-    // a passing one too, to study recovery times).
+    // A failed run leaves its evidence: the daemon's own view of its runners (asked before anything is
+    // stopped), daemon logs, the fake's state, the engine's log (SOAK_DUMP=1: a passing one too, to
+    // study recovery times).
+    if (!ok) {
+      const status = await env.status().catch((err: unknown) => String(err));
+      const view =
+        typeof status === 'string'
+          ? status
+          : JSON.stringify(
+              status.scaleSets.map((ss) => ({
+                phase: ss.phase,
+                reason: ss.reason,
+                desired: ss.desiredRunners,
+                statistics: ss.statistics,
+                runners: ss.runners,
+                stateFile: ss.stateFile,
+                backendStall: ss.backendStall,
+              })),
+            );
+      process.stderr.write(`--- daemon status at the failure ---\n${view}\n`);
+      // The fake's side of the last minute: what the daemon asked, in order.
+      const since = Date.now() - 60_000;
+      const asked = env.fake.requests
+        .filter((r) => r.at >= since && r.route !== 'fake-runner')
+        .map(
+          (r) =>
+            `${new Date(r.at).toISOString().slice(11, 23)} ${r.method} ${r.route} ${r.url.slice(0, 120)}`,
+        );
+      process.stderr.write(`--- requests at the fake, last minute ---\n${asked.join('\n')}\n`);
+      process.stderr.write(`--- fake sessions ---\n${JSON.stringify(env.fake.sessions())}\n`);
+    }
     await env.cleanup({ dumpLogs: (!ok && process.env.SOAK_QUIET !== '1') || process.env.SOAK_DUMP === '1' });
-    if (!ok) process.stderr.write(`--- private dockerd log ---\n${(await engine.log()).slice(-4000)}\n`);
-    await engine.stop();
+    if (!ok && engine)
+      process.stderr.write(`--- private dockerd log ---\n${(await engine.log()).slice(-4000)}\n`);
+    await undo();
   }
 }
 

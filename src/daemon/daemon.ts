@@ -31,6 +31,8 @@ export interface DaemonOptions {
   healthStaleAfterMs?: number;
   /** Backend silence after which a scale set's backend counts as stalled (tests shorten it). */
   backendStallAfterMs?: number;
+  /** While a state file cannot be written, how often it is retried (tests shorten it). */
+  stateRetryMs?: number;
   /** Protocol client tuning (tests shorten retry waits). */
   clientOptions?: Pick<ActionsClientOptions, 'retryMax' | 'retryWaitMin' | 'retryWaitMax' | 'timeoutMs'>;
 }
@@ -103,6 +105,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
         recentJobs: (set) => telemetry.recent(set),
         retry: opts.retry,
         backendStallAfterMs: opts.backendStallAfterMs,
+        stateRetryMs: opts.stateRetryMs,
       });
     }),
   );

@@ -115,6 +115,7 @@ function stillRunning(daemon: Daemon): Record<string, unknown> {
       phase: s.phase,
       runners: Object.fromEntries(Object.entries(s.runnerCounts).filter(([, n]) => n > 0)),
       ...(s.backendStall ? { backendStall: s.backendStall } : {}),
+      ...(s.stateFile ? { stateFile: s.stateFile } : {}),
     })),
   };
 }

@@ -14,6 +14,8 @@ import { type NetworkAdvice, networkAdvice } from '../net/advice.js';
 import { INSECURE_TLS_WARNING } from '../net/tls.js';
 import type { NetworkAccess } from '../net/types.js';
 import { RunnerScaler } from '../scaler/scaler.js';
+import { formatSeconds } from '../schema/units.js';
+import { WRITE_RETRY_MS, type WriteOutage } from '../state/atomic-file.js';
 import { ScaleSetStore } from '../state/scale-set-store.js';
 import { Backoff } from '../util/backoff.js';
 import { BackendStallMonitor } from './backend-stall.js';
@@ -40,6 +42,8 @@ export interface ScaleSetRunnerDeps {
   now?: () => number;
   /** Silence of the backend after which it counts as stalled (default BACKEND_STALL_AFTER_MS). */
   backendStallAfterMs?: number | undefined;
+  /** While the state file cannot be written, how often it is tried again (default WRITE_RETRY_MS). */
+  stateRetryMs?: number | undefined;
 }
 
 type Phase = ScaleSetStatus['phase'];
@@ -64,6 +68,7 @@ export class ScaleSetRunner {
   readonly #clock: Clock;
   readonly #stalls: BackendStallMonitor;
   readonly #stopWatching = new AbortController();
+  #store: ScaleSetStore | undefined;
 
   constructor(cfg: ScaleSetConfig, deps: ScaleSetRunnerDeps) {
     this.cfg = cfg;
@@ -90,15 +95,24 @@ export class ScaleSetRunner {
       })
       .finally(async () => {
         // A hard stop leaves runners as they are (the next start adopts them) but stops all our loops.
-        if (signal.aborted) await this.#scaler?.stop();
+        if (signal.aborted) {
+          await this.#scaler?.stop();
+          this.#store?.close();
+        }
       });
     return this.#running;
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    const store = await ScaleSetStore.open(this.#d.stateDir, this.cfg.name, (err) =>
-      this.#log.error({ err }, 'cannot write the state file'),
+    const store = await ScaleSetStore.open(
+      this.#d.stateDir,
+      this.cfg.name,
+      // Each failure: the outage itself is logged once, below.
+      (err) => this.#log.debug({ err }, 'state file write failed'),
+      { clock: this.#clock, ...(this.#d.stateRetryMs ? { retryMs: this.#d.stateRetryMs } : {}) },
     );
+    this.#store = store;
+    store.onOutage((now, ended) => this.#logStateFile(store.path, now, ended));
     await this.#untilUp(signal, 'registering the scale set', async () => {
       const ss = await ensureScaleSet(this.#d.client, this.cfg, this.#log, signal);
       this.#scaleSetId = ss.id;
@@ -124,7 +138,7 @@ export class ScaleSetRunner {
       clock: this.#clock,
     });
     this.#scaler = scaler;
-    await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start());
+    await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start(signal));
 
     await superviseListener({
       scaleSet: this.cfg.name,
@@ -168,6 +182,25 @@ export class ScaleSetRunner {
         this.#droppedLabels = ss.droppedLabels;
       }
       throw err;
+    }
+  }
+
+  /**
+   * Once when the state file stops being writable, once when it is written again: a full disk is an
+   * outage to report, not an error per write (under load, one every 100 ms).
+   */
+  #logStateFile(path: string, now: WriteOutage | undefined, ended: WriteOutage | undefined): void {
+    if (now) {
+      this.#log.error(
+        { stateFile: path, code: now.code, error: now.error },
+        `cannot write the state file (${now.error}): no new runner starts until it can, since it is the only record of a registration whose runner never came up; runners already up go on, and the write is retried every ${formatSeconds(this.#d.stateRetryMs ?? WRITE_RETRY_MS)}`,
+      );
+    } else if (ended) {
+      const ms = this.#clock.now() - ended.since;
+      this.#log.info(
+        { stateFile: path, outageMs: ms },
+        `state file written again after ${formatSeconds(ms)}; new runners start again`,
+      );
     }
   }
 
@@ -233,6 +266,7 @@ export class ScaleSetRunner {
     this.#listenAbort.abort(new Error('shutdown'));
     await this.#running;
     await scaler?.stop();
+    this.#store?.close();
     await this.#d.backend.close({ removeAll: false }).catch((err: unknown) => {
       this.#log.warn({ err }, 'backend close failed');
     });
@@ -244,6 +278,15 @@ export class ScaleSetRunner {
     }
     this.#phase = 'stopped';
     this.#stopWatching.abort();
+  }
+
+  #stateFileStatus(): Pick<ScaleSetStatus, 'stateFile'> {
+    const store = this.#store;
+    const outage = store?.outage;
+    if (!store || !outage) return {};
+    return {
+      stateFile: { path: store.path, since: new Date(outage.since).toISOString(), error: outage.error },
+    };
   }
 
   #stallStatus(): Pick<ScaleSetStatus, 'backendStall'> {
@@ -283,6 +326,7 @@ export class ScaleSetRunner {
       ...(this.#droppedLabels.length > 0 ? { droppedLabels: [...this.#droppedLabels] } : {}),
       ...this.#stallStatus(),
       ...(this.cfg.network.insecureSkipTlsVerify ? { warnings: [INSECURE_TLS_WARNING] } : {}),
+      ...this.#stateFileStatus(),
       recentJobs: this.#d.recentJobs?.(this.cfg.name) ?? [],
       counters: { ...tally.counters },
       ...(tally.lastUndecodable ? { lastUndecodable: tally.lastUndecodable } : {}),

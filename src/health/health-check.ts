@@ -38,6 +38,14 @@ export function judgeScaleSet(ss: ScaleSetStatus, now: number, staleAfterMs: num
       reason: `backend ${ss.backend} not answering for ${formatSeconds(now - since)}${stallError}`,
     };
   }
+  if (ss.stateFile) {
+    const since = Date.parse(ss.stateFile.since);
+    return {
+      ...base,
+      healthy: false,
+      reason: `state file not writable for ${formatSeconds(now - since)} (${ss.stateFile.error}): no new runner starts until it is`,
+    };
+  }
   const polled = ss.lastPollAt ? Date.parse(ss.lastPollAt) : Number.NaN;
   if (!Number.isFinite(polled)) {
     return { ...base, healthy: false, reason: `no successful poll yet (${ss.phase})${lastError}` };

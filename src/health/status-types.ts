@@ -49,6 +49,12 @@ export interface ScaleSetStatus {
   backendStall?: { since: string; lastError?: string };
   /** Settings that work but deserve a look, e.g. TLS verification turned off (insecure-skip-tls-verify). */
   warnings?: string[];
+  /**
+   * Present while the state file (the ledger of registrations, for crash recovery) cannot be written,
+   * e.g. a full disk: its path, since when (ISO) and the last error. No new runner starts meanwhile,
+   * and the scale set is unhealthy.
+   */
+  stateFile?: { path: string; since: string; error: string };
   recentJobs: JobRecord[];
   /**
    * Since the daemon started, counted from the same events as the metrics: each equals its metric summed

@@ -28,6 +28,11 @@ export interface PlanInputs {
   startSlots: number;
   /** Starts are held back until this moment after a failed start (ms epoch). */
   startNotBefore: number;
+  /**
+   * No new runner now, for as long as it takes (the state file cannot be written): whoever set it
+   * calls the scaler again when it clears, so it sets no wake-up.
+   */
+  startsPaused?: boolean;
   /** Slots held for runners that finished a job whose JobCompleted has not arrived: name → until. */
   holds: ReadonlyMap<string, number>;
   now: number;
@@ -107,7 +112,7 @@ export function plan(records: Iterable<RunnerRecord>, p: PlanInputs): Plan {
   } else if (live < p.target) {
     const room = p.maxRunners - live - removing;
     const n = Math.min(p.target - live, room, p.startSlots - creating);
-    if (n > 0) {
+    if (n > 0 && !p.startsPaused) {
       if (p.now >= p.startNotBefore) start = n;
       else wakeAt = Math.min(wakeAt, p.startNotBefore);
     }

@@ -7,7 +7,7 @@ export interface ReconcilePlan {
   events: [name: string, event: LifecycleEvent][];
   /** Running resources nobody tracks: a previous process's runners, to adopt. */
   adopt: OwnedRunner[];
-  /** Exited resources nobody tracks: leftovers to remove. */
+  /** Exited or never-started resources nobody tracks: leftovers to remove. */
   leftovers: OwnedRunner[];
   /** Registrations in the state file with neither a record nor a resource (crash between JIT and start). */
   orphans: [name: string, stored: StoredRunner][];
@@ -52,7 +52,10 @@ export function reconcilePlan(
   const leftovers: OwnedRunner[] = [];
   for (const o of owned) {
     if (records.has(o.name) || opts.forgotten.has(o.name)) continue;
-    (o.state === 'exited' ? leftovers : adopt).push(o);
+    // A runner still starting that no record of ours is starting was begun by a process that died
+    // half-way (a container created and never started): nobody will finish its start, so adopted as
+    // idle it would hold a slot and stand in for a warm runner that never takes a job.
+    (o.state === 'exited' || o.state === 'starting' ? leftovers : adopt).push(o);
   }
   const orphans: ReconcilePlan['orphans'] = [];
   for (const [name, s] of stored) {

@@ -111,6 +111,7 @@ export class RunnerScaler implements Scaler {
   readonly #abort = new AbortController();
   /** Woken whenever a runner's record changes (drain waits on it). */
   readonly #changed = new Pulse();
+  readonly #unwatchStore: () => void;
 
   constructor(opts: ScalerOptions) {
     this.#o = opts;
@@ -127,20 +128,28 @@ export class RunnerScaler implements Scaler {
     });
     this.#alarm = new Alarm(this.#clock, () => this.#converge());
     this.#backendStarts = new Semaphore(opts.startConcurrency);
+    // Starts wait while the state file cannot be written; the write that succeeds again lets them go.
+    this.#unwatchStore = opts.store.onOutage(() => this.#converge());
   }
 
-  /** Adopts what a previous process left, then starts the reconcile loop and the exit-event watcher. */
-  async start(): Promise<void> {
-    await this.reconcile({ adopting: true });
-    const signal = this.#abort.signal;
+  /**
+   * Adopts what a previous process left, then starts the reconcile loop and the exit-event watcher.
+   * `signal` (the daemon's stop) ends an adoption in progress: a shutdown during start-up must not wait
+   * for an engine or GitHub that does not answer, and what is not adopted yet stays for the next start.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.reconcile({ adopting: true, ...(signal ? { signal } : {}) });
+    const stopped = this.#abort.signal;
     const loop = every(this.#o.reconcileInterval, () => this.reconcile(), {
-      signal,
+      signal: stopped,
       runNow: false,
-      onError: (err) => this.#log.warn({ err }, 'reconcile failed; retrying at the next interval'),
+      onError: (err) => {
+        if (!stopped.aborted) this.#log.warn({ err }, 'reconcile failed; retrying at the next interval');
+      },
     });
     this.#reconcileKick = loop.kick;
     this.#tasks.track(loop.done);
-    this.#tasks.track(this.#watchEvents(signal));
+    this.#tasks.track(this.#watchEvents(stopped));
   }
 
   // ---- listener hooks -------------------------------------------------------------------------
@@ -416,6 +425,9 @@ export class RunnerScaler implements Scaler {
       maxRunners: this.#o.maxRunners,
       startSlots: this.#o.startConcurrency * REGISTER_AHEAD,
       startNotBefore: this.#gate.notBefore,
+      // The state file is the only record of a registration whose resource never came up: while it
+      // cannot be written, a new registration would be one no later start (nor doctor) could find.
+      startsPaused: this.#o.store.outage !== undefined,
       holds: this.#holds,
       now,
     });
@@ -457,14 +469,23 @@ export class RunnerScaler implements Scaler {
     }
   }
 
-  /** Compares our records with the backend and the state file, and repairs every difference. */
-  async reconcile(opts: { adopting?: boolean } = {}): Promise<void> {
+  /**
+   * Compares our records with the backend and the state file, and repairs every difference. Its calls
+   * end with the scaler's stop (and `signal`): stop() waits for a reconcile in flight, and must not
+   * wait for a listing the engine never answers.
+   */
+  async reconcile(opts: { adopting?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const signal = AbortSignal.any([
+      this.#abort.signal,
+      AbortSignal.timeout(REMOVE_TIMEOUT_MS),
+      ...(opts.signal ? [opts.signal] : []),
+    ]);
     const listedAt = this.#clock.now();
     const forgotten = new Set<string>();
     this.#forgottenDuringListing = forgotten;
     let owned: OwnedRunner[];
     try {
-      owned = await this.#o.backend.listOwned(AbortSignal.timeout(REMOVE_TIMEOUT_MS));
+      owned = await this.#o.backend.listOwned(signal);
     } finally {
       this.#forgottenDuringListing = undefined;
     }
@@ -488,7 +509,7 @@ export class RunnerScaler implements Scaler {
       if (this.#records.has(o.name)) continue;
       // Without its id, a scale-down could not ask GitHub whether a job runs on it: look it up.
       const runnerId =
-        o.runnerId ?? stored.get(o.name)?.runnerId ?? (await this.#o.registrar.findByName?.(o.name));
+        o.runnerId ?? stored.get(o.name)?.runnerId ?? (await this.#o.registrar.findByName?.(o.name, signal));
       if (this.#records.has(o.name)) continue;
       this.#add(
         adopted(o.name, { resourceId: o.resourceId, runnerId, createdAt: o.createdAt?.getTime() }, now),
@@ -506,7 +527,7 @@ export class RunnerScaler implements Scaler {
     // Registrations we made whose resource never came up (crash between JIT and start).
     for (const [name, s] of p.orphans) {
       if (this.#records.has(name)) continue;
-      const runnerId = s.runnerId ?? (await this.#o.registrar.findByName?.(name));
+      const runnerId = s.runnerId ?? (await this.#o.registrar.findByName?.(name, signal));
       if (this.#records.has(name)) continue;
       if (runnerId === undefined) {
         this.#o.store.delete(name);
@@ -553,6 +574,7 @@ export class RunnerScaler implements Scaler {
   async stop(): Promise<void> {
     this.#abort.abort(new Error('scaler stopped'));
     this.#alarm.cancel();
+    this.#unwatchStore();
     await this.#tasks.settle();
     await this.#removals.settle();
     await this.#o.store.flush();

@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { slug } from '../labels.js';
-import { CoalescingWriter, readJsonFile } from './atomic-file.js';
+import {
+  CoalescingWriter,
+  type CoalescingWriterOptions,
+  readJsonFile,
+  type WriteOutage,
+} from './atomic-file.js';
 
 const StoredRunner = z.object({ runnerId: z.number().int().optional(), createdAt: z.string() });
 const StoredScaleSet = z.object({
@@ -19,8 +24,11 @@ export type StoredRunner = z.infer<typeof StoredRunner>;
 const WRITE_INTERVAL_MS = 100;
 
 /**
- * Registrations this daemon made at GitHub, per scale set. Written before a runner's resource exists,
- * so after a crash a registration whose container/VM never came up is still found and removed.
+ * Registrations this daemon made at GitHub, per scale set: the crash-recovery ledger. Written before a
+ * runner's resource exists, so after a crash a registration whose container/VM never came up is still
+ * found and removed. While it cannot be written (a full disk), `outage` says since when and why, and
+ * the scaler starts no new runner (see RunnerScaler): a registration missing from the ledger is the one
+ * leftover no later process could find.
  */
 export class ScaleSetStore {
   readonly path: string;
@@ -28,17 +36,19 @@ export class ScaleSetStore {
   readonly #runners = new Map<string, StoredRunner>();
   readonly #writer: CoalescingWriter;
 
-  private constructor(path: string, onError: (err: unknown) => void) {
+  private constructor(path: string, onError: (err: unknown) => void, opts: CoalescingWriterOptions) {
     this.path = path;
-    this.#writer = new CoalescingWriter(path, onError, WRITE_INTERVAL_MS);
+    this.#writer = new CoalescingWriter(path, onError, WRITE_INTERVAL_MS, opts);
   }
 
+  /** `onError`: every failed write; `opts`: the retry of a failed write and its clock. */
   static async open(
     stateDir: string,
     scaleSet: string,
     onError: (err: unknown) => void,
+    opts: CoalescingWriterOptions = {},
   ): Promise<ScaleSetStore> {
-    const store = new ScaleSetStore(join(stateDir, 'scalesets', `${slug(scaleSet, 64)}.json`), onError);
+    const store = new ScaleSetStore(join(stateDir, 'scalesets', `${slug(scaleSet, 64)}.json`), onError, opts);
     const raw = await readJsonFile(store.path);
     if (raw !== undefined) {
       const parsed = StoredScaleSet.safeParse(raw);
@@ -77,6 +87,21 @@ export class ScaleSetStore {
 
   flush(): Promise<void> {
     return this.#writer.flush();
+  }
+
+  /** Since when the file has not been writable, and why; undefined while it is. */
+  get outage(): WriteOutage | undefined {
+    return this.#writer.outage;
+  }
+
+  /** Told when an outage begins (`now`) and when it ends (`ended`); returns the unsubscribe. */
+  onOutage(fn: (now: WriteOutage | undefined, ended: WriteOutage | undefined) => void): () => void {
+    return this.#writer.onOutage(fn);
+  }
+
+  /** Stops retrying a failed write (shutdown). */
+  close(): void {
+    this.#writer.stop();
   }
 
   #save(): void {

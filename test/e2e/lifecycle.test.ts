@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
+import { pollUntil } from '../../src/util/poll-until.js';
+import { DockerProxy } from '../setup/docker-proxy.js';
+import { containerNames, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
 
 const setup = useE2e();
 
@@ -60,6 +62,45 @@ describe('runner run on a real Docker engine: crash, restart and drain', () => {
 
     await stopGracefully(second);
     await env.expectNothingLeft({ sessions: true });
+  });
+
+  it('kill -9 between creating a container and starting it: the restart removes it instead of adopting it', async () => {
+    const proxy = await DockerProxy.start();
+    const env = await setup({ minRunners: 1, docker: `host = "${proxy.host}"` });
+    env.onCleanup(() => proxy.close());
+    // The engine takes the create and never answers the start: the daemon is killed right there.
+    const starting = (r: { method: string; url: string }) =>
+      r.method === 'POST' && /\/containers\/[^/]+\/start/.test(r.url);
+    proxy.stall(starting);
+    const first = await env.startDaemon();
+    await pollUntil(() => proxy.requests.some(starting), {
+      what: 'the start sent',
+      timeout: 30_000,
+      interval: 20,
+    });
+    first.signal('SIGKILL');
+    await first.waitForExit(10_000);
+    proxy.recover();
+    const [half] = await env.waitContainers((cs) => (cs.length === 1 ? cs : undefined), {
+      what: 'the container left created',
+    });
+    expect(half?.State).toBe('created');
+    const name = containerNames([half!])[0]!;
+    expect(env.fake.runners().map((r) => [r.name, r.status])).toEqual([[name, 'offline']]);
+
+    // Adopted, it would stand in for the warm runner forever (until idle-timeout) without taking a job.
+    const second = await env.startDaemon();
+    const warm = await env.fake.waitFor(
+      () => env.fake.runners().find((r) => r.status === 'idle' && r.name !== name)?.name,
+      { what: 'a warm runner of the new daemon, connected', timeout: 30_000 },
+    );
+    await env.waitContainerNames([warm], { what: 'only the warm runner’s container', running: true });
+    await env.fake.waitFor(() => env.fake.runners().every((r) => r.name !== name), {
+      what: 'the half-started runner’s registration removed',
+    });
+    expect(second.logs('adopted runners of a previous run')).toEqual([]);
+    await stopGracefully(second);
+    await env.expectNothingLeft({ sessions: false });
   });
 
   it('SIGTERM drains: the idle runner goes at once, the busy one finishes its job, then exit 0', async () => {

@@ -115,6 +115,25 @@ describe('fake Actions service: fault switches', () => {
     expect(m.jobs.map((j) => j.messageType)).toEqual(['JobAvailable']);
   });
 
+  it('stall/unstall: requests on the route are read and never answered; others and later ones are', async () => {
+    const fake = await start();
+    const a = await admin(fake);
+    fake.faults.stall('scale-sets');
+    const held = actions(a, 'GET', '_apis/runtime/runnerscalesets?name=linux');
+    await fake.waitFor(() => fake.requests.some((r) => r.route === 'scale-sets'), {
+      what: 'the stalled request read',
+    });
+    // Another route answers meanwhile; the stalled request is still waiting after that round trip.
+    expect((await regToken(fake)).status).toBe(201);
+    const outcome = await Promise.race([held.then(() => 'answered'), delay(300).then(() => 'still held')]);
+    expect(outcome).toBe('still held');
+    fake.faults.unstall();
+    expect((await actions(a, 'GET', '_apis/runtime/runnerscalesets?name=linux')).status).toBe(200);
+    // Closing the fake ends the one left hanging.
+    await fake.close();
+    await expect(held).rejects.toThrow();
+  });
+
   it('dropPolls: the next N polls lose their connection', async () => {
     const fake = await start();
     const s = await scaleSetWithSession(await admin(fake));

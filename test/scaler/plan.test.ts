@@ -40,6 +40,14 @@ describe('plan', () => {
     expect({ start: p.start, wakeAt: p.wakeAt }).toEqual({ start: 0, wakeAt: 12_000 });
   });
 
+  it('starts nothing while starts are paused (no wake-up: the pause is lifted by a call), but still scales down', () => {
+    const p = plan([], { ...base, target: 2, startsPaused: true });
+    expect({ start: p.start, wakeAt: p.wakeAt }).toEqual({ start: 0, wakeAt: Number.POSITIVE_INFINITY });
+    expect(plan([idle('a', 0), idle('b', 1)], { ...base, target: 1, startsPaused: true }).retire).toEqual([
+      'a',
+    ]);
+  });
+
   it('starts nothing and scales nothing down before the target is known', () => {
     const p = plan([idle('a', 0)], { ...base, target: undefined });
     expect({ start: p.start, retire: p.retire }).toEqual({ start: 0, retire: [] });

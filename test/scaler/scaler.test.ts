@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -138,6 +138,49 @@ describe('RunnerScaler', () => {
     backend.release();
     await pollUntil(() => s.count('idle') === 6, { timeout: 2000, what: 'six idle' });
     expect(backend.maxConcurrentStarts).toBe(2);
+  });
+
+  it('starts no runner while the state file cannot be written, and starts them once a retried write succeeds', async () => {
+    // A directory where the ledger should be: every write fails, as on a full disk, until it goes.
+    const store = await ScaleSetStore.open(dir, 'linux', () => {}, { retryMs: 20 });
+    const ledger = join(dir, 'scalesets', 'linux.json');
+    await mkdir(join(ledger, 'in-the-way'), { recursive: true });
+    const s = new RunnerScaler({
+      scaleSet: 'linux',
+      instanceId: 'inst-abcdef',
+      minRunners: 0,
+      maxRunners: 5,
+      idleTimeout: 0,
+      startConcurrency: 4,
+      reconcileInterval: 60_000,
+      backend,
+      registrar,
+      store,
+    });
+    scalers.push(s);
+    await s.start();
+    // The scale set's id is the first thing the daemon writes: that write finds the outage.
+    store.scaleSetId = 7;
+    await store.flush();
+    expect(store.outage).toBeDefined();
+
+    await s.handleDesiredRunnerCount(2);
+    // A negative check needs a bound: several retries of the write pass without a registration.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(registrar.calls).toEqual([]);
+    expect(s.runners()).toEqual([]);
+    expect(s.target).toBe(2);
+
+    await rm(ledger, { recursive: true });
+    await pollUntil(() => s.count('idle') === 2, { timeout: 2000, what: 'two runners once it is written' });
+    expect(store.outage).toBeUndefined();
+    await store.flush();
+    expect([...store.runners().keys()].sort()).toEqual(
+      s
+        .runners()
+        .map((r) => r.name)
+        .sort(),
+    );
   });
 
   it('removes the registration of a failed start and retries with backoff', async () => {
@@ -313,6 +356,25 @@ describe('RunnerScaler', () => {
     expect(second.s.runners().map((r) => r.name)).toEqual([b]);
     await pollUntil(() => cleaned().registration === 1, { timeout: 2000, what: 'its registration removed' });
     expect(cleaned()).toEqual({ registration: 1, container: 1 });
+  });
+
+  it('removes, never adopts, a resource a previous process made and never started', async () => {
+    // Killed between creating the container and starting it: nobody will ever start it, so adopted as
+    // idle it would hold a slot and stand in for a warm runner that never takes a job.
+    const { runnerId } = await registrar.register('linux-half-0000000');
+    backend.resources.set('linux-half-0000000', {
+      name: 'linux-half-0000000',
+      resourceId: 'res-half',
+      state: 'starting',
+      runnerId,
+    });
+    const { s } = await make({ minRunners: 1 });
+    expect(emitted('runners-adopted')).toEqual([]);
+    await pollUntil(() => !backend.resources.has('linux-half-0000000'), { timeout: 2000, what: 'removed' });
+    expect(registrar.registered.has(runnerId)).toBe(false);
+    await s.handleDesiredRunnerCount(0);
+    await pollUntil(() => s.count('idle') === 1, { timeout: 2000, what: 'a warm runner of its own' });
+    expect(s.runners().map((r) => r.name)).not.toContain('linux-half-0000000');
   });
 
   it('removes a stored registration whose resource never came up', async () => {

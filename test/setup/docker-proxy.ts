@@ -11,8 +11,14 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
 }
 
-/** A canned answer instead of the engine's: lets tests play a registry pull without a registry. */
-export type Intercept = (req: RecordedRequest) => { status: number; body: string } | undefined;
+/**
+ * A canned answer instead of the engine's: lets tests play a registry pull without a registry.
+ * `endless`: the body is sent and the response stays open, as a pull of a large image streams progress
+ * for minutes (it ends when the client hangs up or the proxy closes).
+ */
+export type Intercept = (
+  req: RecordedRequest,
+) => { status: number; body: string; endless?: boolean } | undefined;
 
 /**
  * A real HTTP proxy on a unix socket in front of the Docker engine, so tests can watch what the backend
@@ -27,9 +33,10 @@ export class DockerProxy {
   /** Connections refused while down. */
   refused = 0;
   #down = false;
-  #stalled = false;
+  /** Which requests a stall holds: undefined while the engine answers. */
+  #stalled: ((req: RecordedRequest) => boolean) | undefined;
   /** Requests read while stalled, each waiting for `recover()` (or its client giving up). */
-  readonly #held = new Set<{ forward: () => void }>();
+  readonly #held = new Set<{ req: RecordedRequest; forward: () => void }>();
   readonly #sockets = new Set<Socket>();
   readonly #upstream = new Set<http.ClientRequest>();
 
@@ -67,9 +74,7 @@ export class DockerProxy {
 
   /** Requests whose path (without the API version prefix) starts with `path`. */
   requestsTo(method: string, path: string): RecordedRequest[] {
-    return this.requests.filter(
-      (r) => r.method === method && r.url.replace(/^\/v[\d.]+/, '').startsWith(path),
-    );
+    return this.requests.filter((r) => matches(r, method, path));
   }
 
   /** Destroys every open connection, both sides: streams in progress end with an error. */
@@ -89,16 +94,16 @@ export class DockerProxy {
   }
 
   /**
-   * A wedged engine: from now on every request is accepted and read, and never answered, until
-   * `recover()`. Streams already flowing (events) go on.
+   * A wedged engine: from now on every request (or every one `only` picks) is accepted and read, and
+   * never answered, until `recover()`. Streams already flowing (events) go on.
    */
-  stall(): void {
-    this.#stalled = true;
+  stall(only: (req: RecordedRequest) => boolean = () => true): void {
+    this.#stalled = only;
   }
 
   /** The engine answers again: held requests whose client still waits are forwarded, in order. */
   recover(): void {
-    this.#stalled = false;
+    this.#stalled = undefined;
     const held = [...this.#held];
     this.#held.clear();
     for (const h of held) h.forward();
@@ -107,6 +112,11 @@ export class DockerProxy {
   /** Requests held by a stall whose client is still waiting for the answer. */
   get waiting(): number {
     return this.#held.size;
+  }
+
+  /** Those of the held requests whose path (without the API version prefix) starts with `path`. */
+  waitingOn(method: string, path: string): number {
+    return [...this.#held].filter((h) => matches(h.req, method, path)).length;
   }
 
   async close(): Promise<void> {
@@ -118,8 +128,8 @@ export class DockerProxy {
   #forward(target: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
     this.requests.push(recorded);
-    if (this.#stalled) {
-      const held = { forward: () => this.#send(target, recorded, req, res) };
+    if (this.#stalled?.(recorded)) {
+      const held = { req: recorded, forward: () => this.#send(target, recorded, req, res) };
       this.#held.add(held);
       // An unanswered response closes only when its client hangs up.
       res.on('close', () => this.#held.delete(held));
@@ -138,7 +148,8 @@ export class DockerProxy {
     if (canned) {
       req.resume();
       res.writeHead(canned.status, { 'content-type': 'application/json' });
-      res.end(canned.body);
+      if (canned.endless) res.write(canned.body);
+      else res.end(canned.body);
       return;
     }
     const up = http.request(
@@ -158,4 +169,9 @@ export class DockerProxy {
     res.on('close', () => up.destroy());
     req.pipe(up);
   }
+}
+
+/** `req` is `method` on a path (without the API version prefix) that starts with `path`. */
+function matches(req: RecordedRequest, method: string, path: string): boolean {
+  return req.method === method && req.url.replace(/^\/v[\d.]+/, '').startsWith(path);
 }

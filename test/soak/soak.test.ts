@@ -25,6 +25,12 @@ describe(`soak (reduced): ${JOBS} jobs through the real daemon on a private Dock
         dockerKills: 1,
         // A private dockerd is restarted, never the machine's engine other test files are using.
         engineRestart: true,
+        // The faults of the daemon's surroundings have their own reduced run (faults.test.ts).
+        logPipe: false,
+        secondDaemon: false,
+        fullDiskMs: 0,
+        engineStallMs: 0,
+        startupSigterm: false,
       },
       // 35–50 s alone on two cores; the margin is for the other test file running beside it.
       timeoutMs: 110_000,

@@ -22,6 +22,10 @@ export interface DaemonFilesOptions {
   healthPort?: number;
   /** The runner image; default the fake runner image. */
   image?: string;
+  /** The state-dir (made if missing; e.g. a tmpfs mounted by the test); default `<dir>/state`. */
+  stateDir?: string;
+  /** `[docker] pull-policy`; default "never" (the fake runner image is built locally). */
+  pullPolicy?: 'always' | 'if-not-present' | 'never';
 }
 
 export interface DaemonFiles {
@@ -42,8 +46,8 @@ export interface DaemonFiles {
  */
 export async function writeDaemonFiles(o: DaemonFilesOptions): Promise<DaemonFiles> {
   const dir = await mkdtemp(join(tmpdir(), o.tmpPrefix));
-  const stateDir = join(dir, 'state');
-  await mkdir(stateDir);
+  const stateDir = o.stateDir ?? join(dir, 'state');
+  await mkdir(stateDir, { recursive: true });
   const instanceId = randomUUID();
   await writeFile(join(stateDir, 'instance-id'), `${instanceId}\n`, { mode: 0o600 });
   const gateDir = o.gateMount ? join(dir, 'gate') : undefined;
@@ -64,7 +68,7 @@ export async function writeDaemonFiles(o: DaemonFilesOptions): Promise<DaemonFil
     '',
     '[docker]',
     'network = "host"',
-    'pull-policy = "never"',
+    `pull-policy = "${o.pullPolicy ?? 'never'}"`,
     ...o.docker,
     ...(gateDir && o.gateMount
       ? ['', '[[docker.mounts]]', 'type = "bind"', `source = "${gateDir}"`, `target = "${o.gateMount}"`]

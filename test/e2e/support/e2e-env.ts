@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -38,6 +38,9 @@ export interface E2eOptions {
   healthPort?: number;
   /** The runner image; default the fake runner image (FAKE_IMAGE). */
   image?: string;
+  /** See DaemonFilesOptions: a state-dir of the test's choosing, the image pull policy. */
+  stateDir?: string;
+  pullPolicy?: 'always' | 'if-not-present' | 'never';
   fake?: FakeOptions;
 }
 
@@ -81,6 +84,8 @@ export class E2eEnv {
       ...(opts.gate ? { gateMount: GATE_MOUNT } : {}),
       ...(opts.healthPort === undefined ? {} : { healthPort: opts.healthPort }),
       ...(opts.image === undefined ? {} : { image: opts.image }),
+      ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }),
+      ...(opts.pullPolicy === undefined ? {} : { pullPolicy: opts.pullPolicy }),
     });
     return new E2eEnv(fake, f.dir, f.configFile, f.stateDir, f.instanceId, f.healthPort, f.gateDir);
   }
@@ -88,10 +93,13 @@ export class E2eEnv {
   /**
    * Starts `runner run --config <file>` with the token in RUNNER_TOKEN, as the docs tell users to.
    * `env` adds to (or overrides) that environment, e.g. RUNNER_HEALTH_PORT for a second daemon on
-   * the same config and state-dir.
+   * the same config and state-dir; `configFile` replaces the config (a variant of this env's).
    */
-  async startDaemon(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
-    const d = await DaemonProcess.start(this.configFile, { ...childEnv(this.fake.pat), ...opts.env });
+  async startDaemon(opts: { env?: NodeJS.ProcessEnv; configFile?: string } = {}): Promise<DaemonProcess> {
+    const d = await DaemonProcess.start(opts.configFile ?? this.configFile, {
+      ...childEnv(this.fake.pat),
+      ...opts.env,
+    });
     this.daemons.push(d);
     return d;
   }
@@ -121,6 +129,17 @@ export class E2eEnv {
     const full = [...args, '--config', this.configFile];
     const run = { env: { ...childEnv(this.fake.pat), ...opts.env } };
     return opts.binary ? runFile(opts.binary, full, run) : runCli(full, run);
+  }
+
+  /** A copy of this env's config file with `[docker] pull-policy` changed; returns its path. */
+  async configVariant(change: { pullPolicy: 'always' | 'if-not-present' | 'never' }): Promise<string> {
+    const text = (await readFile(this.configFile, 'utf8')).replace(
+      /^pull-policy = ".*"$/m,
+      `pull-policy = "${change.pullPolicy}"`,
+    );
+    const file = join(this.dir, `config-pull-${change.pullPolicy}.toml`);
+    await writeFile(file, text);
+    return file;
   }
 
   /** A job script that runs until `openGate()`: how tests hold a job busy without guessing durations. */

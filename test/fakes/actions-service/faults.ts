@@ -42,6 +42,8 @@ export class FakeFaults {
   pollsHeld = false;
   pollDrops = 0;
   isDown = false;
+  /** Routes whose requests are read and never answered (see stall). */
+  readonly stalled = new Set<FakeRoute | '*'>();
   malformed: MalformedKind[] = [];
   /** Kinds waiting for the next message delivered, to break it on every delivery (`poisonMessage`). */
   #poison: MalformedKind[] = [];
@@ -110,6 +112,19 @@ export class FakeFaults {
     this.isDown = false;
   }
 
+  /**
+   * Requests on `route` (every service route for '*') are accepted, read and never answered, as by a
+   * service that hangs: the client has to give up on its own. Until `unstall()`, `clear()` or close.
+   */
+  stall(route: FakeRoute | '*'): void {
+    this.stalled.add(route);
+  }
+
+  /** New requests are answered again (ones already held stay unanswered: their clients gave up or will). */
+  unstall(): void {
+    this.stalled.clear();
+  }
+
   /** The next 200 from the queue is malformed this way (see queue-routes.ts). */
   malformedMessage(kind: MalformedKind): void {
     this.malformed.push(kind);
@@ -145,6 +160,7 @@ export class FakeFaults {
     this.sessionConflicts = 0;
     this.pollDrops = 0;
     this.isDown = false;
+    this.stalled.clear();
     this.malformed = [];
     this.#poison = [];
     this.#poisoned.clear();

@@ -6,7 +6,7 @@ import type { FakeFaults, InjectedFault } from './faults.js';
 import { exception, readBody, send } from './http-util.js';
 import { classify, dispatch, type Route } from './router.js';
 import type { FakeState } from './state.js';
-import type { RecordedRequest } from './types.js';
+import type { FakeRoute, RecordedRequest } from './types.js';
 
 /** The prefix under which every route is served again (see FakeActionsService.movedUrl). */
 export const MOVED = '/moved';
@@ -92,6 +92,13 @@ export class FakeServer {
     const isRunner = found?.route.api === 'runner';
     if (faults.isDown && !isRunner) {
       req.socket.destroy();
+      return;
+    }
+    if (
+      !isRunner &&
+      (faults.stalled.has('*') || (found && faults.stalled.has(found.route.name as FakeRoute)))
+    ) {
+      // Never answered: the socket stays open until the client hangs up or close() destroys it.
       return;
     }
     if (!found) {
