@@ -174,7 +174,8 @@ export class DedalusBackend implements RunnerBackend {
   }
 
   /**
-   * Leaves no machine awake and no execution running: live runners are cancelled (recorded as exited,
+   * Leaves no machine awake and no execution running (a create it cut short is replayed and its machine
+   * deleted): live runners are cancelled (recorded as exited,
    * so the next start lists them), their machines scrubbed and put to sleep with the rest of the pool.
    * A machine the platform still refuses to sleep (its hold window after a wake) is left to its
    * autosleep, shortened to the rest of the window. With `removeAll` every machine of ours is deleted.
@@ -197,6 +198,14 @@ export class DedalusBackend implements RunnerBackend {
     if (controlled) {
       await p.pool.stopped();
       p.sleeper.stop();
+      await this.#background.settle(bound);
+      // A create that closing cut short may still have made a machine, awake: replaying its key finds it
+      // and deletes it now, rather than leaving it awake until the next process adopts (or never).
+      await p.provisioner
+        .replayPending(anySignal(bound, AbortSignal.timeout(this.#timing.deleteTimeoutMs)))
+        .catch((err: unknown) =>
+          p.c.log.warn({ err }, 'close: an unanswered machine create is left for the next start'),
+        );
       await this.#background.settle(bound);
       const sleepSignal = () => anySignal(bound, AbortSignal.timeout(this.#timing.sleepTimeoutMs));
       const ends = [...fleet.slots.values()].map((s) =>
