@@ -282,6 +282,11 @@ describe('dedalus backend: adoption after a crash', () => {
       .waitFor(() => fx.fake.mutations().length > before, { timeout: 1500, what: 'a pool request' })
       .catch(() => {});
     await doctor.close({ signal: sig() });
-    expect(fx.fake.mutations().slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    expect(
+      fx.fake
+        .mutations()
+        .slice(before)
+        .map((r) => `${r.method} ${r.path}`),
+    ).toEqual([]);
   });
 });
