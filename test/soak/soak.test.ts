@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it, onTestFailed } from 'vitest';
 import { runSoak } from '../../bench/soak.js';
 import { useDocker } from '../setup/docker.js';
@@ -11,6 +12,9 @@ describe(`soak (reduced): ${JOBS} jobs through the real daemon on a private Dock
   it('every job completes exactly once, max-runners holds, nothing is left, the daemon exits 0', async () => {
     // The soak's timeline (when each fault happened), shown only when the test fails.
     const t0 = Date.now();
+    // The private engine and its restarts must leave the machine's own engine alone: a dockerd started
+    // with --bridge=none deletes docker0, which broke every later container on the default network.
+    const hadDocker0 = existsSync('/sys/class/net/docker0');
     const timeline: string[] = [];
     onTestFailed(() => {
       process.stderr.write(`soak timeline:\n${timeline.join('\n')}\n`);
@@ -52,5 +56,6 @@ describe(`soak (reduced): ${JOBS} jobs through the real daemon on a private Dock
     expect(result.failedByKill).toBeGreaterThanOrEqual(1);
     expect(result.succeeded + result.failed).toBe(JOBS);
     for (const check of result.checks) expect(check.pass, `${check.name}: ${check.detail}`).toBe(true);
+    expect(existsSync('/sys/class/net/docker0')).toBe(hadDocker0);
   }, 120_000);
 });
