@@ -22,7 +22,8 @@ import type { DockerConfig } from './config.js';
 import { buildCreateRequest, caArchive } from './container-spec.js';
 import { DockerBackendError, describe, isNotFound, wrap } from './errors.js';
 import { watchExits } from './exit-watch.js';
-import { dockerClientFor, engineAnswers, engineSocket } from './host.js';
+import { dockerClientFor, engineAnswers, engineKey, engineSocket } from './host.js';
+import type { DockerHostConfig } from './hosts-config.js';
 import { ensureImage, type ImageRequest, refreshImage } from './image.js';
 import { hasOwnerLabels, isOwnedRunner, ownerLabelFilters, toOwnedRunner } from './ownership.js';
 import { startContainer } from './start-container.js';
@@ -46,6 +47,8 @@ export class DockerBackend implements RunnerBackend {
   readonly resourceKind = 'container' as const;
   readonly capabilities: BackendCapabilities = {};
   readonly #docker: Docker;
+  /** The engine this backend runs on: the first of `[docker]`'s hosts (placement across them comes later). */
+  readonly #host: DockerHostConfig;
   readonly #owner: Owner;
   readonly #logger: Logger;
   readonly #opts: DockerBackendOptions;
@@ -63,7 +66,8 @@ export class DockerBackend implements RunnerBackend {
   readonly #caArchive: Buffer | undefined;
 
   constructor(ctx: BackendContext, opts: DockerBackendOptions) {
-    this.#docker = dockerClientFor(opts.docker.host);
+    this.#host = opts.docker.hosts[0] ?? { name: 'default', url: '' };
+    this.#docker = dockerClientFor(this.#host);
     this.#owner = ctx.owner;
     this.#runnerNetwork = ctx.runnerNetwork;
     this.#caArchive = ctx.runnerNetwork?.ca && caArchive(ctx.runnerNetwork.ca);
@@ -146,7 +150,7 @@ export class DockerBackend implements RunnerBackend {
 
   /** Shared by every scale set on this engine: it is the engine that stalls, not one set's calls. */
   silence(): Silence | undefined {
-    return engineAnswers(this.#opts.docker.host).silence();
+    return engineAnswers(this.#host).silence();
   }
 
   async close(opts: { removeAll?: boolean; signal?: AbortSignal } = {}): Promise<void> {
@@ -201,13 +205,13 @@ export class DockerBackend implements RunnerBackend {
     const { docker } = this.#opts;
     await ensureImage(this.#docker, this.#imageRequest(), this.#logger, signal);
     if (this.#volume) await ensureVolume(this.#docker, this.#volume, this.#owner, signal);
-    if (docker.dind) this.#socket = await engineSocket(docker.host);
+    if (docker.dind) this.#socket = await engineSocket(this.#host.url);
   }
 
   #imageRequest(): ImageRequest {
     const { docker } = this.#opts;
     return {
-      host: docker.host,
+      host: engineKey(this.#host),
       image: this.#opts.image,
       platform: docker.platform,
       pullPolicy: docker.pullPolicy,

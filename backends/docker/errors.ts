@@ -14,6 +14,8 @@ export type DockerBackendErrorCode =
   | 'DOCKER_NOT_OWNED'
   /** `[docker] host` is not a unix://, tcp:// or ssh:// address. */
   | 'DOCKER_INVALID_HOST'
+  /** A `[[docker.hosts]]` TLS file (tls-ca, tls-cert, tls-key) could not be read when its client was made. */
+  | 'DOCKER_TLS_FILE'
   /** The backend was closed. */
   | 'DOCKER_CLOSED';
 

@@ -1,6 +1,7 @@
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../src/schema/image-ref.js';
 import type { BackendModule } from '../module.js';
 import { DOCKER_DEFAULT_IMAGE, type DockerConfig, dockerTable, resolveDocker } from './config.js';
+import { checkDockerHostsAcrossSets } from './hosts-config.js';
 
 /** Runners as containers on a Docker engine. The implementation (dockerode) loads on first use. */
 export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerTable> = {
@@ -12,6 +13,10 @@ export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerT
     check: { valid: isImageReference, expected: IMAGE_REFERENCE_EXPECTED },
   },
   resolve: resolveDocker,
+  // One engine, one budget: sets listing the same host must agree on it (backends/docker/hosts-config.ts).
+  checkAcrossSets: checkDockerHostsAcrossSets,
+  // A scale set that lists its own [[docker.hosts]] replaces an inherited `host`, and the other way round.
+  alternatives: [['host', 'hosts']],
   async create(ctx, setup) {
     const { createDockerBackend } = await import('./index.js');
     return createDockerBackend(ctx, { image: setup.runnerImage, docker: setup.config });

@@ -16,7 +16,9 @@ export async function dockerChecks(
   set: BackendSetup<DockerConfig>,
   { timeoutMs, signal }: CheckOptions,
 ): Promise<CheckResult[]> {
-  const where = set.config.host || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
+  // Placement across several hosts comes with the multi-host backend; until then the first one is used.
+  const host = set.config.hosts[0] ?? { name: 'default', url: '' };
+  const where = host.url || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
   let docker: Docker | undefined;
   const engine = await runCheck(
     {
@@ -24,7 +26,7 @@ export async function dockerChecks(
       scaleSet: set.scaleSet,
       title: `Docker engine reachable: ${where}`,
       run: async (sig) => {
-        docker = dockerClientFor(set.config.host);
+        docker = dockerClientFor(host);
         try {
           // The check's signal reaches the request: a deadline that only raced it would leave the
           // request, and the process with it, waiting on an engine that never answers.

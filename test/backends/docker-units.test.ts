@@ -7,7 +7,12 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCreateRequest, CONTAINER_CA_DIR, JIT_ENV } from '../../backends/docker/container-spec.js';
 import { ExitTracker, GONE_REASON, OOM_REASON } from '../../backends/docker/exit-tracker.js';
-import { dockerOptionsFor, engineSocketPath } from '../../backends/docker/host.js';
+import {
+  dockerClientFor,
+  dockerOptionsFor,
+  engineKey,
+  engineSocketPath,
+} from '../../backends/docker/host.js';
 import { matchesPlatform } from '../../backends/docker/image.js';
 import { jsonLines } from '../../backends/docker/json-lines.js';
 import { exitCodeFromStatus } from '../../backends/docker/ownership.js';
@@ -50,6 +55,72 @@ describe('docker host', () => {
     const opts = dockerOptionsFor('tcp://d:9000', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir });
     expect(opts).toMatchObject({ protocol: 'https', port: '9000' });
     expect(String(opts.cert)).toBe('cert-pem');
+  });
+
+  it('uses exactly the TLS files of a [[docker.hosts]] entry, never DOCKER_CERT_PATH', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certs-'));
+    const env = await mkdtemp(join(tmpdir(), 'env-certs-'));
+    try {
+      for (const f of ['ca', 'cert', 'key']) {
+        await writeFile(join(dir, `mine-${f}.pem`), `mine-${f}`);
+        // docker-modem reads DOCKER_CERT_PATH's ca.pem as a PEM bundle when DOCKER_HOST is set.
+        await writeFile(
+          join(env, `${f}.pem`),
+          `-----BEGIN CERTIFICATE-----\nenv-${f}\n-----END CERTIFICATE-----\n`,
+        );
+      }
+      const host = {
+        name: 'b',
+        url: 'tcp://build-2',
+        tlsCa: join(dir, 'mine-ca.pem'),
+        tlsCert: join(dir, 'mine-cert.pem'),
+        tlsKey: join(dir, 'mine-key.pem'),
+      };
+      const opts = dockerOptionsFor(host, { DOCKER_CERT_PATH: env, DOCKER_TLS_VERIFY: '1' });
+      // TLS files mean TLS, on the TLS port when the url has none.
+      expect(opts).toMatchObject({ protocol: 'https', host: 'build-2', port: '2376' });
+      expect([String(opts.ca), String(opts.cert), String(opts.key)]).toEqual([
+        'mine-ca',
+        'mine-cert',
+        'mine-key',
+      ]);
+      // Only a CA: the client presents no certificate, and none comes from the environment either.
+      vi.stubEnv('DOCKER_HOST', 'tcp://elsewhere:2376');
+      vi.stubEnv('DOCKER_CERT_PATH', env);
+      const caOnly = { name: 'b', url: 'tcp://build-2:2376', tlsCa: join(dir, 'mine-ca.pem') };
+      const modem = new Docker(dockerOptionsFor(caOnly)).modem as unknown as Record<string, unknown>;
+      expect([String(modem.ca), modem.cert, modem.key, modem.protocol]).toEqual([
+        'mine-ca',
+        undefined,
+        undefined,
+        'https',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(env, { recursive: true, force: true });
+    }
+  });
+
+  it('names the host, key and file when a TLS file is gone by the time the client is made', () => {
+    const host = { name: 'build-2', url: 'tcp://build-2:2376', tlsCa: '/nonexistent/ca.pem' };
+    expect(() => dockerOptionsFor(host)).toThrow(
+      expect.objectContaining({
+        code: 'DOCKER_TLS_FILE',
+        message: expect.stringMatching(
+          /^\[\[docker\.hosts\]\] "build-2" tls-ca: cannot read "\/nonexistent\/ca\.pem" \(ENOENT/,
+        ),
+      }),
+    );
+  });
+
+  it('shares one client per url and TLS identity', () => {
+    const plain = { name: 'b', url: 'tcp://build-9:2375' };
+    const tls = { ...plain, url: 'tcp://build-9:2376', tlsCa: '/etc/a.pem' };
+    expect(engineKey(plain)).toBe('tcp://build-9:2375');
+    expect(engineKey(tls)).not.toBe(engineKey({ ...tls, tlsCa: '/etc/b.pem' }));
+    expect(dockerClientFor(plain)).toBe(dockerClientFor('tcp://build-9:2375'));
+    expect(dockerClientFor(plain)).toBe(dockerClientFor({ ...plain, name: 'other-name' }));
+    expect(dockerClientFor(plain)).not.toBe(dockerClientFor('tcp://build-9:2377'));
   });
 
   it('an explicit unix host is not overridden by a tcp DOCKER_HOST in the environment', () => {

@@ -104,6 +104,7 @@ const dockerCodes = allOf<DockerBackendErrorCode>()([
   'DOCKER_START_FAILED',
   'DOCKER_NOT_OWNED',
   'DOCKER_INVALID_HOST',
+  'DOCKER_TLS_FILE',
   'DOCKER_CLOSED',
 ]);
 const tartCodes = allOf<TartErrorCode>()([
