@@ -16,6 +16,8 @@ export interface ExitWatchDeps {
   logger: Logger;
   listOwned(signal: AbortSignal): Promise<OwnedRunner[]>;
   backoff?: BackoffOptions;
+  /** Told when the stream ends or fails: the engine may have gone (its health monitor looks). */
+  onBreak?: () => void;
 }
 
 /** A connection that lived this long was healthy: the next break starts the backoff from scratch. */
@@ -51,9 +53,11 @@ export async function* watchExits(
       }
       if (signal.aborted) return;
       deps.logger.warn('docker event stream ended; reconnecting');
+      deps.onBreak?.();
     } catch (err) {
       if (signal.aborted) return;
       deps.logger.warn({ err: describe(err) }, 'docker event stream failed; reconnecting');
+      deps.onBreak?.();
     } finally {
       stream?.destroy();
     }

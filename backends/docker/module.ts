@@ -1,7 +1,13 @@
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../src/schema/image-ref.js';
-import type { BackendModule } from '../module.js';
+import type { BackendModule, BackendSetup } from '../module.js';
+import type { BackendContext } from '../types.js';
 import { DOCKER_DEFAULT_IMAGE, type DockerConfig, dockerTable, resolveDocker } from './config.js';
 import { checkDockerHostsAcrossSets } from './hosts-config.js';
+
+async function open(ctx: BackendContext, setup: BackendSetup<DockerConfig>, inventory: boolean) {
+  const { createDockerBackend } = await import('./index.js');
+  return createDockerBackend(ctx, { image: setup.runnerImage, docker: setup.config, inventory });
+}
 
 /** Runners as containers on a Docker engine. The implementation (dockerode) loads on first use. */
 export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerTable> = {
@@ -17,16 +23,16 @@ export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerT
   checkAcrossSets: checkDockerHostsAcrossSets,
   // A scale set that lists its own [[docker.hosts]] replaces an inherited `host`, and the other way round.
   alternatives: [['host', 'hosts']],
-  async create(ctx, setup) {
-    const { createDockerBackend } = await import('./index.js');
-    return createDockerBackend(ctx, { image: setup.runnerImage, docker: setup.config });
+  create(ctx, setup) {
+    return open(ctx, setup, false);
   },
   async validate(setup, opts) {
     const { dockerChecks } = await import('./validate.js');
     return dockerChecks(setup, opts);
   },
-  // Listing and removing by owner labels starts nothing: the backend itself is the inventory.
+  // Listing and removing by owner labels starts nothing: the backend itself is the inventory, asking
+  // every host (no health pings; a host that does not answer fails the listing, naming it).
   inventory(ctx, setup) {
-    return this.create(ctx, setup);
+    return open(ctx, setup, true);
   },
 };

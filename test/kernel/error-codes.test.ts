@@ -105,6 +105,10 @@ const dockerCodes = allOf<DockerBackendErrorCode>()([
   'DOCKER_NOT_OWNED',
   'DOCKER_INVALID_HOST',
   'DOCKER_TLS_FILE',
+  'DOCKER_TLS',
+  'DOCKER_AUTH',
+  'DOCKER_NO_HOST',
+  'DOCKER_HOST_TOO_SMALL',
   'DOCKER_CLOSED',
 ]);
 const tartCodes = allOf<TartErrorCode>()([

@@ -11,6 +11,12 @@ import { type Demand, type HostState, type HostView, nanoCpus, type Placement, p
  * release idempotent. Clock-free: health, retries and reconciling are the backend's.
  */
 
+/**
+ * How one scale set sees a host of the book: one of its hosts and ready for it (`eligible`), one of
+ * its hosts not ready for it yet (`preparing`), or not one of its hosts (undefined).
+ */
+export type HostScope = (key: string) => 'eligible' | 'preparing' | undefined;
+
 /** What the config says of one host; a budget key left out is no cap (count) or the engine's own size. */
 export interface HostSpec {
   name: string;
@@ -104,17 +110,42 @@ export class HostLedger {
   /**
    * Chooses a host for `runner` (placement.ts) and reserves its demand there, in one step. A runner
    * that already holds a reservation keeps it: asking again answers where it is.
+   *
+   * `scope` limits the choice to one scale set's hosts (the book holds every set's) and holds back
+   * those of them that are up but not ready for this set yet (its image still being pulled there):
+   * they are refused as `joining`. Without it every host in the book is a candidate.
    */
-  place(runner: string, demand: Demand): Placement {
+  place(runner: string, demand: Demand, scope?: HostScope): Placement {
     const held = this.#runners.get(runner);
     if (held) {
       return { placed: true, index: this.#order.indexOf(held.entry), host: held.entry.view.name };
     }
-    const answer = place(this.#views, demand, this.#next);
+    if (!scope) {
+      const answer = place(this.#views, demand, this.#next);
+      if (!answer.placed) return answer;
+      this.#count(this.#order[answer.index] as Entry, runner, demand);
+      this.#next = answer.index + 1;
+      return answer;
+    }
+    // Only the caller's hosts, in book order; `from` is where the shared round-robin stands among them.
+    const views: HostView[] = [];
+    const global: number[] = [];
+    let from = 0;
+    this.#order.forEach((entry, i) => {
+      const seen = scope(entry.key);
+      if (seen === undefined) return;
+      if (i < this.#next) from = views.length + 1;
+      views.push(
+        seen === 'preparing' && entry.view.state === 'up' ? { ...entry.view, state: 'joining' } : entry.view,
+      );
+      global.push(i);
+    });
+    const answer = place(views, demand, from);
     if (!answer.placed) return answer;
-    this.#count(this.#order[answer.index] as Entry, runner, demand);
-    this.#next = answer.index + 1;
-    return answer;
+    const index = global[answer.index] as number;
+    this.#count(this.#order[index] as Entry, runner, demand);
+    this.#next = index + 1;
+    return { placed: true, index, host: answer.host };
   }
 
   /**
