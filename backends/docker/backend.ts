@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../../src/kernel/clock.js';
 import { Once } from '../../src/kernel/once.js';
 import { TaskTracker } from '../../src/kernel/tasks.js';
 import type { Logger } from '../../src/log.js';
+import { formatSize } from '../../src/schema/units.js';
 import type { BackoffOptions } from '../../src/util/backoff.js';
 import { backoffDelay } from '../../src/util/backoff.js';
 import { mergeAsync } from '../../src/util/merge.js';
@@ -409,11 +410,8 @@ export class DockerBackend implements RunnerBackend {
 
   #demandText(): string {
     const { cpus, memory } = this.#demand;
-    const parts = [
-      `${cpus || 'no'} CPU limit`,
-      memory ? `${Math.round(memory / 1024 ** 2)} MiB` : 'no memory limit',
-    ];
-    return parts.join(', ');
+    const c = cpus ? `${cpus} CPU${cpus === 1 ? '' : 's'}` : 'no CPU limit';
+    return `${c} and ${memory ? formatSize(memory) : 'no memory limit'}`;
   }
 
   // ---- preparation and health -----------------------------------------------------------------

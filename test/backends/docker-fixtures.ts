@@ -2,7 +2,11 @@ import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import type { DockerConfig } from '../../backends/docker/config.js';
 import { hostNameOf } from '../../backends/docker/hosts-config.js';
-import { createDockerBackend, type DockerBackend } from '../../backends/docker/index.js';
+import {
+  createDockerBackend,
+  type DockerBackend,
+  type DockerBackendOptions,
+} from '../../backends/docker/index.js';
 import type { Owner } from '../../backends/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { FAKE_IMAGE, removeByInstance } from '../setup/docker.js';
@@ -73,12 +77,23 @@ export function memoryLogger(): {
   };
 }
 
+/** Backend options beyond `[docker]` a test may shorten. */
+export type FixtureExtras = Pick<DockerBackendOptions, 'imageRefreshMs' | 'health'>;
+
+/** Health pings for tests: often, a quick verdict, short backoff. */
+export const FAST_HEALTH = {
+  everyMs: 200,
+  timeoutMs: 2_000,
+  downAfter: 2,
+  retry: { initial: 50, max: 500 },
+} as const;
+
 export function makeDockerBackend(
   owner: Owner,
   docker: DockerOverrides = {},
   logger: Logger = memoryLogger().logger,
   image = FAKE_IMAGE,
-  extra: { imageRefreshMs?: number } = {},
+  extra: FixtureExtras = {},
 ): BackendUnderTest & { backend: DockerBackend } {
   const backend = createDockerBackend(
     { owner, logger, stateDir: '/nonexistent' },
@@ -107,7 +122,7 @@ export function useBackends() {
       docker: DockerOverrides = {},
       logger?: Logger,
       image?: string,
-      extra?: { imageRefreshMs?: number },
+      extra?: FixtureExtras,
     ): DockerBackend {
       const made = makeDockerBackend(owner, docker, logger, image, extra);
       cleanups.push(async () => {

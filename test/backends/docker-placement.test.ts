@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HostLedger, type HostSpec } from '../../backends/docker/fleet/budget.js';
+import { HostLedger, type HostScope, type HostSpec } from '../../backends/docker/fleet/budget.js';
 import {
   describeRefusal,
   type HostView,
@@ -224,6 +224,31 @@ describe('placement', () => {
     expect(ledger.place('set-a-1', RUNNER).placed).toBe(true);
     expect(ledger.place('set-b-1', RUNNER).placed).toBe(true);
     expect(ledger.place('set-a-2', RUNNER).placed).toBe(false);
+  });
+
+  it("places a scale set only on its own hosts, holding back those not ready for it, in the book's shared turn", () => {
+    const ledger = ledgerOf(
+      { name: 'a', cpus: 16, memory: 64 * GIB },
+      { name: 'b', cpus: 16, memory: 64 * GIB },
+      { name: 'c', cpus: 16, memory: 64 * GIB },
+    );
+    // Set 1 runs on a and c; set 2 on b and c, whose image is still being pulled on c.
+    const set1: HostScope = (key) => (key === 'a' || key === 'c' ? 'eligible' : undefined);
+    const set2: HostScope = (key) => (key === 'b' ? 'eligible' : key === 'c' ? 'preparing' : undefined);
+    const hostOf = (runner: string, scope: HostScope) => {
+      const p = ledger.place(runner, RUNNER, scope);
+      return p.placed ? p.host : p.refusals.map(describeRefusal).join('; ');
+    };
+    expect(hostOf('s1-0', set1)).toBe('a');
+    expect(hostOf('s2-0', set2)).toBe('b');
+    expect(hostOf('s1-1', set1)).toBe('c');
+    expect(hostOf('s2-1', set2)).toBe('b');
+    // a and c tie; the turn is the book's (b took the last runner), so c, and the index is the book's.
+    expect(ledger.place('s1-2', RUNNER, set1)).toEqual({ placed: true, index: 2, host: 'c' });
+    // Refusals name only the set's hosts; one not ready for it counts as joining.
+    ledger.setState('b', 'down');
+    expect(hostOf('s2-2', set2)).toBe('b: down; c: joining (not ready yet)');
+    expect(ledger.hosts().map((h) => h.runners)).toEqual([['s1-0'], ['s2-0', 's2-1'], ['s1-1', 's1-2']]);
   });
 
   it('refuses with no reason when there is no host at all', () => {

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { explainConnectError } from '../../backends/docker/connect-errors.js';
 import { buildCreateRequest, CONTAINER_CA_DIR, JIT_ENV } from '../../backends/docker/container-spec.js';
 import { ExitTracker, GONE_REASON, OOM_REASON } from '../../backends/docker/exit-tracker.js';
 import {
@@ -145,6 +146,93 @@ describe('docker host', () => {
     expect(engineSocketPath('', { DOCKER_HOST: 'unix:///x.sock' })).toBe('/x.sock');
     expect(engineSocketPath('', {})).toBe('/var/run/docker.sock');
     expect(engineSocketPath('ssh://h')).toBe('/var/run/docker.sock');
+  });
+});
+
+describe('docker host connection failures', () => {
+  const host = {
+    name: 'build-2',
+    url: 'tcp://build-2:2376',
+    tlsCa: '/etc/runner/docker/ca.pem',
+    tlsCert: '/etc/runner/docker/cert.pem',
+    tlsKey: '/etc/runner/docker/key.pem',
+  };
+  const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
+  const explain = (err: unknown, h: Parameters<typeof explainConnectError>[0] = host) =>
+    explainConnectError(h, err, {});
+
+  it('an engine certificate its CA did not issue names tls-ca and its file', () => {
+    const e = explain(coded('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'));
+    expect(e?.code).toBe('DOCKER_TLS');
+    expect(e?.message).toBe(
+      `[[docker.hosts]] "build-2" (tcp://build-2:2376): the engine's certificate is not issued by the CA in tls-ca ("/etc/runner/docker/ca.pem"): set tls-ca to the CA that issued the engine's certificate (dockerd --tlscert) (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`,
+    );
+    expect(
+      explain(coded('SELF_SIGNED_CERT_IN_CHAIN'), { name: 'b', url: 'tcp://b:2376' })?.message,
+    ).toContain('set tls-ca to the CA that issued it');
+  });
+
+  it('a client certificate the engine refuses names tls-cert and its file; none at all says to set it', () => {
+    for (const code of [
+      'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+      'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+    ]) {
+      expect(explain(coded(code))?.message).toContain(
+        'the engine refused the client certificate in tls-cert ("/etc/runner/docker/cert.pem"): tls-cert and its key must be issued by the CA the engine trusts (dockerd --tlscacert)',
+      );
+    }
+    const bare = { name: 'b', url: 'tcp://b:2376', tlsCa: '/ca.pem' };
+    expect(explain(coded('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), bare)?.message).toContain(
+      'the engine requires a client certificate: set tls-cert and tls-key',
+    );
+  });
+
+  it('names the key and certificate that do not belong together, and a wrong port', () => {
+    expect(explain(coded('ERR_OSSL_X509_KEY_VALUES_MISMATCH'))?.message).toContain(
+      'the private key in tls-key ("/etc/runner/docker/key.pem") is not the key of the certificate in tls-cert ("/etc/runner/docker/cert.pem")',
+    );
+    expect(explain(coded('ERR_SSL_WRONG_VERSION_NUMBER'))?.message).toContain(
+      'the engine does not speak TLS on this port',
+    );
+    const plain = Object.assign(
+      new Error('(HTTP code 400) unexpected - Client sent an HTTP request to an HTTPS server.'),
+      {
+        statusCode: 400,
+      },
+    );
+    expect(explain(plain, { name: 'b', url: 'tcp://b:2376' })?.message).toContain(
+      'the engine expects TLS on this port: set tls-ca, tls-cert and tls-key',
+    );
+  });
+
+  it('DOCKER_CERT_PATH files are named when the host has no tls-* of its own', () => {
+    const e = explainConnectError(
+      { name: 'b', url: 'tcp://b:2376' },
+      coded('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'),
+      {
+        DOCKER_CERT_PATH: '/home/ci/.docker',
+      },
+    );
+    expect(e?.message).toContain(`DOCKER_CERT_PATH's cert.pem ("/home/ci/.docker/cert.pem")`);
+  });
+
+  it('an ssh login refused names the user and the agent; an engine that is away is not a problem to fix', () => {
+    const ssh = Object.assign(new Error('All configured authentication methods failed'), {
+      level: 'client-authentication',
+    });
+    const e = explainConnectError({ name: 'b', url: 'ssh://ci@b' }, ssh, {
+      SSH_AUTH_SOCK: '/run/agent.sock',
+    });
+    expect(e?.code).toBe('DOCKER_AUTH');
+    expect(e?.message).toBe(
+      '[[docker.hosts]] "b" (ssh://ci@b): ssh refused user "ci" (All configured authentication methods failed): runner logs in with the keys of the ssh-agent at SSH_AUTH_SOCK ("/run/agent.sock"); add the key there and its public key to that user\'s authorized_keys on the host',
+    );
+    expect(explain(coded('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.2:2376'))).toBeUndefined();
+    expect(explain(new DOMException('no answer', 'TimeoutError'))).toBeUndefined();
+    expect(
+      explain(Object.assign(new Error('(HTTP code 404) no such image'), { statusCode: 404 })),
+    ).toBeUndefined();
   });
 });
 

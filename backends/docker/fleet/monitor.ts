@@ -74,7 +74,8 @@ export class HostMonitor {
   #users = 0;
   #stop: AbortController | undefined;
   #cancelTimer: (() => void) | undefined;
-  #pinging = false;
+  /** The use (acquire) whose ping is under way, if any: a ping of an earlier use may still be ending. */
+  #pingingFor: AbortController | undefined;
   #again = false;
   /** Fired at every outcome of a ping (answered or not). */
   readonly #outcome = new Pulse();
@@ -127,6 +128,12 @@ export class HostMonitor {
     if (this.#outcomes === 0) await this.#outcome.wait(signal);
   }
 
+  /** Resolves at the next outcome of a ping (or when `signal` aborts), with the health after it. */
+  async nextOutcome(signal?: AbortSignal): Promise<HostHealth> {
+    await this.#outcome.wait(signal);
+    return this.health;
+  }
+
   /** Pings now and resolves with the outcome (or when `signal` aborts): for a caller that must know. */
   async probe(signal: AbortSignal): Promise<HostHealth> {
     if (!this.#stop) return this.health;
@@ -139,7 +146,7 @@ export class HostMonitor {
   /** Pings now (unless a ping is under way, which then answers this too). */
   check(): void {
     if (!this.#stop) return;
-    if (this.#pinging) {
+    if (this.#pingingFor === this.#stop) {
       // The ping under way may have been sent before what prompted this: one more after it.
       this.#again = true;
       return;
@@ -152,7 +159,7 @@ export class HostMonitor {
   async #ping(): Promise<void> {
     const stop = this.#stop;
     if (!stop) return;
-    this.#pinging = true;
+    this.#pingingFor = stop;
     let wait: number;
     try {
       const deadline = AbortSignal.timeout(this.#o.timeoutMs);
@@ -166,7 +173,7 @@ export class HostMonitor {
       this.#unanswered(err);
       wait = this.#backoff.next();
     } finally {
-      this.#pinging = false;
+      if (this.#pingingFor === stop) this.#pingingFor = undefined;
       if (!stop.signal.aborted) {
         this.#outcomes++;
         this.#outcome.fire();
