@@ -10,7 +10,7 @@ import type { FakeRoute } from '../../test/fakes/actions-service/index.js';
 import { ensureDocker, FAKE_IMAGE, testDocker } from '../../test/setup/docker.js';
 import { DockerProxy } from '../../test/setup/docker-proxy.js';
 import { ensureTmpfs, Tmpfs } from '../../test/setup/tmpfs.js';
-import { PrivateEngine } from './engine.js';
+import { PrivateEngine } from '../../test/support/engines/dockerd.js';
 import {
   closeLogPipe,
   type EngineStallResult,
@@ -151,7 +151,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   let proxy: DockerProxy | undefined;
   let disk: Tmpfs | undefined;
   try {
-    engine = f.engineRestart ? await PrivateEngine.start(FAKE_IMAGE) : undefined;
+    engine = f.engineRestart ? await PrivateEngine.start({ images: [FAKE_IMAGE] }) : undefined;
     if (engine) teardown.push(() => engine!.stop());
     // The daemon reaches the engine through a proxy that can stall it (never the soak's own calls).
     const socket = engine?.socket ?? '/var/run/docker.sock';

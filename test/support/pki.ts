@@ -2,11 +2,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
-/** A server certificate and its key, PEM, issued by a test CA. */
+/** A certificate and its key, PEM, issued by a test CA, with the files they are in. */
 export interface Issued {
   key: string;
   cert: string;
+  keyFile: string;
+  certFile: string;
 }
+
+/** What the certificate is for: a TLS server (names are its subject alt names) or a TLS client. */
+export type CertUsage = 'server' | 'client';
 
 /**
  * A private certificate authority made with `openssl` at test time, in `dir`: what a company's GHES or
@@ -45,13 +50,17 @@ export class TestPki {
     return new TestPki(dir, name, cert, await readFile(cert, 'utf8'));
   }
 
-  /** A server certificate for `names` (DNS names, or IP addresses such as 127.0.0.1). */
-  async issue(file: string, names: string[]): Promise<Issued> {
+  /**
+   * A server certificate for `names` (DNS names, or IP addresses such as 127.0.0.1), or with
+   * `usage: 'client'` a client certificate whose subject is `names[0]` (Docker's --tlsverify asks for
+   * the clientAuth usage).
+   */
+  async issue(file: string, names: string[], usage: CertUsage = 'server'): Promise<Issued> {
     const base = join(this.dir, file);
     const sans = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
     await writeFile(
       `${base}.ext`,
-      `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+      `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=${usage}Auth\n`,
     );
     await openssl([
       'req',
@@ -81,7 +90,12 @@ export class TestPki {
       '-extfile',
       `${base}.ext`,
     ]);
-    return { key: await readFile(`${base}.key`, 'utf8'), cert: await readFile(`${base}.pem`, 'utf8') };
+    return {
+      key: await readFile(`${base}.key`, 'utf8'),
+      cert: await readFile(`${base}.pem`, 'utf8'),
+      keyFile: `${base}.key`,
+      certFile: `${base}.pem`,
+    };
   }
 }
 
