@@ -25,7 +25,7 @@ import type { DockerConfig } from './config.js';
 import { caArchive } from './container-spec.js';
 import { DockerBackendError, describe, statusOf } from './errors.js';
 import { watchExits } from './exit-watch.js';
-import { type HostScope, hostLedger } from './fleet/budget.js';
+import { type HostLedger, type HostScope, hostLedger } from './fleet/budget.js';
 import { HostEngine, probeFor } from './fleet/host-engine.js';
 import { type HealthOptions, type HostHealth, type HostMonitor, monitorFor } from './fleet/monitor.js';
 import {
@@ -49,6 +49,11 @@ export interface DockerBackendOptions {
   imageRefreshMs?: number;
   /** How hosts are pinged (tests shorten it); the first scale set on a host sets it for all. */
   health?: HealthOptions;
+  /**
+   * The budget book placements go through (default: the process's `hostLedger`, shared by every scale
+   * set). A test that gives one host other budgets than another test's passes a book of its own.
+   */
+  ledger?: HostLedger;
   /**
    * For `runner doctor`: no health pings, and listing asks every host, failing on one that does not
    * answer (a runner there must not look like a registration without a container).
@@ -125,6 +130,7 @@ export class DockerBackend implements RunnerBackend {
   readonly #logger: Logger;
   readonly #opts: DockerBackendOptions;
   readonly #clock: Clock;
+  readonly #ledger: HostLedger;
   readonly #demand: Demand;
   readonly #closing = new AbortController();
   /**
@@ -150,6 +156,7 @@ export class DockerBackend implements RunnerBackend {
     this.#owner = ctx.owner;
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#ledger = opts.ledger ?? hostLedger;
     this.#logger = ctx.logger.child({ scaleSet: ctx.owner.scaleSet, backend: 'docker' });
     const { docker } = opts;
     this.#demand = { cpus: docker.cpus, memory: docker.memory };
@@ -167,7 +174,7 @@ export class DockerBackend implements RunnerBackend {
     for (const e of this.#engines) {
       this.#byKey.set(e.key, e);
       // Every scale set on a host adds it; the first one's budget stands (the config checks they agree).
-      hostLedger.addHost(e.key, {
+      this.#ledger.addHost(e.key, {
         name: e.name,
         maxRunners: e.host.maxRunners,
         cpus: e.host.cpus,
@@ -270,7 +277,7 @@ export class DockerBackend implements RunnerBackend {
   /** This scale set's hosts now: state, cordon, readiness, runners, budget and use. */
   hosts(): DockerHostStatus[] {
     return this.#engines.map((e) => {
-      const book = hostLedger.host(e.key);
+      const book = this.#ledger.host(e.key);
       const health = this.#monitors.get(e.key)?.health;
       let own = 0;
       for (const p of this.#runners.values()) if (p.key === e.key) own++;
@@ -336,7 +343,7 @@ export class DockerBackend implements RunnerBackend {
 
   async #start(spec: RunnerSpec, signal: AbortSignal): Promise<RunnerHandle> {
     await this.#prepared.run(signal);
-    const placement = hostLedger.place(spec.name, this.#demand, this.#scope);
+    const placement = this.#ledger.place(spec.name, this.#demand, this.#scope);
     if (!placement.placed) {
       this.#retryPreparations();
       // Nothing answers: ask now rather than at the monitors' next pings (they back off while down).
@@ -344,7 +351,7 @@ export class DockerBackend implements RunnerBackend {
         for (const m of this.#monitors.values()) m.check();
       throw this.#noHost(placement.refusals);
     }
-    const key = hostLedger.hostOf(spec.name) as string;
+    const key = this.#ledger.hostOf(spec.name) as string;
     const engine = this.#byKey.get(key) as HostEngine;
     this.#runners.set(spec.name, { key, starting: true, seq: ++this.#seq });
     const t0 = performance.now();
@@ -500,7 +507,7 @@ export class DockerBackend implements RunnerBackend {
     if (!this.#unwatch && !this.#closing.signal.aborted) {
       const stops: (() => void)[] = [];
       for (const e of this.#engines) {
-        const m = monitorFor(e.key, hostLedger, () => probeFor(e.host), {
+        const m = monitorFor(e.key, this.#ledger, () => probeFor(e.host), {
           clock: this.#clock,
           ...this.#opts.health,
         });
@@ -614,7 +621,7 @@ export class DockerBackend implements RunnerBackend {
       const known = this.#runners.get(o.name);
       if (known?.key === engine.key && known.resourceId === o.resourceId) continue;
       if (known?.starting) continue;
-      hostLedger.adopt(engine.key, o.name, this.#demand);
+      this.#ledger.adopt(engine.key, o.name, this.#demand);
       this.#runners.set(o.name, {
         key: engine.key,
         resourceId: o.resourceId,
@@ -630,13 +637,13 @@ export class DockerBackend implements RunnerBackend {
 
   /** The runner is gone (or was never made): its reservation and debt go with it. */
   #forget(name: string): void {
-    hostLedger.release(name);
+    this.#ledger.release(name);
     this.#runners.delete(name);
     this.#owed.delete(name);
   }
 
   #stateOf(engine: HostEngine): HostState {
-    return this.#monitors.get(engine.key)?.health.state ?? hostLedger.host(engine.key)?.state ?? 'joining';
+    return this.#monitors.get(engine.key)?.health.state ?? this.#ledger.host(engine.key)?.state ?? 'joining';
   }
 
   /** A host whose runners this set gives up on for now (see the class comment). */
@@ -691,7 +698,9 @@ export class DockerBackend implements RunnerBackend {
       const due: RunnerExitedEvent[] = [];
       for (const [name, p] of this.#runners) {
         const engine = this.#byKey.get(p.key);
-        if (!engine || p.starting || this.#owed.has(name) || reported.has(name)) continue;
+        // A start under way, or one that failed (no container known): its caller knows already.
+        if (!engine || p.starting || p.resourceId === undefined) continue;
+        if (this.#owed.has(name) || reported.has(name)) continue;
         if (!this.#givenUp(engine)) continue;
         reported.add(name);
         const error = this.#monitors.get(p.key)?.health.error;

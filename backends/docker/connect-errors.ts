@@ -94,11 +94,13 @@ const SERVER_NOT_TRUSTED = new Set([
 ]);
 
 /**
- * The engine's TLS alerts about our certificate (OpenSSL names alerts after the protocol version that
- * introduced them): none sent, not issued by its CA, expired, revoked, not acceptable.
+ * The engine's TLS alerts about our certificate (OpenSSL 1.1 names alerts after the protocol version
+ * that introduced them, OpenSSL 3 "SSL/TLS"): none sent, not issued by its CA, expired, revoked, not
+ * acceptable. dockerd (Go) answers a client certificate it does not trust, or none, with "bad
+ * certificate".
  */
 const CLIENT_REFUSED =
-  /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_\w+|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|DECRYPT_ERROR)$/;
+  /^ERR_SSL_(SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_\w+|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|DECRYPT_ERROR)$/;
 
 interface NamedFile {
   key: string;

@@ -78,7 +78,7 @@ export function memoryLogger(): {
 }
 
 /** Backend options beyond `[docker]` a test may shorten. */
-export type FixtureExtras = Pick<DockerBackendOptions, 'imageRefreshMs' | 'health'>;
+export type FixtureExtras = Pick<DockerBackendOptions, 'imageRefreshMs' | 'health' | 'ledger'>;
 
 /** Health pings for tests: often, a quick verdict, short backoff. */
 export const FAST_HEALTH = {

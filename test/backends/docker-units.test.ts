@@ -174,6 +174,7 @@ describe('docker host connection failures', () => {
 
   it('a client certificate the engine refuses names tls-cert and its file; none at all says to set it', () => {
     for (const code of [
+      'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE',
       'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
       'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
       'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',

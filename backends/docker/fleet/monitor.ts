@@ -222,10 +222,11 @@ export class HostMonitor {
 }
 
 /**
- * The monitors of this process, one per host key (the url, as in `hostLedger`). The first scale set
- * to ask for a host makes its monitor, with its probe and options; later ones share it.
+ * The monitors of each budget book, one per host key (the url): for the process's `hostLedger`, one per
+ * host for the whole process. The first scale set to ask for a host makes its monitor, with its probe
+ * and options; later ones share it.
  */
-const monitors = new Map<string, HostMonitor>();
+const monitors = new WeakMap<HostLedger, Map<string, HostMonitor>>();
 
 export function monitorFor(
   key: string,
@@ -233,10 +234,15 @@ export function monitorFor(
   make: () => HostProbe,
   opts?: HealthOptions,
 ): HostMonitor {
-  let m = monitors.get(key);
+  let book = monitors.get(ledger);
+  if (!book) {
+    book = new Map();
+    monitors.set(ledger, book);
+  }
+  let m = book.get(key);
   if (!m) {
     m = new HostMonitor(key, make(), ledger, opts);
-    monitors.set(key, m);
+    book.set(key, m);
   }
   return m;
 }
