@@ -180,6 +180,28 @@ describe('Docker host health', () => {
     expect(health.error).toBe('the engine refused the client certificate in tls-cert');
   });
 
+  it('a ping held past its deadline is a miss, and the next one goes out while the engine still holds it', async () => {
+    const { monitor, clock, settle, engine } = setup();
+    monitor.acquire();
+    await settle('answer');
+    clock.advance(5_000);
+    const held = await engine.nextPing();
+    const missed = monitor.nextOutcome(AbortSignal.timeout(5_000));
+    clock.advance(10_000);
+    expect(await missed).toMatchObject({
+      state: 'up',
+      failures: 1,
+      error: 'no answer from the Docker engine within 10s',
+    });
+    clock.advance(1_000);
+    await settle(new Error('connection reset'));
+    expect(monitor.health.state).toBe('down');
+    // The first ping was never given up by the monitor: the engine may still answer it (ignored).
+    expect(held.signal.aborted).toBe(false);
+    held.answer();
+    expect(monitor.health.state).toBe('down');
+  });
+
   it('check() pings at once instead of at the next timer, and once more after a ping under way', async () => {
     const { monitor, clock, settle, engine } = setup();
     monitor.acquire();

@@ -1,8 +1,7 @@
-import { anySignal } from '../../../src/kernel/abort.js';
 import { type Clock, systemClock } from '../../../src/kernel/clock.js';
 import { Backoff, type BackoffOptions } from '../../../src/util/backoff.js';
 import { Pulse } from '../../../src/util/pulse.js';
-import type { EngineSize } from '../call.js';
+import { callSignal, type EngineSize } from '../call.js';
 import { DockerBackendError, describe } from '../errors.js';
 import type { HostLedger } from './budget.js';
 import type { HostState } from './placement.js';
@@ -35,7 +34,10 @@ export interface HostProbe {
 export interface HealthOptions {
   /** Between pings while the host answers (default 5 s). */
   everyMs?: number;
-  /** Deadline of one ping, and of the `docker info` after it (default 10 s). */
+  /**
+   * How long a ping (and the `docker info` after it) may go unanswered before it counts as a miss
+   * (default 10 s). The request itself lives until the ordinary call deadline.
+   */
   timeoutMs?: number;
   /** Consecutive unanswered pings that make an up host down (default 2). */
   downAfter?: number;
@@ -162,9 +164,11 @@ export class HostMonitor {
     this.#pingingFor = stop;
     let wait: number;
     try {
-      const deadline = AbortSignal.timeout(this.#o.timeoutMs);
-      await this.#probe.ping(anySignal(stop.signal, deadline));
-      const size = await this.#probe.size(anySignal(stop.signal, AbortSignal.timeout(this.#o.timeoutMs)));
+      // Each call lives until the ordinary call deadline, but the verdict comes at `timeoutMs`: a
+      // host that holds a ping that long is not answering, and the next ping goes out while this one
+      // may still be held (so a silent engine always has a call of ours waiting, as a stall shows).
+      await this.#within(this.#probe.ping(callSignal(stop.signal)));
+      const size = await this.#within(this.#probe.size(callSignal(stop.signal)));
       if (stop.signal.aborted) return;
       this.#answered(size);
       wait = this.#o.everyMs;
@@ -188,6 +192,27 @@ export class HostMonitor {
       this.#cancelTimer = undefined;
       void this.#ping();
     }, wait);
+  }
+
+  /** `call`'s outcome, or a timeout after `timeoutMs` on the clock (the call goes on, its end ignored). */
+  #within<T>(call: Promise<T>): Promise<T> {
+    call.catch(() => {});
+    return new Promise<T>((resolve, reject) => {
+      const cancel = this.#o.clock.setTimer(() => {
+        const s = Math.round(this.#o.timeoutMs / 100) / 10;
+        reject(new DOMException(`no answer from the Docker engine within ${s}s`, 'TimeoutError'));
+      }, this.#o.timeoutMs);
+      call.then(
+        (v) => {
+          cancel();
+          resolve(v);
+        },
+        (err: unknown) => {
+          cancel();
+          reject(err);
+        },
+      );
+    });
   }
 
   #answered(size: EngineSize): void {
