@@ -99,17 +99,25 @@ describe('docker backend over a fleet of engines', () => {
   const engines = () => fleetOf().engines as [FleetEngine, FleetEngine, FleetEngine];
 
   afterEach(async () => {
-    // An engine a test stopped comes back for the next one (and for the fleet's own stop).
-    for (const e of fleetOf().engines) if (!e.engine.running) await e.engine.revive();
+    // An engine a test stopped or froze comes back for the next one (and for the fleet's own stop).
+    for (const e of fleetOf().engines) {
+      if (!e.engine.running) await e.engine.revive();
+      else e.engine.thaw();
+    }
     for (const m of made.splice(0).reverse()) {
       await m.backend.close({ signal: sig() }).catch(() => {});
       await m.cleanup();
     }
   });
 
-  function backendFor(owner: Owner, docker: DockerOverrides, logger?: Logger): DockerBackend {
+  function backendFor(
+    owner: Owner,
+    docker: DockerOverrides,
+    logger?: Logger,
+    extras: FixtureExtras = {},
+  ): DockerBackend {
     // A budget book of the test's own: another test's budgets for the same urls must not stand.
-    const m = makeFleetBackend(owner, docker, { ledger: new HostLedger() }, logger);
+    const m = makeFleetBackend(owner, docker, { ledger: new HostLedger(), ...extras }, logger);
     made.push(m);
     return m.backend;
   }
@@ -256,6 +264,58 @@ describe('docker backend over a fleet of engines', () => {
     await watching;
     await backend.close({ removeAll: true, signal: sig() });
     for (const e of [unix, tls]) expect(await containersOn(e, owner.instanceId)).toEqual([]);
+  });
+
+  it('a host that stops answering without dying: its runners are reported exited, and once it answers those still running are listed again (to be adopted), not killed', async () => {
+    const [unix, tls] = engines();
+    const owner = makeOwner();
+    const backend = backendFor(owner, { hosts: [hostOf(unix), hostOf(tls)] }, undefined, {
+      health: { ...FAST_HEALTH, timeoutMs: 1_000 },
+    });
+    const handles = await Promise.all([
+      backend.start(makeSpec(owner), sig()),
+      backend.start(makeSpec(owner), sig()),
+    ]);
+    const stranded = handles.find((h) => h.host === 'engine-0');
+    const other = handles.find((h) => h.host === 'engine-1');
+    if (!stranded || !other) throw new Error(`expected one runner per host, got ${JSON.stringify(handles)}`);
+    const ac = new AbortController();
+    const exits: RunnerExitedEvent[] = [];
+    const watching = (async () => {
+      for await (const e of backend.events(AbortSignal.any([ac.signal, sig()]))) exits.push(e);
+    })();
+
+    // A hung machine: connections are accepted and never answered; its containers go on running.
+    unix.engine.freeze();
+    const reported = await pollUntil(() => exits.find((e) => e.name === stranded.name), {
+      timeout: 30_000,
+      what: 'the runner of the hung host reported exited',
+    });
+    expect(reported.reason).toMatch(
+      /^host "engine-0" is down \(no answer from the Docker engine within 1s\)/,
+    );
+    // The scaler removes it: owed, so the call does not wait for the host.
+    await backend.remove(stranded.name, sig());
+    expect((await backend.listOwned(sig())).map((r) => r.name)).toEqual([other.name]);
+    expect(backend.hosts()[0]).toMatchObject({ state: 'down', used: { count: 1 } });
+
+    unix.engine.thaw();
+    await pollUntil(() => backend.hosts()[0]?.ready, { timeout: 30_000, what: 'engine-0 ready again' });
+    // Still running, so still there, and listed again for the scaler to adopt; still counted.
+    const info = await unix.engine.docker.getContainer(stranded.resourceId).inspect();
+    expect(info.State.Running).toBe(true);
+    const listed = await backend.listOwned(sig());
+    expect(listed.find((r) => r.name === stranded.name)).toMatchObject({
+      state: 'running',
+      host: 'engine-0',
+    });
+    expect(backend.hosts()[0]?.used.count).toBe(1);
+    // The adopted runner is removed like any other when the scaler is done with it.
+    await backend.remove(stranded.name, sig());
+    expect(await containersOn(unix, owner.instanceId)).toEqual([]);
+    expect(backend.hosts()[0]?.used.count).toBe(0);
+    ac.abort();
+    await watching;
   });
 
   it('a host that does not answer at start is a warning naming it; it joins when it answers and takes runners', async () => {
