@@ -82,6 +82,8 @@ export interface DockerHostStatus {
 
 /** Bound on close() when the caller gives no signal: shutdown must never hang on the engine. */
 const CLOSE_TIMEOUT_MS = 60_000;
+/** Wait before reconciling a host that came back is tried again after a failure. */
+const RECONCILE_RETRY_MS = 5_000;
 /** Waits before a start tries again to prepare a host whose preparation failed (image pull…). */
 const PREPARE_RETRY: BackoffOptions = { initial: 5_000, max: 5 * 60_000 };
 
@@ -525,12 +527,14 @@ export class DockerBackend implements RunnerBackend {
     if (this.#closing.signal.aborted) return;
     const log = engine.logger;
     if (health.state === 'up') {
-      this.#reported.delete(engine.key);
+      const wasReported = this.#reported.delete(engine.key);
       if (previous === 'down') {
         log.info('docker host answers again: reconciling its runners, then it takes runners again');
         void this.#work.track(this.#hostReturned(engine));
       } else {
-        log.info('docker host joined');
+        // A host that answers at once is no news; one that was reported not answering is.
+        if (wasReported) log.info('docker host joined');
+        else log.debug('docker host answers');
         void this.#work.track(this.#prepareHost(engine).catch(() => {}));
       }
     } else if (health.state === 'down') {
@@ -589,10 +593,14 @@ export class DockerBackend implements RunnerBackend {
     } catch (err) {
       if (signal.aborted) return;
       engine.logger.warn(
-        { err: describe(err) },
-        'reconciling a host that came back failed; retried when it is next pinged',
+        { err: describe(err), retryInMs: RECONCILE_RETRY_MS },
+        'reconciling a host that came back failed; it takes no runners until that succeeds',
       );
-      this.#monitors.get(engine.key)?.check();
+      // Still up (else its next return starts over): try again, until it works or the host goes.
+      this.#clock.setTimer(() => {
+        if (!signal.aborted && this.#stateOf(engine) === 'up' && !engine.ready)
+          void this.#work.track(this.#hostReturned(engine));
+      }, RECONCILE_RETRY_MS);
       return;
     }
     await this.#prepareHost(engine).catch(() => {});
@@ -673,6 +681,8 @@ export class DockerBackend implements RunnerBackend {
             listOwned: (sig) => this.#listHost(e, sig),
             // A broken stream may be the engine going away: its monitor looks at once.
             onBreak: () => this.#monitors.get(e.key)?.check(),
+            // While the host is known not to answer, its reconnect attempts are no news.
+            quiet: () => this.#stateOf(e) !== 'up',
             ...(this.#opts.eventBackoff ? { backoff: this.#opts.eventBackoff } : {}),
           },
           s,

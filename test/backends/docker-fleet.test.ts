@@ -226,6 +226,8 @@ describe('docker backend over a fleet of engines', () => {
     );
     for (const e of lost) expect(e.reason).toMatch(/^host "engine-1" is down/);
     expect(backend.hosts()[1]).toMatchObject({ name: 'engine-1', state: 'down', ready: false });
+    // A host known down does not make the backend look stalled while the other answers.
+    expect(backend.silence()).toBeUndefined();
     for (const e of lost) await scalerRemove(e.name);
 
     // Replacements go to the engine that answers, which keeps reporting its own exits meanwhile.

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createDockerBackend } from '../../backends/docker/index.js';
 import { BackendCapacityError } from '../../backends/types.js';
 import { pollUntil } from '../../src/util/poll-until.js';
-import { testDocker, useDocker } from '../setup/docker.js';
+import { FAKE_IMAGE, testDocker, useDocker } from '../setup/docker.js';
 import { DockerProxy } from '../setup/docker-proxy.js';
 import { makeOwner, makeSpec } from './conformance.js';
-import { FAST_HEALTH, memoryLogger, rejectionOf, useBackends } from './docker-fixtures.js';
+import { dockerConfig, FAST_HEALTH, memoryLogger, rejectionOf, useBackends } from './docker-fixtures.js';
 
 useDocker();
 
@@ -118,6 +119,29 @@ describe('docker backend: one host, its budget and its health', () => {
     ac.abort();
     await watching;
     expect(events).toEqual([]);
+  });
+
+  it('for doctor, a listing asks every host and fails naming one that does not answer', async () => {
+    const [up, down] = [await proxy(), await proxy()];
+    down.down();
+    const owner = makeOwner();
+    const hosts = [
+      { name: 'up', url: up.host },
+      { name: 'away', url: down.host },
+    ];
+    const inventory = createDockerBackend(
+      { owner, logger: memoryLogger().logger, stateDir: '/nonexistent' },
+      { image: FAKE_IMAGE, docker: { ...dockerConfig(), hosts }, inventory: true },
+    );
+    backends.defer(() => inventory.close());
+    const err = await rejectionOf(inventory.listOwned(sig()));
+    expect(err.code).toBe('DOCKER_API');
+    // The proxy accepts and drops the connection, as an engine going away does.
+    expect(err.message).toMatch(
+      /^listing runner containers on host "away": (socket hang up|read ECONNRESET|write EPIPE)$/,
+    );
+    // No health pings: doctor starts nothing.
+    expect(up.requestsTo('GET', '/_ping')).toEqual([]);
   });
 
   it('a host that does not answer at start is a warning naming it, and prepare succeeds once it answers', async () => {
