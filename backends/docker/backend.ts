@@ -537,6 +537,9 @@ export class DockerBackend implements RunnerBackend {
         else log.debug('docker host answers');
         void this.#work.track(this.#prepareHost(engine).catch(() => {}));
       }
+    } else if (health.state === 'down' && previous === 'down') {
+      // Another reason for the same outage: nothing changes for the runners.
+      log.debug({ err: health.error }, 'docker host still down');
     } else if (health.state === 'down') {
       engine.ready = false;
       const n = [...this.#runners.entries()].filter(
@@ -544,9 +547,9 @@ export class DockerBackend implements RunnerBackend {
       ).length;
       const what =
         this.#engines.length > 1
-          ? `its ${n} runner(s) of this scale set are reported exited, new runners go to the other hosts; it is reconciled when it answers`
+          ? "this scale set's runners there are reported exited and new ones go to the other hosts; it is reconciled when it answers"
           : 'no new runners until it answers; its runners are reconciled then';
-      const fields = { err: health.error, url: engine.key || 'DOCKER_HOST' };
+      const fields = { err: health.error, url: engine.key || 'DOCKER_HOST', runners: n };
       if (health.problem) log.error(fields, `docker host is down: ${what}`);
       else log.warn(fields, `docker host is down: ${what}`);
       this.#reported.set(engine.key, health.error ?? '');
