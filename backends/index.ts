@@ -82,6 +82,41 @@ export async function resolveBackendTables(
   return Object.fromEntries(BACKEND_KINDS.map((kind, i) => [kind, resolved[i]])) as BackendConfigs;
 }
 
+/**
+ * Each backend's `alternatives` for one layer of settings: a key `over` writes in a backend table
+ * replaces its alternative inherited in `below`, which goes back to its default (so a scale set with
+ * its own `[[docker.hosts]]` does not also carry the top level's `[docker] host`). Returns `below`
+ * with those keys reset; `below` itself is not changed.
+ */
+export function replaceAlternatives(
+  below: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  let out = below;
+  for (const kind of BACKEND_KINDS) {
+    const mod: BackendModule = BY_KIND[kind];
+    const written = over[kind];
+    const inherited = out[kind];
+    if (!mod.alternatives || !isPlainTable(written) || !isPlainTable(inherited)) continue;
+    const reset: Record<string, unknown> = { ...inherited };
+    for (const [a, b] of mod.alternatives) {
+      for (const [key, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        const schema = mod.schema.shape[other] as z.ZodType | undefined;
+        if (key in written && other in reset && schema) reset[other] = schema.parse(undefined);
+      }
+    }
+    out = { ...out, [kind]: reset };
+  }
+  return out;
+}
+
+function isPlainTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** The checks across scale sets of each backend, given the sets that use it. */
 export function checkBackendsAcrossSets(
   sets: readonly { index: number; backend: BackendKind; tables: BackendTables }[],

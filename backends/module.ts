@@ -35,6 +35,12 @@ export interface BackendModule<K extends string = string, C = unknown, S extends
    * `used` says whether this set runs on this backend, so secrets and files are only required then.
    */
   resolve(table: z.output<S>, scope: ResolveScope): C | undefined | Promise<C | undefined>;
+  /**
+   * Pairs of keys of the table that are two ways to say one thing (Docker's `host` and `[[hosts]]`): a
+   * layer (a `[[scaleset]]` entry) that writes one replaces the other inherited from below, as `token`
+   * and `[github-app]` do. One layer writing both is for `resolve` to report.
+   */
+  readonly alternatives?: readonly (readonly [string, string])[];
   /** Checks across the scale sets that use this backend (e.g. one host limit they must share). */
   checkAcrossSets?(sets: readonly SetTable<z.output<S>>[]): void;
   create(ctx: BackendContext, setup: BackendSetup<C>): Promise<RunnerBackend>;

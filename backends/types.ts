@@ -78,6 +78,8 @@ export interface RunnerHandle {
   /** Backend resource id (container id, VM name, machine id). */
   resourceId: string;
   tier: StartTier;
+  /** The host the runner was placed on, for a backend that has several (Docker's `[[docker.hosts]]`). */
+  host?: string;
 }
 
 export type OwnedState = 'starting' | 'running' | 'exited' | 'unknown';
@@ -90,6 +92,8 @@ export interface OwnedRunner {
   runnerId?: number;
   createdAt?: Date;
   exitCode?: number;
+  /** The host the runner is on, for a backend that has several (Docker's `[[docker.hosts]]`). */
+  host?: string;
 }
 
 export interface RunnerExitedEvent {

@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --quick] [--only cold,warm,burst,throughput,footprint] [--runs N] [--profile] [--out DIR]`
+ * `npm run bench [-- --quick] [--only cold,warm,burst,throughput,footprint,placement] [--runs N] [--profile] [--out DIR]`
  *
  * Measures the five figures of the benchmark issue against the fake Actions service and the real
- * Docker engine, each beside its baseline from the same run, and writes docs/benchmarks.md and
+ * Docker engine, each beside its baseline from the same run, and the cost of Docker host placement
+ * (a micro-benchmark with simulated hosts, against its absolute target), and writes docs/benchmarks.md and
  * docs/benchmarks.json. A quick or partial run writes to a temporary directory instead (or --out), so
  * it never replaces the published report with smoke-test numbers.
  */
@@ -26,9 +27,17 @@ import {
   renderMarkdown,
   writeBenchReport,
 } from './lib/report.js';
-import { burstReport, coldReport, footprintReport, throughputReport, warmReport } from './lib/summaries.js';
+import {
+  burstReport,
+  coldReport,
+  footprintReport,
+  placementReport,
+  throughputReport,
+  warmReport,
+} from './lib/summaries.js';
+import { type PlacementRun, runPlacement } from './micro/placement.js';
 
-const FIGURES = ['cold', 'warm', 'burst', 'throughput', 'footprint'] as const;
+const FIGURES = ['cold', 'warm', 'burst', 'throughput', 'footprint', 'placement'] as const;
 type FigureKey = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -54,6 +63,7 @@ const P = quick
       burst: { runs: 1, jobs: 20, concurrencies: [4, 16] },
       throughput: { runs: 1, jobs: 1000 },
       footprint: { runs: 1, windowSec: 10, settleSec: 2 },
+      placement: { runs: 1, seconds: 1 },
     }
   : {
       cold: { runs: 3, samples: 20 },
@@ -61,6 +71,7 @@ const P = quick
       burst: { runs: 3, jobs: 100, concurrencies: [4, 8, 16, 32] },
       throughput: { runs: 3, jobs: 10_000 },
       footprint: { runs: 3, windowSec: 60, settleSec: 5 },
+      placement: { runs: 3, seconds: 3 },
     };
 const runsOf = (k: FigureKey) => runsOverride ?? P[k].runs;
 
@@ -124,6 +135,11 @@ async function main(): Promise<void> {
       'footprint',
       () => runFootprint({ windowSec: P.footprint.windowSec, settleSec: P.footprint.settleSec, log }),
       footprintReport,
+    );
+    await measure<PlacementRun>(
+      'placement',
+      async () => runPlacement({ seconds: P.placement.seconds, hosts: 50 }),
+      placementReport,
     );
   } finally {
     events.close();

@@ -72,6 +72,38 @@ export function engineVersion(docker: Docker, signal: AbortSignal): Promise<Dock
   });
 }
 
+/** GET /_ping with a signal: the cheapest call that proves the engine answers. */
+export function enginePing(docker: Docker, signal: AbortSignal): Promise<unknown> {
+  return dial(docker, {
+    path: '/_ping',
+    method: 'GET',
+    abortSignal: signal,
+    statusCodes: { 200: true, 500: 'server error' },
+  });
+}
+
+/** The engine's size as `docker info` reports it: CPUs and memory of the machine it runs on. */
+export interface EngineSize {
+  cpus: number;
+  /** Bytes. */
+  memory: number;
+}
+
+/** GET /info with a signal, reduced to the engine's size (NCPU, MemTotal). */
+export async function engineSize(docker: Docker, signal: AbortSignal): Promise<EngineSize> {
+  const info = await dial<{ NCPU?: unknown; MemTotal?: unknown }>(docker, {
+    path: '/info',
+    method: 'GET',
+    abortSignal: signal,
+    statusCodes: { 200: true, 500: 'server error' },
+  });
+  const { NCPU: cpus, MemTotal: memory } = info;
+  if (typeof cpus !== 'number' || typeof memory !== 'number' || cpus <= 0 || memory <= 0) {
+    throw new Error(`docker info gave no usable size (NCPU ${String(cpus)}, MemTotal ${String(memory)})`);
+  }
+  return { cpus, memory };
+}
+
 /** GET /networks/{id} with a signal: dockerode's Network#inspect takes none. */
 export function inspectNetwork(
   docker: Docker,

@@ -23,13 +23,15 @@ import {
 } from '../../src/schema/fields.js';
 import type { Secret } from '../../src/secret.js';
 import type { ResolveScope } from '../module.js';
+import { DOCKER_MIN_MEMORY, type DockerHostConfig, hostTable, resolveHosts } from './hosts-config.js';
+
+export type { DockerHostConfig } from './hosts-config.js';
 
 /** The `[docker]` table: keys, defaults and why they exist; and its resolved shape. */
 
 export const DOCKER_DEFAULT_IMAGE = 'ghcr.io/actions/actions-runner:latest';
 
 const PULL_POLICIES = ['always', 'if-not-present', 'never'] as const;
-const DOCKER_MIN_MEMORY = 6 * 1024 ** 2; // the engine refuses less
 
 export const registryAuthTable = table('[docker.registry-auth]', {
   username: optional(text(), 'Registry user for pulling a private runner image.'),
@@ -56,7 +58,12 @@ export const dockerTable = table('[docker]', {
       check: (s) => s === '' || /^(unix:\/\/\/.+|tcp:\/\/[^/\s]+|ssh:\/\/[^/\s]+|npipe:\/\/.+)$/.test(s),
     }),
     '',
-    "Docker engine to run runners on; '' uses DOCKER_HOST or the default socket.",
+    "Docker engine to run runners on; '' uses DOCKER_HOST or the default socket. [[docker.hosts]] lists several instead.",
+  ),
+  hosts: tables(
+    '[[docker.hosts]]',
+    hostTable,
+    'Docker engines to place runners on, local or remote, each with its budget; instead of host.',
   ),
   network: defaulted(str(), '', "Network to attach runners to; '' is Docker's default bridge."),
   dind: defaulted(
@@ -139,18 +146,23 @@ export interface RegistryAuth {
  * `[docker]` as the backend runs on it: the table's keys camelCased (memory in bytes), mounts and
  * registry credentials resolved. `sharedVolumeName` '' means `runner-cache-<scale set>-<instance>`.
  */
-export type DockerConfig = Omit<CamelKeys<DockerTable>, 'mounts' | 'registryAuth'> & {
+export type DockerConfig = Omit<CamelKeys<DockerTable>, 'host' | 'hosts' | 'mounts' | 'registryAuth'> & {
+  /** The engines runners are placed on: `[[docker.hosts]]`, or `[docker] host` as a list of one. */
+  hosts: DockerHostConfig[];
   mounts: DockerMount[];
   registryAuth?: RegistryAuth;
 };
 
-export function resolveDocker(d: DockerTable, { check: c }: ResolveScope): DockerConfig | undefined {
+export async function resolveDocker(d: DockerTable, scope: ResolveScope): Promise<DockerConfig | undefined> {
+  const c = scope.check;
   const mounts = d.mounts.map((m, i) => mount(m, i, c));
   const auth = registryAuth(d, c);
-  if (mounts.includes(undefined) || auth === null) return undefined;
-  const { registryAuth: _written, ...keys } = camelKeys(d);
+  const hosts = await resolveHosts(d, scope);
+  if (mounts.includes(undefined) || auth === null || hosts === undefined) return undefined;
+  const { registryAuth: _written, host: _host, hosts: _hosts, ...keys } = camelKeys(d);
   const config: DockerConfig = {
     ...keys,
+    hosts,
     env: { ...d.env },
     mounts: mounts as DockerMount[],
     command: [...d.command],

@@ -14,6 +14,16 @@ export type DockerBackendErrorCode =
   | 'DOCKER_NOT_OWNED'
   /** `[docker] host` is not a unix://, tcp:// or ssh:// address. */
   | 'DOCKER_INVALID_HOST'
+  /** A `[[docker.hosts]]` TLS file (tls-ca, tls-cert, tls-key) could not be read when its client was made. */
+  | 'DOCKER_TLS_FILE'
+  /** The engine's TLS failed in a way a file fixes: its CA, the client certificate or key (names the key). */
+  | 'DOCKER_TLS'
+  /** ssh to the engine's machine refused the login. */
+  | 'DOCKER_AUTH'
+  /** No host of the scale set answers and is ready (each one's reason is in the message). */
+  | 'DOCKER_NO_HOST'
+  /** A runner is bigger than the whole budget of every host: waiting will not make it fit. */
+  | 'DOCKER_HOST_TOO_SMALL'
   /** The backend was closed. */
   | 'DOCKER_CLOSED';
 

@@ -16,6 +16,10 @@ export interface ExitWatchDeps {
   logger: Logger;
   listOwned(signal: AbortSignal): Promise<OwnedRunner[]>;
   backoff?: BackoffOptions;
+  /** Told when the stream ends or fails: the engine may have gone (its health monitor looks). */
+  onBreak?: () => void;
+  /** True while the engine is known not to answer: reconnect failures are then logged at debug only. */
+  quiet?: () => boolean;
 }
 
 /** A connection that lived this long was healthy: the next break starts the backoff from scratch. */
@@ -50,10 +54,15 @@ export async function* watchExits(
         if (e) yield await withOomReason(deps.docker, e, signal);
       }
       if (signal.aborted) return;
-      deps.logger.warn('docker event stream ended; reconnecting');
+      deps.logger[deps.quiet?.() ? 'debug' : 'warn']('docker event stream ended; reconnecting');
+      deps.onBreak?.();
     } catch (err) {
       if (signal.aborted) return;
-      deps.logger.warn({ err: describe(err) }, 'docker event stream failed; reconnecting');
+      deps.logger[deps.quiet?.() ? 'debug' : 'warn'](
+        { err: describe(err) },
+        'docker event stream failed; reconnecting',
+      );
+      deps.onBreak?.();
     } finally {
       stream?.destroy();
     }

@@ -5,22 +5,38 @@ import Docker from 'dockerode';
 import { AnswerWatch } from '../../src/kernel/answers.js';
 import { watchAnswers } from './call.js';
 import { DockerBackendError } from './errors.js';
+import type { DockerHostConfig } from './hosts-config.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 
+/** A host as `[docker] host` writes it, or a resolved `[[docker.hosts]]` entry. */
+export type DockerHostRef = string | DockerHostConfig;
+
+const urlOf = (host: DockerHostRef): string => (typeof host === 'string' ? host : host.url);
+
 /**
- * dockerode options for a `[docker] host` value. '' leaves everything to docker-modem, which reads
- * DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. An explicit host sets every connection field,
- * because docker-modem merges its DOCKER_HOST defaults under ours: a unix:// host would otherwise
- * inherit a tcp host name from the environment and silently go there instead.
+ * dockerode options for a host. '' leaves everything to docker-modem, which reads DOCKER_HOST,
+ * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. An explicit host sets every connection field, because
+ * docker-modem merges its DOCKER_HOST defaults under ours: a unix:// host would otherwise inherit a
+ * tcp host name from the environment and silently go there instead.
+ *
+ * tcp:// with tls-ca/tls-cert/tls-key: TLS, with those files and nothing from the environment; the
+ * engine's certificate is always verified (against tls-ca, else Node's CAs) and its name checked.
+ * tcp:// without them: as the docker CLI does with DOCKER_HOST: TLS when DOCKER_TLS_VERIFY=1 or the
+ * port is 2376 (client files from DOCKER_CERT_PATH when set, verified against its ca.pem), plain
+ * HTTP otherwise (port 2375).
  */
-export function dockerOptionsFor(host: string, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
-  if (host === '') return {};
+export function dockerOptionsFor(
+  host: DockerHostRef,
+  env: NodeJS.ProcessEnv = process.env,
+): Docker.DockerOptions {
+  const raw = urlOf(host);
+  if (raw === '') return {};
   let url: URL;
   try {
-    url = new URL(host);
+    url = new URL(raw);
   } catch {
-    throw invalidHost(host);
+    throw invalidHost(raw);
   }
   switch (url.protocol) {
     case 'unix:':
@@ -31,13 +47,15 @@ export function dockerOptionsFor(host: string, env: NodeJS.ProcessEnv = process.
         protocol: 'http',
       };
     case 'tcp:': {
-      if (!url.hostname) throw invalidHost(host);
-      const tls = env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
+      if (!url.hostname) throw invalidHost(raw);
+      const files = typeof host === 'string' ? undefined : tlsFiles(host);
+      const tls = files !== undefined || env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
       const port = url.port || (tls ? '2376' : '2375');
       const base: Docker.DockerOptions = { socketPath: undefined, host: url.hostname, port };
-      if (!tls) return { ...base, protocol: 'http' };
+      if (!tls) return { ...base, protocol: 'http', ca: undefined, cert: undefined, key: undefined };
+      if (files) return { ...base, protocol: 'https', ...files };
       const certDir = env.DOCKER_CERT_PATH;
-      if (!certDir) return { ...base, protocol: 'https' };
+      if (!certDir) return { ...base, protocol: 'https', ca: undefined, cert: undefined, key: undefined };
       return {
         ...base,
         protocol: 'https',
@@ -48,7 +66,7 @@ export function dockerOptionsFor(host: string, env: NodeJS.ProcessEnv = process.
     }
     case 'ssh:':
       // docker-modem runs `docker system dial-stdio` on the remote over ssh2; auth comes from the agent.
-      if (!url.hostname) throw invalidHost(host);
+      if (!url.hostname) throw invalidHost(raw);
       return {
         socketPath: undefined,
         protocol: 'ssh',
@@ -58,8 +76,37 @@ export function dockerOptionsFor(host: string, env: NodeJS.ProcessEnv = process.
         sshOptions: env.SSH_AUTH_SOCK ? { agent: env.SSH_AUTH_SOCK } : {},
       };
     default:
-      throw invalidHost(host);
+      throw invalidHost(raw);
   }
+}
+
+const TLS_FILES = [
+  ['ca', 'tlsCa', 'tls-ca'],
+  ['cert', 'tlsCert', 'tls-cert'],
+  ['key', 'tlsKey', 'tls-key'],
+] as const;
+
+/**
+ * The host's TLS files, read now (undefined when it names none). Every field is set, an absent one
+ * to undefined, so none comes from DOCKER_CERT_PATH through docker-modem's defaults. The config load
+ * checked them; one gone since is an error naming the key and the file.
+ */
+function tlsFiles(host: DockerHostConfig): Pick<Docker.DockerOptions, 'ca' | 'cert' | 'key'> | undefined {
+  if (!TLS_FILES.some(([, field]) => host[field] !== undefined)) return undefined;
+  const out: Pick<Docker.DockerOptions, 'ca' | 'cert' | 'key'> = {};
+  for (const [option, field, key] of TLS_FILES) {
+    const path = host[field];
+    try {
+      out[option] = path === undefined ? undefined : readFileSync(path);
+    } catch (err) {
+      throw new DockerBackendError(
+        'DOCKER_TLS_FILE',
+        `[[docker.hosts]] "${host.name}" ${key}: cannot read ${JSON.stringify(path)} (${err instanceof Error ? err.message : String(err)})`,
+        { cause: err },
+      );
+    }
+  }
+  return out;
 }
 
 /**
@@ -92,29 +139,40 @@ function invalidHost(host: string): DockerBackendError {
 }
 
 /**
- * One client per host string for the whole process: scale sets on the same engine share its connection
- * pool instead of each opening their own, and one record of whether that engine answers. Clients live
- * as long as the process.
+ * The identity of a client: the url, and the TLS files when there are any (two sets may reach one
+ * engine with different client certificates). A bare url and a config without TLS share a client.
+ */
+export function engineKey(host: DockerHostRef): string {
+  if (typeof host === 'string') return host;
+  const files = TLS_FILES.map(([, field]) => host[field] ?? '');
+  return files.every((f) => f === '') ? host.url : [host.url, ...files].join('\0');
+}
+
+/**
+ * One client per host for the whole process: scale sets on the same engine share its connection pool
+ * instead of each opening their own, and one record of whether that engine answers. Clients live as
+ * long as the process.
  */
 const engines = new Map<string, { docker: Docker; answers: AnswerWatch }>();
 
-function engineFor(host: string): { docker: Docker; answers: AnswerWatch } {
-  let engine = engines.get(host);
+function engineFor(host: DockerHostRef): { docker: Docker; answers: AnswerWatch } {
+  const key = engineKey(host);
+  let engine = engines.get(key);
   if (!engine) {
     const docker = new Docker(dockerOptionsFor(host));
     const answers = new AnswerWatch();
     watchAnswers(docker, answers);
     engine = { docker, answers };
-    engines.set(host, engine);
+    engines.set(key, engine);
   }
   return engine;
 }
 
-export function dockerClientFor(host: string): Docker {
+export function dockerClientFor(host: DockerHostRef): Docker {
   return engineFor(host).docker;
 }
 
 /** Whether the engine at `host` answers the calls made through dockerClientFor(host). */
-export function engineAnswers(host: string): AnswerWatch {
+export function engineAnswers(host: DockerHostRef): AnswerWatch {
   return engineFor(host).answers;
 }

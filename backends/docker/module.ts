@@ -1,6 +1,13 @@
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../src/schema/image-ref.js';
-import type { BackendModule } from '../module.js';
+import type { BackendModule, BackendSetup } from '../module.js';
+import type { BackendContext } from '../types.js';
 import { DOCKER_DEFAULT_IMAGE, type DockerConfig, dockerTable, resolveDocker } from './config.js';
+import { checkDockerHostsAcrossSets } from './hosts-config.js';
+
+async function open(ctx: BackendContext, setup: BackendSetup<DockerConfig>, inventory: boolean) {
+  const { createDockerBackend } = await import('./index.js');
+  return createDockerBackend(ctx, { image: setup.runnerImage, docker: setup.config, inventory });
+}
 
 /** Runners as containers on a Docker engine. The implementation (dockerode) loads on first use. */
 export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerTable> = {
@@ -12,16 +19,20 @@ export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerT
     check: { valid: isImageReference, expected: IMAGE_REFERENCE_EXPECTED },
   },
   resolve: resolveDocker,
-  async create(ctx, setup) {
-    const { createDockerBackend } = await import('./index.js');
-    return createDockerBackend(ctx, { image: setup.runnerImage, docker: setup.config });
+  // One engine, one budget: sets listing the same host must agree on it (backends/docker/hosts-config.ts).
+  checkAcrossSets: checkDockerHostsAcrossSets,
+  // A scale set that lists its own [[docker.hosts]] replaces an inherited `host`, and the other way round.
+  alternatives: [['host', 'hosts']],
+  create(ctx, setup) {
+    return open(ctx, setup, false);
   },
   async validate(setup, opts) {
     const { dockerChecks } = await import('./validate.js');
     return dockerChecks(setup, opts);
   },
-  // Listing and removing by owner labels starts nothing: the backend itself is the inventory.
+  // Listing and removing by owner labels starts nothing: the backend itself is the inventory, asking
+  // every host (no health pings; a host that does not answer fails the listing, naming it).
   inventory(ctx, setup) {
-    return this.create(ctx, setup);
+    return open(ctx, setup, true);
   },
 };

@@ -4,19 +4,35 @@ import { runCheck } from '../../src/checks/run-check.js';
 import type { BackendSetup, CheckOptions } from '../module.js';
 import { engineVersion, imageDistribution, inspectNetwork } from './call.js';
 import type { DockerConfig } from './config.js';
+import { explainConnectError } from './connect-errors.js';
 import { describe, isNotFound } from './errors.js';
 import { dockerClientFor } from './host.js';
+import type { DockerHostConfig } from './hosts-config.js';
 import { localImage } from './image.js';
 
 /**
- * The Docker engine of one scale set and its runner image. Read-only: the image is looked up, never
- * pulled; whether a missing image could be pulled is asked of the registry through the engine.
+ * Each Docker host of one scale set, and the runner image and network on it. Read-only: the image is
+ * looked up, never pulled; whether a missing image could be pulled is asked of the registry through the
+ * engine. With several hosts every row names its host; the hosts are checked side by side.
  */
 export async function dockerChecks(
   set: BackendSetup<DockerConfig>,
+  opts: CheckOptions,
+): Promise<CheckResult[]> {
+  const hosts = set.config.hosts.length > 0 ? set.config.hosts : [{ name: 'default', url: '' }];
+  const rows = await Promise.all(hosts.map((h) => hostChecks(set, h, hosts.length > 1, opts)));
+  return rows.flat();
+}
+
+async function hostChecks(
+  set: BackendSetup<DockerConfig>,
+  host: DockerHostConfig,
+  several: boolean,
   { timeoutMs, signal }: CheckOptions,
 ): Promise<CheckResult[]> {
-  const where = set.config.host || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
+  const url = host.url || 'default engine (DOCKER_HOST or /var/run/docker.sock)';
+  const where = several ? `host ${host.name} (${url})` : url;
+  const onHost = several ? ` on host ${host.name}` : '';
   let docker: Docker | undefined;
   const engine = await runCheck(
     {
@@ -24,7 +40,7 @@ export async function dockerChecks(
       scaleSet: set.scaleSet,
       title: `Docker engine reachable: ${where}`,
       run: async (sig) => {
-        docker = dockerClientFor(set.config.host);
+        docker = dockerClientFor(host);
         try {
           // The check's signal reaches the request: a deadline that only raced it would leave the
           // request, and the process with it, waiting on an engine that never answers.
@@ -32,9 +48,20 @@ export async function dockerChecks(
           return ok(`Docker ${v.Version} (API ${v.ApiVersion}, ${v.Os}/${v.Arch})`);
         } catch (err) {
           if (sig.aborted) throw err;
+          // TLS and ssh login failures name the file or credential to fix, not an OpenSSL code.
+          const known = explainConnectError(host, err);
+          if (known)
+            return fail(
+              known.message,
+              known.code === 'DOCKER_TLS'
+                ? 'fix the file named above, then run validate again'
+                : 'fix the login named above, then run validate again',
+            );
           return fail(
             describe(err),
-            'start Docker, check [docker] host (or DOCKER_HOST), and that this user may use the socket (docker group)',
+            several
+              ? `start Docker on ${host.name}, check its [[docker.hosts]] url, and that this user may use the engine`
+              : 'start Docker, check [docker] host (or DOCKER_HOST), and that this user may use the socket (docker group)',
           );
         }
       },
@@ -42,9 +69,9 @@ export async function dockerChecks(
     timeoutMs,
     signal,
   );
-  const title = `runner image ${set.runnerImage} available (pull-policy ${set.config.pullPolicy})`;
+  const title = `runner image ${set.runnerImage} available${onHost} (pull-policy ${set.config.pullPolicy})`;
   const network = set.config.network;
-  const networkTitle = `network ${network} exists`;
+  const networkTitle = `network ${network} exists${onHost}`;
   if (engine.status !== 'ok' || !docker) {
     const skipped = (id: string, title: string): CheckResult => ({
       id,

@@ -1,3 +1,4 @@
+import { replaceAlternatives } from '../../backends/index.js';
 import { isTable } from './paths.js';
 
 /**
@@ -20,10 +21,11 @@ export function deepMerge(
 /**
  * deepMerge for the settings of a scale set, plus one rule: `token` and `[github-app]` are two ways
  * to authenticate, so a layer that sets one drops the other inherited from below (a scale set with
- * its own App does not also carry the top-level token).
+ * its own App does not also carry the top-level token). Backend tables have the same rule for their
+ * own pairs of keys (`[docker] host` and `[[docker.hosts]]`).
  */
 export function mergeSettings<T extends Record<string, unknown>>(base: T, over: Record<string, unknown>): T {
-  const below: Record<string, unknown> = { ...base };
+  const below: Record<string, unknown> = { ...replaceAlternatives(base, over) };
   if (over.token !== undefined) delete below['github-app'];
   if (hasGitHubApp(over)) delete below.token;
   return deepMerge(below, over) as T;

@@ -139,11 +139,19 @@ export function duration(opts: { min?: number; max: number }) {
   return { schema, kind: 'duration', range } satisfies Spec<z.ZodType>;
 }
 
-/** A size in `unit`; 0 always means "none" (no limit, the image's own), so it is allowed below `minBytes`. */
-export function size(unit: 'bytes' | 'MiB', opts: { minBytes?: number; maxBytes: number; hint?: string }) {
+/**
+ * A size in `unit`; 0 means "none" (no limit, the image's own), so it is allowed below `minBytes` —
+ * unless `noZero`, for a size that is an amount rather than a limit (a host's memory budget).
+ */
+export function size(
+  unit: 'bytes' | 'MiB',
+  opts: { minBytes?: number; maxBytes: number; hint?: string; noZero?: boolean },
+) {
   const minBytes = opts.minBytes ?? 0;
-  const bounds =
-    minBytes > 0
+  const zero = !opts.noZero;
+  const bounds = !zero
+    ? `from ${formatSize(Math.max(minBytes, 1))} to ${formatSize(opts.maxBytes)}`
+    : minBytes > 0
       ? `0 or from ${formatSize(minBytes)} to ${formatSize(opts.maxBytes)}`
       : `up to ${formatSize(opts.maxBytes)}`;
   const expected = `a size like "512m", "8g" or "4GiB", or a number of ${unit}, ${bounds}${opts.hint ?? ''}`;
@@ -151,14 +159,16 @@ export function size(unit: 'bytes' | 'MiB', opts: { minBytes?: number; maxBytes:
     const value = parseSize(v, unit);
     const bytes = (value ?? 0) * (unit === 'MiB' ? 1024 ** 2 : 1);
     // A small non-zero value is almost always a unit mistake; a huge one, a typo.
-    if (value === undefined || (bytes !== 0 && bytes < minBytes) || bytes > opts.maxBytes) {
+    const tooSmall = bytes === 0 ? !zero : bytes < minBytes;
+    if (value === undefined || tooSmall || bytes > opts.maxBytes) {
       ctx.addIssue({ code: 'custom', message: expected });
       return z.NEVER;
     }
     return value;
   });
-  const range =
-    minBytes > 0
+  const range = !zero
+    ? `${formatSize(Math.max(minBytes, 1))}–${formatSize(opts.maxBytes)}`
+    : minBytes > 0
       ? `0, ${formatSize(minBytes)}–${formatSize(opts.maxBytes)}`
       : `0–${formatSize(opts.maxBytes)}`;
   return { schema, kind: 'size', range } satisfies Spec<z.ZodType>;

@@ -1,16 +1,28 @@
 import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import type { DockerConfig } from '../../backends/docker/config.js';
-import { createDockerBackend, type DockerBackend } from '../../backends/docker/index.js';
+import { hostNameOf } from '../../backends/docker/hosts-config.js';
+import {
+  createDockerBackend,
+  type DockerBackend,
+  type DockerBackendOptions,
+} from '../../backends/docker/index.js';
 import type { Owner } from '../../backends/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { FAKE_IMAGE, removeByInstance } from '../setup/docker.js';
 import type { BackendUnderTest, RunnerBehaviour } from './conformance.js';
 
+/**
+ * A [docker] section's overrides for a test; `host` is `[docker] host` as written, the one engine of
+ * `hosts` (the config loader's list of one).
+ */
+export type DockerOverrides = Partial<DockerConfig> & { host?: string };
+
 /** A complete [docker] section as the config loader would resolve it, for the fake runner image. */
-export function dockerConfig(overrides: Partial<DockerConfig> = {}): DockerConfig {
+export function dockerConfig(overrides: DockerOverrides = {}): DockerConfig {
+  const { host = '', ...rest } = overrides;
   return {
-    host: '',
+    hosts: [{ name: hostNameOf(host), url: host }],
     network: 'host',
     dind: false,
     sharedVolume: '',
@@ -24,7 +36,7 @@ export function dockerConfig(overrides: Partial<DockerConfig> = {}): DockerConfi
     command: ['sleep', '600'],
     user: '',
     buildxCleanup: false,
-    ...overrides,
+    ...rest,
   };
 }
 
@@ -65,12 +77,23 @@ export function memoryLogger(): {
   };
 }
 
+/** Backend options beyond `[docker]` a test may shorten. */
+export type FixtureExtras = Pick<DockerBackendOptions, 'imageRefreshMs' | 'health' | 'ledger'>;
+
+/** Health pings for tests: often, a quick verdict, short backoff. */
+export const FAST_HEALTH = {
+  everyMs: 200,
+  timeoutMs: 2_000,
+  downAfter: 2,
+  retry: { initial: 50, max: 500 },
+} as const;
+
 export function makeDockerBackend(
   owner: Owner,
-  docker: Partial<DockerConfig> = {},
+  docker: DockerOverrides = {},
   logger: Logger = memoryLogger().logger,
   image = FAKE_IMAGE,
-  extra: { imageRefreshMs?: number } = {},
+  extra: FixtureExtras = {},
 ): BackendUnderTest & { backend: DockerBackend } {
   const backend = createDockerBackend(
     { owner, logger, stateDir: '/nonexistent' },
@@ -96,10 +119,10 @@ export function useBackends() {
   return {
     make(
       owner: Owner,
-      docker: Partial<DockerConfig> = {},
+      docker: DockerOverrides = {},
       logger?: Logger,
       image?: string,
-      extra?: { imageRefreshMs?: number },
+      extra?: FixtureExtras,
     ): DockerBackend {
       const made = makeDockerBackend(owner, docker, logger, image, extra);
       cleanups.push(async () => {

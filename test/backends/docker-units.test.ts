@@ -5,9 +5,15 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { explainConnectError } from '../../backends/docker/connect-errors.js';
 import { buildCreateRequest, CONTAINER_CA_DIR, JIT_ENV } from '../../backends/docker/container-spec.js';
 import { ExitTracker, GONE_REASON, OOM_REASON } from '../../backends/docker/exit-tracker.js';
-import { dockerOptionsFor, engineSocketPath } from '../../backends/docker/host.js';
+import {
+  dockerClientFor,
+  dockerOptionsFor,
+  engineKey,
+  engineSocketPath,
+} from '../../backends/docker/host.js';
 import { matchesPlatform } from '../../backends/docker/image.js';
 import { jsonLines } from '../../backends/docker/json-lines.js';
 import { exitCodeFromStatus } from '../../backends/docker/ownership.js';
@@ -52,6 +58,72 @@ describe('docker host', () => {
     expect(String(opts.cert)).toBe('cert-pem');
   });
 
+  it('uses exactly the TLS files of a [[docker.hosts]] entry, never DOCKER_CERT_PATH', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certs-'));
+    const env = await mkdtemp(join(tmpdir(), 'env-certs-'));
+    try {
+      for (const f of ['ca', 'cert', 'key']) {
+        await writeFile(join(dir, `mine-${f}.pem`), `mine-${f}`);
+        // docker-modem reads DOCKER_CERT_PATH's ca.pem as a PEM bundle when DOCKER_HOST is set.
+        await writeFile(
+          join(env, `${f}.pem`),
+          `-----BEGIN CERTIFICATE-----\nenv-${f}\n-----END CERTIFICATE-----\n`,
+        );
+      }
+      const host = {
+        name: 'b',
+        url: 'tcp://build-2',
+        tlsCa: join(dir, 'mine-ca.pem'),
+        tlsCert: join(dir, 'mine-cert.pem'),
+        tlsKey: join(dir, 'mine-key.pem'),
+      };
+      const opts = dockerOptionsFor(host, { DOCKER_CERT_PATH: env, DOCKER_TLS_VERIFY: '1' });
+      // TLS files mean TLS, on the TLS port when the url has none.
+      expect(opts).toMatchObject({ protocol: 'https', host: 'build-2', port: '2376' });
+      expect([String(opts.ca), String(opts.cert), String(opts.key)]).toEqual([
+        'mine-ca',
+        'mine-cert',
+        'mine-key',
+      ]);
+      // Only a CA: the client presents no certificate, and none comes from the environment either.
+      vi.stubEnv('DOCKER_HOST', 'tcp://elsewhere:2376');
+      vi.stubEnv('DOCKER_CERT_PATH', env);
+      const caOnly = { name: 'b', url: 'tcp://build-2:2376', tlsCa: join(dir, 'mine-ca.pem') };
+      const modem = new Docker(dockerOptionsFor(caOnly)).modem as unknown as Record<string, unknown>;
+      expect([String(modem.ca), modem.cert, modem.key, modem.protocol]).toEqual([
+        'mine-ca',
+        undefined,
+        undefined,
+        'https',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(env, { recursive: true, force: true });
+    }
+  });
+
+  it('names the host, key and file when a TLS file is gone by the time the client is made', () => {
+    const host = { name: 'build-2', url: 'tcp://build-2:2376', tlsCa: '/nonexistent/ca.pem' };
+    expect(() => dockerOptionsFor(host)).toThrow(
+      expect.objectContaining({
+        code: 'DOCKER_TLS_FILE',
+        message: expect.stringMatching(
+          /^\[\[docker\.hosts\]\] "build-2" tls-ca: cannot read "\/nonexistent\/ca\.pem" \(ENOENT/,
+        ),
+      }),
+    );
+  });
+
+  it('shares one client per url and TLS identity', () => {
+    const plain = { name: 'b', url: 'tcp://build-9:2375' };
+    const tls = { ...plain, url: 'tcp://build-9:2376', tlsCa: '/etc/a.pem' };
+    expect(engineKey(plain)).toBe('tcp://build-9:2375');
+    expect(engineKey(tls)).not.toBe(engineKey({ ...tls, tlsCa: '/etc/b.pem' }));
+    expect(dockerClientFor(plain)).toBe(dockerClientFor('tcp://build-9:2375'));
+    expect(dockerClientFor(plain)).toBe(dockerClientFor({ ...plain, name: 'other-name' }));
+    expect(dockerClientFor(plain)).not.toBe(dockerClientFor('tcp://build-9:2377'));
+  });
+
   it('an explicit unix host is not overridden by a tcp DOCKER_HOST in the environment', () => {
     vi.stubEnv('DOCKER_HOST', 'tcp://elsewhere:2375');
     const modem = new Docker(dockerOptionsFor('unix:///tmp/mine.sock')).modem as {
@@ -74,6 +146,94 @@ describe('docker host', () => {
     expect(engineSocketPath('', { DOCKER_HOST: 'unix:///x.sock' })).toBe('/x.sock');
     expect(engineSocketPath('', {})).toBe('/var/run/docker.sock');
     expect(engineSocketPath('ssh://h')).toBe('/var/run/docker.sock');
+  });
+});
+
+describe('docker host connection failures', () => {
+  const host = {
+    name: 'build-2',
+    url: 'tcp://build-2:2376',
+    tlsCa: '/etc/runner/docker/ca.pem',
+    tlsCert: '/etc/runner/docker/cert.pem',
+    tlsKey: '/etc/runner/docker/key.pem',
+  };
+  const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
+  const explain = (err: unknown, h: Parameters<typeof explainConnectError>[0] = host) =>
+    explainConnectError(h, err, {});
+
+  it('an engine certificate its CA did not issue names tls-ca and its file', () => {
+    const e = explain(coded('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'));
+    expect(e?.code).toBe('DOCKER_TLS');
+    expect(e?.message).toBe(
+      `[[docker.hosts]] "build-2" (tcp://build-2:2376): the engine's certificate is not issued by the CA in tls-ca ("/etc/runner/docker/ca.pem"): set tls-ca to the CA that issued the engine's certificate (dockerd --tlscert) (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`,
+    );
+    expect(
+      explain(coded('SELF_SIGNED_CERT_IN_CHAIN'), { name: 'b', url: 'tcp://b:2376' })?.message,
+    ).toContain('set tls-ca to the CA that issued it');
+  });
+
+  it('a client certificate the engine refuses names tls-cert and its file; none at all says to set it', () => {
+    for (const code of [
+      'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE',
+      'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+      'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+    ]) {
+      expect(explain(coded(code))?.message).toContain(
+        'the engine refused the client certificate in tls-cert ("/etc/runner/docker/cert.pem"): tls-cert and its key must be issued by the CA the engine trusts (dockerd --tlscacert)',
+      );
+    }
+    const bare = { name: 'b', url: 'tcp://b:2376', tlsCa: '/ca.pem' };
+    expect(explain(coded('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), bare)?.message).toContain(
+      'the engine requires a client certificate: set tls-cert and tls-key',
+    );
+  });
+
+  it('names the key and certificate that do not belong together, and a wrong port', () => {
+    expect(explain(coded('ERR_OSSL_X509_KEY_VALUES_MISMATCH'))?.message).toContain(
+      'the private key in tls-key ("/etc/runner/docker/key.pem") is not the key of the certificate in tls-cert ("/etc/runner/docker/cert.pem")',
+    );
+    expect(explain(coded('ERR_SSL_WRONG_VERSION_NUMBER'))?.message).toContain(
+      'the engine does not speak TLS on this port',
+    );
+    const plain = Object.assign(
+      new Error('(HTTP code 400) unexpected - Client sent an HTTP request to an HTTPS server.'),
+      {
+        statusCode: 400,
+      },
+    );
+    expect(explain(plain, { name: 'b', url: 'tcp://b:2376' })?.message).toContain(
+      'the engine expects TLS on this port: set tls-ca, tls-cert and tls-key',
+    );
+  });
+
+  it('DOCKER_CERT_PATH files are named when the host has no tls-* of its own', () => {
+    const e = explainConnectError(
+      { name: 'b', url: 'tcp://b:2376' },
+      coded('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'),
+      {
+        DOCKER_CERT_PATH: '/home/ci/.docker',
+      },
+    );
+    expect(e?.message).toContain(`DOCKER_CERT_PATH's cert.pem ("/home/ci/.docker/cert.pem")`);
+  });
+
+  it('an ssh login refused names the user and the agent; an engine that is away is not a problem to fix', () => {
+    const ssh = Object.assign(new Error('All configured authentication methods failed'), {
+      level: 'client-authentication',
+    });
+    const e = explainConnectError({ name: 'b', url: 'ssh://ci@b' }, ssh, {
+      SSH_AUTH_SOCK: '/run/agent.sock',
+    });
+    expect(e?.code).toBe('DOCKER_AUTH');
+    expect(e?.message).toBe(
+      '[[docker.hosts]] "b" (ssh://ci@b): ssh refused user "ci" (All configured authentication methods failed): runner logs in with the keys of the ssh-agent at SSH_AUTH_SOCK ("/run/agent.sock"); add the key there and its public key to that user\'s authorized_keys on the host',
+    );
+    expect(explain(coded('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.2:2376'))).toBeUndefined();
+    expect(explain(new DOMException('no answer', 'TimeoutError'))).toBeUndefined();
+    expect(
+      explain(Object.assign(new Error('(HTTP code 404) no such image'), { statusCode: 404 })),
+    ).toBeUndefined();
   });
 });
 

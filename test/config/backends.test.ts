@@ -16,7 +16,7 @@ shared-volume = "/cache"
 shared-volume-name = "team-cache"
 `);
     expect(docker).toMatchObject({
-      host: 'ssh://ci@build-host',
+      hosts: [{ name: 'build-host', url: 'ssh://ci@build-host' }],
       memory: 4 * 1024 ** 3,
       cpus: 1.5,
       platform: 'linux/arm64',

@@ -23,6 +23,9 @@ function fileSetting(path: string, value: unknown): string {
   if (parts.join('.') === 'dedalus.schedule') {
     return `${BASE}${stringify({ dedalus: { schedule: [{ days: 'daily', hours: '08:00-18:00', [key]: value }] } })}`;
   }
+  if (parts.join('.') === 'docker.hosts') {
+    return `${BASE}${stringify({ docker: { hosts: [{ url: 'tcp://build-2:2376', [key]: value }] } })}`;
+  }
   let table: Record<string, unknown> = { [key]: value };
   for (const part of parts.reverse()) table = { [part]: table };
   return `${BASE}${stringify(table)}`;
@@ -30,7 +33,9 @@ function fileSetting(path: string, value: unknown): string {
 
 /** How the loader names the key in a message: entries of arrays of tables carry their index. */
 function messageKey(path: string): string {
-  return path.replace(/^dedalus\.schedule\./, 'dedalus.schedule[0].');
+  return path
+    .replace(/^dedalus\.schedule\./, 'dedalus.schedule[0].')
+    .replace(/^docker\.hosts\./, 'docker.hosts[0].');
 }
 
 describe('values that cannot be meant', () => {

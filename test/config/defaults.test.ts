@@ -36,7 +36,7 @@ describe('defaults', () => {
   it('gives docker safe defaults: no socket mount, no limits, the stock run.sh', async () => {
     const { docker } = await loadSet(BASE);
     expect(docker).toEqual({
-      host: '',
+      hosts: [{ name: 'default', url: '' }],
       network: '',
       dind: false,
       sharedVolume: '',

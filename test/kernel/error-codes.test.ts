@@ -104,6 +104,11 @@ const dockerCodes = allOf<DockerBackendErrorCode>()([
   'DOCKER_START_FAILED',
   'DOCKER_NOT_OWNED',
   'DOCKER_INVALID_HOST',
+  'DOCKER_TLS_FILE',
+  'DOCKER_TLS',
+  'DOCKER_AUTH',
+  'DOCKER_NO_HOST',
+  'DOCKER_HOST_TOO_SMALL',
   'DOCKER_CLOSED',
 ]);
 const tartCodes = allOf<TartErrorCode>()([
