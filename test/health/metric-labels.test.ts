@@ -209,7 +209,7 @@ describe('every documented metric and label value, emitted by the real code path
     const f = await fake();
     const config = await configWithHealth(
       f,
-      `name = "linux"\nbackend = "docker"\nrunner-image = "${FAKE_IMAGE}"\n[docker]\nnetwork = "host"\npull-policy = "never"\n` +
+      `name = "linux"\nbackend = "docker"\nrunner-image = "${FAKE_IMAGE}"\n[docker]\nnetwork = "host"\npull-policy = "never"\ncpus = 1\nmemory = "512m"\n` +
         // The engine as a host with a budget in every dimension: each runner_host_* series shows.
         `[[docker.hosts]]\nname = "local"\nurl = "${process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'}"\nmax-runners = 4\ncpus = 8\nmemory = "16g"\n`,
     );
