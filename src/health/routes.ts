@@ -48,7 +48,8 @@ const CORDON_PATH = /^\/api\/hosts\/([^/]+)\/(cordon|uncordon)$/;
 
 const LOOPBACK_PEER = /^(127\.|::1$|::ffff:127\.)/;
 
-function isLoopback(address: string | undefined): boolean {
+/** Whether a peer address is on loopback (IPv4, IPv6, or IPv4 mapped into IPv6). */
+export function isLoopback(address: string | undefined): boolean {
   return address !== undefined && LOOPBACK_PEER.test(address);
 }
 

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createMetrics } from '../../src/health/metrics.js';
+import { isLoopback } from '../../src/health/routes.js';
 import { type HealthServerOptions, startHealthServer } from '../../src/health/server.js';
 import type { DaemonStatus } from '../../src/health/status-types.js';
 import { HostsError } from '../../src/hosts/errors.js';
@@ -243,6 +244,18 @@ describe('health server', () => {
       'build-2',
       'build-3',
     ]);
+  });
+
+  it('tells a loopback peer, the only one that may cordon without a token, from any other', () => {
+    expect(['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1'].map(isLoopback)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['10.0.0.5', '::ffff:10.0.0.5', 'fe80::1', '::', '1127.0.0.1', undefined].map(isLoopback)).toEqual(
+      [false, false, false, false, false, false],
+    );
   });
 
   it('without a token, cordons from loopback; without hosts, the cordon route is 404', async () => {
