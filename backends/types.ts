@@ -41,7 +41,36 @@ export interface RunnerBackend {
    * a long silence in health, status and the logs. Optional: a backend that cannot tell leaves it out.
    */
   silence?(): Silence | undefined;
+  /**
+   * The machines this backend places runners on (Docker's `[[docker.hosts]]`), for `runner hosts`,
+   * status, the dashboard and the metrics. Optional: a backend without several hosts leaves it out.
+   */
+  hosts?(): BackendHost[];
+  /**
+   * Cordons (`true`) or uncordons a host by name: a cordoned host takes no new runner, its runners run
+   * on. A host is shared by every scale set that lists it, so this applies to all of them. False when
+   * this backend has no host of that name. Optional, with `hosts`.
+   */
+  cordon?(host: string, cordoned: boolean): boolean;
   close(opts?: { removeAll?: boolean; signal?: AbortSignal }): Promise<void>;
+}
+
+/** A budget dimension: an amount, no cap (`max-runners` left out), or not known yet (engine not asked). */
+export type HostLimit = number | 'unlimited' | 'unknown';
+
+/** One host of a backend that has several, as the world outside the backend sees it. */
+export interface BackendHost {
+  name: string;
+  /** Where it is reached (a Docker url); never carries a secret. */
+  url: string;
+  /** `joining`: not answered yet since start (or since it was added); `down`: stopped answering. */
+  state: 'up' | 'down' | 'joining';
+  cordoned: boolean;
+  /** Why the host is not up (its last failed ping), when it is not. */
+  error?: string;
+  /** What the host may hold (runners, CPUs, memory bytes) and what runners there take now, all scale sets together. */
+  budget: { count: HostLimit; cpus: HostLimit; memory: HostLimit };
+  used: { count: number; cpus: number; memory: number };
 }
 
 /** The resource that holds one runner: a Docker container, a Tart VM, a Dedalus machine. */

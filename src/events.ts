@@ -45,6 +45,8 @@ export type DaemonEvent =
       backend: string;
       tier: StartTier;
       durationMs: number;
+      /** The host it was placed on, for a backend with several (Docker's `[[docker.hosts]]`). */
+      host?: string;
     })
   /** A start failed; `reason` is "capacity" or the error's code in lower case (scaler). */
   | (EventBase & { type: 'runner-start-failed'; runner: string; backend: string; reason: string })

@@ -13,6 +13,7 @@ import {
   type BackendCapabilities,
   BackendCapacityError,
   type BackendContext,
+  type BackendHost,
   type OwnedRunner,
   type Owner,
   type RunnerBackend,
@@ -62,16 +63,11 @@ export interface DockerBackendOptions {
   clock?: Clock;
 }
 
-/** A host of the scale set as `runner hosts`, status and metrics will show it. */
-export interface DockerHostStatus {
-  name: string;
-  url: string;
+/** A host of the scale set as `runner hosts`, status and metrics show it. */
+export interface DockerHostStatus extends BackendHost {
   state: HostState;
-  cordoned: boolean;
   /** Up, and this scale set's image, volume and socket are in place there: it takes this set's runners. */
   ready: boolean;
-  /** Why the host is not up (the last failed ping), when it is not. */
-  error?: string;
   /** Runners counted on the host, all scale sets of this process together. */
   runners: number;
   /** Of those, this scale set's. */
@@ -274,6 +270,17 @@ export class DockerBackend implements RunnerBackend {
     const { silence, engine } = worst;
     if (this.#engines.length === 1 || silence.lastError === undefined) return silence;
     return { since: silence.since, lastError: `host "${engine.name}": ${silence.lastError}` };
+  }
+
+  /**
+   * Cordons or uncordons one of this set's hosts in the process-wide budget book: every scale set on
+   * the host sees it, placement skips a cordoned host, and its runners run on to their end.
+   */
+  cordon(host: string, cordoned: boolean): boolean {
+    const engine = this.#engines.find((e) => e.name === host);
+    if (!engine) return false;
+    this.#ledger.setCordoned(engine.key, cordoned);
+    return true;
   }
 
   /** This scale set's hosts now: state, cordon, readiness, runners, budget and use. */

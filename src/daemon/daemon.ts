@@ -10,6 +10,7 @@ import { JobTelemetry } from '../health/jobs.js';
 import { createMetrics } from '../health/metrics.js';
 import { HealthServerError, startHealthServer } from '../health/server.js';
 import type { DaemonStatus } from '../health/status-types.js';
+import { DaemonHosts } from '../hosts/daemon-hosts.js';
 import { EventHub } from '../kernel/events.js';
 import type { Logger } from '../log.js';
 import { Networks } from '../net/networks.js';
@@ -71,8 +72,9 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
   // One connection pool per distinct proxy/CA setting, shared by every scale set that has it.
   const networks = new Networks();
 
+  const backends: { scaleSet: string; backend: RunnerBackend }[] = [];
   const runners = await Promise.all(
-    config.scaleSets.map(async (cfg) => {
+    config.scaleSets.map(async (cfg, i) => {
       const slog = log.child({ scaleSet: cfg.name });
       const network = networks.access(cfg.network);
       const runnerNet = runnerNetwork(cfg.network, cfg.runnerEnv);
@@ -86,6 +88,8 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
         runnerNet,
       );
       const backend = await (opts.backendFactory ?? createBackend)(cfg, ctx);
+      // By position: the hosts are listed in config order whichever backend is made first.
+      backends[i] = { scaleSet: cfg.name, backend };
       const client = new ActionsClient({
         configUrl: cfg.url,
         auth: credentialsFromConfig(cfg.auth),
@@ -110,14 +114,21 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
     }),
   );
 
+  // The cordons of the state dir are in place before any scale set runs, so nothing lands on a
+  // cordoned host after a restart.
+  const hosts = new DaemonHosts(backends, config.stateDir, log.child({ component: 'hosts' }));
+  await hosts.load();
+
   const status = (): DaemonStatus => {
     const scaleSets = runners.map((r) => r.status());
+    const fleet = hosts.list();
     return {
       version: VERSION,
       startedAt,
       healthy: scaleSets.every((s) => s.healthy),
       ready: runners.every((r) => r.listeningOnce),
       scaleSets,
+      ...(fleet.length > 0 ? { hosts: fleet } : {}),
     };
   };
 
@@ -128,6 +139,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
           port: config.healthPort,
           token: config.healthToken,
           status,
+          cordon: (name, on) => hosts.cordon(name, on),
           metrics,
           logger: log.child({ component: 'health' }),
           staleAfterMs: opts.healthStaleAfterMs,

@@ -10,6 +10,8 @@ export interface JobDraft {
   workflowRef?: string;
   eventName?: string;
   runnerName?: string;
+  /** The host its runner ran on, for a backend with several. */
+  host?: string;
   result?: string;
   queued?: number;
   assigned?: number;
@@ -86,6 +88,7 @@ export function toRecord(d: JobDraft): JobRecord {
     repository: d.repository,
     workflowRef: d.workflowRef,
     runnerName: d.runnerName,
+    ...(d.host !== undefined ? { host: d.host } : {}),
     result: d.result,
     state: jobState({ result: d.result, started: d.started, completed: d.completed }),
     queuedAt: iso(d.queued),

@@ -34,8 +34,8 @@ export class JobTelemetry {
   /** Finished jobs, oldest first; `#done` indexes it so a repeated JobCompleted is recognised. */
   readonly #finished: JobDraft[] = [];
   readonly #done = new Set<string>();
-  /** When each runner came up (ms), until a job claims it. */
-  readonly #runners = new Map<string, number>();
+  /** When each runner came up (ms) and where, until a job claims it. */
+  readonly #runners = new Map<string, { at: number; host?: string }>();
   #lastPrune = 0;
 
   constructor(opts: JobTelemetryOptions) {
@@ -59,7 +59,10 @@ export class JobTelemetry {
         return;
       }
       case 'runner-started':
-        this.#runners.set(ev.scaleSet + SEP + ev.runner, ev.at);
+        this.#runners.set(ev.scaleSet + SEP + ev.runner, {
+          at: ev.at,
+          ...(ev.host !== undefined ? { host: ev.host } : {}),
+        });
         this.#prune(ev.at);
         return;
       case 'job-started':
@@ -132,7 +135,9 @@ export class JobTelemetry {
   #claimRunner(d: JobDraft, runnerName: string): void {
     if (!runnerName) return;
     d.runnerName = runnerName;
-    d.runnerStarted ??= this.#runners.get(d.scaleSet + SEP + runnerName);
+    const runner = this.#runners.get(d.scaleSet + SEP + runnerName);
+    d.runnerStarted ??= runner?.at;
+    d.host ??= runner?.host;
   }
 
   /** Drops what has gone stale; runs at most once a minute unless a cap is exceeded. */
@@ -147,7 +152,7 @@ export class JobTelemetry {
         dropped++;
       }
     }
-    for (const [key, at] of this.#runners) {
+    for (const [key, { at }] of this.#runners) {
       if (now - at > this.#ttl || this.#runners.size > this.#max) this.#runners.delete(key);
     }
     if (dropped > 0) this.#log.debug({ dropped }, 'dropped unfinished job records with no news');

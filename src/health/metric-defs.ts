@@ -14,6 +14,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 const SCALE_SET = ['name'] as const;
 const JOB = ['name', 'repository', 'organization', 'job_name', 'event_name'] as const;
 const JOB_DONE = [...JOB, 'job_result'] as const;
+/** A host's use (`used`) or budget (`budget`) in one dimension. */
+const HOST_KIND = ['host', 'kind'] as const;
 
 /** ARC's runtime buckets, so `le` values line up with dashboards built on ARC data. */
 const JOB_BUCKETS = [
@@ -59,6 +61,26 @@ export function defineMetrics(registry: Registry) {
       'runner_last_successful_poll_timestamp_seconds',
       'Unix time of the last long poll that returned 200 or 202.',
       ['scale_set'],
+    ),
+    // Hosts (Docker's `[[docker.hosts]]`): one series per host, shared by the scale sets that list it.
+    hostUp: gauge('runner_host_up', 'Whether a host answers: 1 up, 0 down or not answered yet.', ['host']),
+    hostCordoned: gauge('runner_host_cordoned', 'Whether a host is cordoned (takes no new runner): 1 or 0.', [
+      'host',
+    ]),
+    hostRunners: gauge(
+      'runner_host_runners',
+      'Runners on a host (kind="used") and its max-runners (kind="budget", absent without a cap).',
+      HOST_KIND,
+    ),
+    hostCpus: gauge(
+      'runner_host_cpus',
+      'CPU limits of the runners on a host (kind="used") and the host\'s CPU budget (kind="budget", once known).',
+      HOST_KIND,
+    ),
+    hostMemory: gauge(
+      'runner_host_memory_bytes',
+      'Memory limits of the runners on a host (kind="used") and the host\'s memory budget (kind="budget", once known).',
+      HOST_KIND,
     ),
 
     // Event metrics: fed by the daemon's events (metrics.ts).

@@ -141,6 +141,11 @@ function collectSnapshot(m: MetricSet, status: DaemonStatus): void {
     m.poolSize,
     m.runners,
     m.lastPoll,
+    m.hostUp,
+    m.hostCordoned,
+    m.hostRunners,
+    m.hostCpus,
+    m.hostMemory,
   ];
   for (const g of snapshot) g.reset();
   for (const ss of status.scaleSets) {
@@ -167,4 +172,22 @@ function collectSnapshot(m: MetricSet, status: DaemonStatus): void {
     m.adopted.inc(set, 0);
     for (const kind of UNDECODABLE_KINDS) m.undecodable.inc({ ...set, kind }, 0);
   }
+  for (const h of status.hosts ?? []) {
+    const host = { host: h.name };
+    m.hostUp.set(host, h.state === 'up' ? 1 : 0);
+    m.hostCordoned.set(host, h.cordoned ? 1 : 0);
+    const dims = [
+      [m.hostRunners, h.used.count, h.budget.count],
+      [m.hostCpus, h.used.cpus, h.budget.cpus],
+      [m.hostMemory, h.used.memory, h.budget.memory],
+    ] as const;
+    for (const [gauge, used, budget] of dims) {
+      gauge.set({ ...host, kind: 'used' satisfies HostKind }, used);
+      // No cap, or a size the engine has not reported yet: no series rather than a made-up number.
+      if (typeof budget === 'number') gauge.set({ ...host, kind: 'budget' satisfies HostKind }, budget);
+    }
+  }
 }
+
+/** The `kind` label of the per-host gauges. */
+export type HostKind = 'used' | 'budget';

@@ -6,7 +6,7 @@ import type { Secret } from '../secret.js';
 import { DEFAULT_STALE_AFTER_MS } from './health-check.js';
 import type { Metrics } from './metrics.js';
 import { healthRoutes } from './routes.js';
-import type { DaemonStatus } from './status-types.js';
+import type { DaemonStatus, HostStatus } from './status-types.js';
 
 export interface HealthServerOptions {
   /** Interface to bind (default 127.0.0.1: status and metrics are not for the whole network). */
@@ -17,6 +17,8 @@ export interface HealthServerOptions {
   token?: Secret;
   /** Builds the snapshot; called on every request, never cached. */
   status: () => DaemonStatus;
+  /** Cordons or uncordons a host (POST /api/hosts/NAME/cordon|uncordon); absent: those routes 404. */
+  cordon?: (host: string, cordoned: boolean) => Promise<HostStatus>;
   metrics: Metrics;
   logger?: Logger;
   /** /healthz turns 503 when a scale set's last successful poll is older than this (default 95 s). */
@@ -74,6 +76,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   const handle = healthRoutes({
     token: opts.token,
     status: opts.status,
+    ...(opts.cordon ? { cordon: opts.cordon } : {}),
     metrics: opts.metrics,
     logger: log,
     staleAfterMs,

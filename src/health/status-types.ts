@@ -1,3 +1,4 @@
+import type { BackendHost } from '../../backends/types.js';
 import type { RunnerScaleSetStatistic } from '../github/types.js';
 
 /**
@@ -11,6 +12,17 @@ export interface DaemonStatus {
   healthy: boolean;
   ready: boolean;
   scaleSets: ScaleSetStatus[];
+  /**
+   * The machines the scale sets place runners on (Docker's `[[docker.hosts]]`), each once however many
+   * sets share it. Absent when no backend has hosts.
+   */
+  hosts?: HostStatus[];
+}
+
+/** One host: whether it answers, its cordon, and its budget against what runners there take. */
+export interface HostStatus extends BackendHost {
+  /** The scale sets that list the host. */
+  scaleSets: string[];
 }
 
 export type RunnerStateName = 'creating' | 'idle' | 'busy' | 'done' | 'failed' | 'removing';
@@ -107,6 +119,8 @@ export interface JobRecord {
   repository?: string;
   workflowRef?: string;
   runnerName?: string;
+  /** The host the runner ran on, for a backend with several (Docker's `[[docker.hosts]]`). */
+  host?: string;
   result?: string;
   /** "queued", "running", or the result once completed: what the dashboard and `runner status` show (jobState). */
   state: string;

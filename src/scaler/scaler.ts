@@ -321,6 +321,7 @@ export class RunnerScaler implements Scaler {
         backend: this.#o.backend.kind,
         tier: handle.tier,
         durationMs: took,
+        ...(handle.host !== undefined ? { host: handle.host } : {}),
       });
       this.#gate.succeeded();
       this.#log.info({ runner: name, tier: handle.tier, ms: took }, 'runner started');

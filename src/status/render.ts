@@ -1,6 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { CUSTOM_LABELS_FLAG } from '../github/scale-set-labels.js';
 import { jobState } from '../health/job-record.js';
+import { hostsTable } from '../hosts/render.js';
 import type { ShownStatus } from './schema.js';
 
 type ScaleSet = ShownStatus['scaleSets'][number];
@@ -25,6 +26,9 @@ export function renderStatus(s: ShownStatus, opts: RenderOptions): string {
   ];
   if (s.scaleSets.length === 0) lines.push('', 'No scale sets registered yet.');
   for (const set of s.scaleSets) lines.push('', ...scaleSetBlock(set, opts, paint, flag));
+  if (s.hosts && s.hosts.length > 0) {
+    lines.push('', paint('bold', 'hosts'), ...hostsTable(s.hosts, paint).map((l) => `  ${l}`));
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -56,19 +56,51 @@ const scaleSet = z.looseObject({
   lastUndecodable: undecodable.optional(),
   droppedLabels: z.array(z.string()).optional(),
 });
+const limit = z.union([z.number().nonnegative(), z.literal('unlimited'), z.literal('unknown')]);
+const use = z.number().nonnegative();
+const host = z.looseObject({
+  name: z.string(),
+  url: z.string(),
+  state: z.string(),
+  cordoned: z.boolean(),
+  error: z.string().optional(),
+  budget: z.looseObject({ count: limit, cpus: limit, memory: limit }),
+  used: z.looseObject({ count: use, cpus: use, memory: use }),
+  scaleSets: z.array(z.string()).optional(),
+});
 const daemonStatus = z.looseObject({
   version: z.string(),
   startedAt: z.string(),
   healthy: z.boolean(),
   ready: z.boolean(),
   scaleSets: z.array(scaleSet),
+  // Optional: absent without hosts, and from a daemon of an older version.
+  hosts: z.array(host).optional(),
 });
+const hostsAnswer = z.looseObject({ hosts: z.array(host) });
+const cordonAnswer = z.looseObject({ host });
+
+export type ShownHost = z.infer<typeof host>;
 
 export type ShownStatus = z.infer<typeof daemonStatus>;
 
 /** Throws with the first mismatch as `scaleSets[0].runners: expected array`. */
 export function parseStatus(json: unknown): ShownStatus {
-  const r = daemonStatus.safeParse(json);
+  return parseWith(daemonStatus, json);
+}
+
+/** The answer of GET /api/hosts. */
+export function parseHosts(json: unknown): ShownHost[] {
+  return parseWith(hostsAnswer, json).hosts;
+}
+
+/** The answer of POST /api/hosts/NAME/cordon|uncordon. */
+export function parseCordon(json: unknown): ShownHost {
+  return parseWith(cordonAnswer, json).host;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, json: unknown): T {
+  const r = schema.safeParse(json);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   throw new Error(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'unexpected shape'}`);

@@ -28,14 +28,14 @@ export async function resolveStatusTarget(opts: TargetOptions): Promise<StatusTa
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new Error(
-      `${err.message}\nrunner status reads health-host, health-port and health-token from this config (a health-token "env:VAR" needs that variable), or pass --url http://HOST:PORT`,
+      `${err.message}\nrunner status and runner hosts read health-host, health-port and health-token from this config (a health-token "env:VAR" needs that variable), or pass --url http://HOST:PORT`,
       { cause: err },
     );
   }
   const source = config.file || 'defaults';
   if (config.healthPort === 0) {
     throw new Error(
-      `the health server is off (health-port = 0 in ${source}); set a port to use runner status`,
+      `the health server is off (health-port = 0 in ${source}); set a port to use runner status and runner hosts`,
     );
   }
   const token = config.healthToken?.reveal();

@@ -81,6 +81,18 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('[data-testid="latency-bar"]').count()).toBe(demo.startedCount);
     expect(await text(page, '[data-testid="latency-summary"]')).toMatch(/p50 4\.2 s\s*p90 28 s\s*max 1m 01s/);
 
+    // The hosts panel: a row per host with its state, cordon, runners and last error.
+    const host = (name: string) => `[data-testid="host-row"][data-host="${name}"]`;
+    expect(await page.locator('[data-testid="host-row"]').count()).toBe(3);
+    expect(await page.locator(host('build-1')).getAttribute('data-state')).toBe('up');
+    expect(await text(page, `${host('build-1')} [data-testid="host-runners"]`)).toBe('3 / 8');
+    expect(await page.locator(host('build-1')).textContent()).toContain('6 / 16');
+    expect(await page.locator(host('build-1')).textContent()).toContain('12GiB / 64GiB');
+    expect(await page.locator(host('build-2')).getAttribute('data-cordoned')).toBe('true');
+    expect(await text(page, `${host('build-2')} [data-testid="host-runners"]`)).toBe('1 / \u221e');
+    expect(await page.locator(host('build-3')).getAttribute('data-state')).toBe('down');
+    expect(await page.locator(host('build-3')).textContent()).toContain('no answer within 10s');
+
     // The README's screenshot is rewritten only on request (UPDATE_DOCS=1), so a test run leaves the tree clean.
     const png = await page.screenshot({ fullPage: true });
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
@@ -94,6 +106,11 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForFunction(
       (sel) => document.querySelector(sel)?.textContent === '5',
       `${linux} [data-testid="runner-count"][data-state="busy"] b`,
+    );
+    (demo.hosts[1] as { cordoned: boolean }).cordoned = false;
+    await page.waitForFunction(
+      (sel) => document.querySelector(sel)?.getAttribute('data-cordoned') === 'false',
+      host('build-2'),
     );
     expect(problems).toEqual([]);
   });

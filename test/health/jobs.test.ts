@@ -36,6 +36,34 @@ function feeder(t: JobTelemetry, scaleSet: string, now: () => number = () => T0)
 }
 
 describe('JobTelemetry', () => {
+  it("names the host a job's runner ran on, in its record and its line, and no host for a runner without one", () => {
+    const { logger, lines } = captureLogger();
+    const t = new JobTelemetry({ logger });
+    const f = feeder(t, 'linux');
+    const emitUp = (runner: string, host?: string) =>
+      t.onEvent(
+        event(
+          'runner-started',
+          'linux',
+          { runner, backend: 'docker', tier: 'cold', durationMs: 1_000, ...(host ? { host } : {}) },
+          T0 + 1_000,
+        ),
+      );
+    const b1 = jobBase(51, { queued: 0, assigned: 500, started: 2_000, finished: 9_000 });
+    const b2 = jobBase(52, { queued: 0, assigned: 500, started: 2_000, finished: 9_000 });
+    emitUp('linux-r1', 'build-2');
+    emitUp('linux-r2');
+    f.started(started({ ...b1, finishTime: null }, 'linux-r1'));
+    f.started(started({ ...b2, finishTime: null }, 'linux-r2'));
+    expect(t.recent('linux').find((j) => j.requestId === 51)?.host).toBe('build-2');
+    f.completed(completed(b1, 'linux-r1', 'succeeded'));
+    f.completed(completed(b2, 'linux-r2', 'succeeded'));
+    const [one, two] = completions(lines());
+    expect(one).toMatchObject({ requestId: 51, runner: 'linux-r1', host: 'build-2' });
+    expect(two).toMatchObject({ requestId: 52, runner: 'linux-r2' });
+    expect(two).not.toHaveProperty('host');
+  });
+
   it('builds one record per job with every gap and logs exactly one line at completion', () => {
     const { logger, lines } = captureLogger();
     const clock = manualClock(T0);

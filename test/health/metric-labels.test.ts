@@ -9,7 +9,7 @@ import { parseConfigText } from '../../src/config/index.js';
 import type { RunnerConfig } from '../../src/config/types.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { CleanupKind, ReconnectReason, UndecodableKind } from '../../src/events.js';
-import { createMetrics } from '../../src/health/metrics.js';
+import { createMetrics, type HostKind } from '../../src/health/metrics.js';
 import type { RunnerStateName } from '../../src/health/status-types.js';
 import { configFor, startTestDaemon } from '../daemon/harness.js';
 import { freePort } from '../e2e/support/daemon-files.js';
@@ -59,6 +59,9 @@ const DOCUMENTED: Record<string, Record<string, readonly string[]>> = {
     }),
   },
   // Whatever the backends' poolStatus() returns: Tart's tiers, then Dedalus's.
+  runner_host_runners: { kind: every<HostKind>({ used: true, budget: true }) },
+  runner_host_cpus: { kind: every<HostKind>({ used: true, budget: true }) },
+  runner_host_memory_bytes: { kind: every<HostKind>({ used: true, budget: true }) },
   runner_pool_size: { tier: ['warm', 'booting', 'sleeping', 'busy', 'creating', 'draining', 'total'] },
 };
 /** Labels whose every possible value is documented (the others carry codes or free text). */
@@ -206,7 +209,9 @@ describe('every documented metric and label value, emitted by the real code path
     const f = await fake();
     const config = await configWithHealth(
       f,
-      `name = "linux"\nbackend = "docker"\nrunner-image = "${FAKE_IMAGE}"\n[docker]\nnetwork = "host"\npull-policy = "never"\n`,
+      `name = "linux"\nbackend = "docker"\nrunner-image = "${FAKE_IMAGE}"\n[docker]\nnetwork = "host"\npull-policy = "never"\ncpus = 1\nmemory = "512m"\n` +
+        // The engine as a host with a budget in every dimension: each runner_host_* series shows.
+        `[[docker.hosts]]\nname = "local"\nurl = "${process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'}"\nmax-runners = 4\ncpus = 8\nmemory = "16g"\n`,
     );
     const daemon = await run(config);
     cleanups.push(() => removeByInstance(daemon.instanceId));
@@ -223,6 +228,10 @@ describe('every documented metric and label value, emitted by the real code path
       1,
     );
     expect(total(e, 'runner_cleaned_up_total', { ...set, kind: 'container' })).toBe(1);
+    expect(total(e, 'runner_host_up', { host: 'local' })).toBe(1);
+    expect(total(e, 'runner_host_runners', { host: 'local', kind: 'budget' })).toBe(4);
+    expect(total(e, 'runner_host_runners', { host: 'local', kind: 'used' })).toBe(0);
+    expect(total(e, 'runner_host_cpus', { host: 'local', kind: 'budget' })).toBe(8);
     await daemon.shutdown();
   });
 

@@ -2,6 +2,7 @@ import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { DaemonEvent } from '../../src/events.js';
 import { createMetrics, MAX_JOB_SERIES } from '../../src/health/metrics.js';
+import { GiB, threeHosts } from '../hosts/fixtures.js';
 import { at, completed, counts, daemonStatus, event, jobBase, scaleSet, started, stats } from './fixtures.js';
 import { parseExposition, select, value } from './prom-text.js';
 
@@ -218,5 +219,32 @@ describe('metrics', () => {
     const total = startedSeries.reduce((n, x) => n + x.value, 0);
     expect(total).toBe(jobs + 1);
     expect(select(e, 'gha_completed_jobs_total')).toHaveLength(MAX_JOB_SERIES + 1);
+  });
+});
+
+describe('host gauges', () => {
+  it('one series per host: up, cordoned, and runners, CPUs and memory in use and budget (no budget series without one)', async () => {
+    const m = createMetrics();
+    const e = parseExposition(
+      await m.scrape(daemonStatus([scaleSet({ name: 'linux' })], { hosts: threeHosts() })),
+    );
+    expect(['build-1', 'build-2', 'build-3'].map((host) => value(e, 'runner_host_up', { host }))).toEqual([
+      1, 1, 0,
+    ]);
+    expect(
+      ['build-1', 'build-2', 'build-3'].map((host) => value(e, 'runner_host_cordoned', { host })),
+    ).toEqual([0, 1, 0]);
+    expect(value(e, 'runner_host_runners', { host: 'build-1', kind: 'used' })).toBe(3);
+    expect(value(e, 'runner_host_runners', { host: 'build-1', kind: 'budget' })).toBe(8);
+    expect(value(e, 'runner_host_cpus', { host: 'build-1', kind: 'used' })).toBe(4.5);
+    expect(value(e, 'runner_host_memory_bytes', { host: 'build-1', kind: 'budget' })).toBe(64 * GiB);
+    // No max-runners: no count budget; a size not reported yet: no CPU or memory budget.
+    expect(select(e, 'runner_host_runners', { host: 'build-2', kind: 'budget' })).toEqual([]);
+    expect(select(e, 'runner_host_cpus', { host: 'build-3', kind: 'budget' })).toEqual([]);
+    expect(select(e, 'runner_host_memory_bytes', { host: 'build-3', kind: 'budget' })).toEqual([]);
+    expect(value(e, 'runner_host_memory_bytes', { host: 'build-3', kind: 'used' })).toBe(0);
+    // A host gone from the status leaves no series behind.
+    const after = parseExposition(await m.scrape(daemonStatus([scaleSet({ name: 'linux' })])));
+    expect(select(after, 'runner_host_up')).toEqual([]);
   });
 });

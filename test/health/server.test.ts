@@ -1,9 +1,12 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createMetrics } from '../../src/health/metrics.js';
+import { isLoopback } from '../../src/health/routes.js';
 import { type HealthServerOptions, startHealthServer } from '../../src/health/server.js';
 import type { DaemonStatus } from '../../src/health/status-types.js';
+import { HostsError } from '../../src/hosts/errors.js';
 import { Secret } from '../../src/secret.js';
+import { threeHosts } from '../hosts/fixtures.js';
 import { at, captureLogger, daemonStatus, event, manualClock, scaleSet, T0 } from './fixtures.js';
 import { parseExposition, value } from './prom-text.js';
 
@@ -189,6 +192,78 @@ describe('health server', () => {
     expect(shell.text).not.toContain('linux');
     expect((await get(`${srv.url}/healthz`)).code).toBe(200);
     expect((await get(`${srv.url}/readyz`)).code).toBe(200);
+  });
+
+  it('cordons through POST /api/hosts/NAME/cordon|uncordon behind the token; lists the hosts at /api/hosts', async () => {
+    const token = new Secret('s3cret-health-token');
+    const good = { authorization: 'Bearer s3cret-health-token' };
+    const asked: [string, boolean][] = [];
+    const hosts = threeHosts();
+    const srv = await serve(() => daemonStatus([scaleSet({ name: 'linux' })], { hosts }), {
+      token,
+      cordon: async (name, on) => {
+        asked.push([name, on]);
+        const host = hosts.find((h) => h.name === name);
+        if (!host)
+          throw new HostsError('HOST_UNKNOWN', `no host "${name}"; the hosts are: build-1, build-2, build-3`);
+        host.cordoned = on;
+        return host;
+      },
+    });
+    const post = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${srv.url}${path}`, { method: 'POST', headers });
+      return { code: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect((await post('/api/hosts/build-1/cordon')).code).toBe(401);
+    expect((await post('/api/hosts/build-1/cordon', { authorization: 'Bearer nope' })).code).toBe(401);
+    expect(asked).toEqual([]);
+    const done = await post('/api/hosts/build-1/cordon', good);
+    expect(done).toMatchObject({ code: 200, body: { host: { name: 'build-1', cordoned: true } } });
+    expect((await post('/api/hosts/build-1/uncordon', good)).body).toMatchObject({
+      host: { cordoned: false },
+    });
+    expect(await post('/api/hosts/build-9/cordon', good)).toEqual({
+      code: 404,
+      body: { error: 'no host "build-9"; the hosts are: build-1, build-2, build-3', code: 'HOST_UNKNOWN' },
+    });
+    expect(asked).toEqual([
+      ['build-1', true],
+      ['build-1', false],
+      ['build-9', true],
+    ]);
+    // Only POST changes anything; other verbs and paths do not reach the cordon.
+    const viaGet = await get(`${srv.url}/api/hosts/build-1/cordon`, good);
+    expect([viaGet.code, viaGet.headers.get('allow')]).toEqual([405, 'POST']);
+    expect((await post('/api/status', good)).code).toBe(405);
+    expect(asked).toHaveLength(3);
+
+    expect((await get(`${srv.url}/api/hosts`)).code).toBe(401);
+    const listed = await get(`${srv.url}/api/hosts`, good);
+    expect((listed.json().hosts as { name: string }[]).map((h) => h.name)).toEqual([
+      'build-1',
+      'build-2',
+      'build-3',
+    ]);
+  });
+
+  it('tells a loopback peer, the only one that may cordon without a token, from any other', () => {
+    expect(['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1'].map(isLoopback)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['10.0.0.5', '::ffff:10.0.0.5', 'fe80::1', '::', '1127.0.0.1', undefined].map(isLoopback)).toEqual(
+      [false, false, false, false, false, false],
+    );
+  });
+
+  it('without a token, cordons from loopback; without hosts, the cordon route is 404', async () => {
+    const srv = await serve(() => daemonStatus([scaleSet({ name: 'linux' })]));
+    const res = await fetch(`${srv.url}/api/hosts/a/cordon`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'this daemon has no hosts to cordon' });
+    expect((await get(`${srv.url}/api/hosts`)).json()).toEqual({ hosts: [] });
   });
 
   it('serves metrics, status JSON and the dashboard with the right headers', async () => {

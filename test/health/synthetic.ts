@@ -1,5 +1,5 @@
 import { JobTelemetry } from '../../src/health/jobs.js';
-import type { DaemonStatus, RunnerStatus } from '../../src/health/status-types.js';
+import type { DaemonStatus, HostStatus, RunnerStatus } from '../../src/health/status-types.js';
 import { silentLogger } from '../../src/log.js';
 import { counts, event, scaleSet, stats } from './fixtures.js';
 
@@ -175,12 +175,52 @@ export function syntheticDaemon(now = Date.now()) {
       invalidJobMessages: 0,
     },
   });
+  const GiB = 1024 ** 3;
+  // The Docker scale set's hosts: one busy, one cordoned, one whose engine stopped answering.
+  const hosts: HostStatus[] = [
+    {
+      name: 'build-1',
+      url: 'unix:///var/run/docker.sock',
+      state: 'up',
+      cordoned: false,
+      budget: { count: 8, cpus: 16, memory: 64 * GiB },
+      used: { count: 3, cpus: 6, memory: 12 * GiB },
+      scaleSets: ['linux-docker'],
+    },
+    {
+      name: 'build-2',
+      url: 'tcp://build-2:2376',
+      state: 'up',
+      cordoned: true,
+      budget: { count: 'unlimited', cpus: 32, memory: 128 * GiB },
+      used: { count: 1, cpus: 2, memory: 4 * GiB },
+      scaleSets: ['linux-docker'],
+    },
+    {
+      name: 'build-3',
+      url: 'ssh://ci@build-3',
+      state: 'down',
+      cordoned: false,
+      error: 'no answer within 10s',
+      budget: { count: 4, cpus: 'unknown', memory: 'unknown' },
+      used: { count: 0, cpus: 0, memory: 0 },
+      scaleSets: ['linux-docker'],
+    },
+  ];
   const status = (): DaemonStatus => {
     const sets = [linux, macos].map((s) => ({ ...s, recentJobs: telemetry.recent(s.name) }));
-    return { version: '0.1.0', startedAt: iso(now - 7_380_000), healthy: true, ready: true, scaleSets: sets };
+    return {
+      version: '0.1.0',
+      startedAt: iso(now - 7_380_000),
+      healthy: true,
+      ready: true,
+      scaleSets: sets,
+      hosts,
+    };
   };
   return {
     status,
+    hosts,
     linux,
     macos,
     telemetry,

@@ -37,6 +37,7 @@ import {
 import { JsonDecodeError } from '../../src/github/json.js';
 import { WireTimeError } from '../../src/github/wire-time.js';
 import { HealthServerError, type HealthServerErrorCode } from '../../src/health/server.js';
+import { HostsError, type HostsErrorCode } from '../../src/hosts/errors.js';
 import { InitError, type InitErrorCode } from '../../src/init/errors.js';
 import { RunnerError } from '../../src/kernel/errors.js';
 import { ListenerError } from '../../src/listener/listener.js';
@@ -128,6 +129,8 @@ const dedalusBackendCodes = allOf<DedalusBackendErrorCode>()([
   'DEDALUS_CLOSED',
 ]);
 
+const hostsCodes = allOf<HostsErrorCode>()(['HOST_UNKNOWN', 'HOST_CORDON_SAVE', 'HOST_UNSUPPORTED']);
+
 const httpInit = (status: number) => ({
   method: 'GET',
   path: '/v1/machines',
@@ -180,6 +183,7 @@ const TABLE: [RunnerError, string, string][] = [
   ...initCodes.map((c): [RunnerError, string, string] => [new InitError(c, 'x'), c, 'InitError']),
   ...serviceCodes.map((c): [RunnerError, string, string] => [new ServiceError(c, 'x'), c, 'ServiceError']),
   ...statusCodes.map((c): [RunnerError, string, string] => [new StatusError(c, 'x'), c, 'StatusError']),
+  ...hostsCodes.map((c): [RunnerError, string, string] => [new HostsError(c, 'x'), c, 'HostsError']),
   ...stateDirLockCodes.map((c): [RunnerError, string, string] => [
     new StateDirLockError(c, 'x'),
     c,

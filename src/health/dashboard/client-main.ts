@@ -38,6 +38,7 @@ function render(st) {
     st.ready ? null : el('span', { class: 'badge info', text: 'starting' }));
   byId('updated').textContent = 'updated ' + clock(now);
   fill(byId('scale-sets'), st.scaleSets.map(function (ss) { return scaleSetCard(ss, now); }));
+  fill(byId('hosts'), hostsPanel(st.hosts));
   var jobs = [];
   st.scaleSets.forEach(function (ss) { jobs = jobs.concat(ss.recentJobs || []); });
   jobs.sort(function (a, b) { return (firstTime(b) || 0) - (firstTime(a) || 0); });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CLIENT_HOSTS_JS } from './client-hosts.js';
 import { CLIENT_JOBS_JS } from './client-jobs.js';
 import { CLIENT_MAIN_JS } from './client-main.js';
 import { CLIENT_SCALE_SET_JS } from './client-scale-set.js';
@@ -12,7 +13,7 @@ export interface DashboardPage {
 }
 
 /** The client script, one strict-mode IIFE so nothing leaks onto `window`. */
-export const DASHBOARD_JS = `(function () {\n'use strict';\n${CLIENT_UTIL_JS}${CLIENT_SCALE_SET_JS}${CLIENT_JOBS_JS}${CLIENT_MAIN_JS}})();\n`;
+export const DASHBOARD_JS = `(function () {\n'use strict';\n${CLIENT_UTIL_JS}${CLIENT_SCALE_SET_JS}${CLIENT_HOSTS_JS}${CLIENT_JOBS_JS}${CLIENT_MAIN_JS}})();\n`;
 
 const hash = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
 
@@ -27,6 +28,7 @@ const BODY = `
 <main>
   <div class="banner" id="error" role="alert" hidden></div>
   <section class="grid" id="scale-sets" aria-label="Scale sets"></section>
+  <div id="hosts"></div>
   <section class="card" aria-label="Recent jobs">
     <header>
       <h2>Recent jobs</h2><span class="spacer"></span>
