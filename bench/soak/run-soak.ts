@@ -395,11 +395,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       note();
       const off = env.fake.onChange(note);
       log(`fault: engine restart (${runners.length} runners, ${counts.busyAtEngineRestart} busy)`);
+      const restartAt = Date.now();
       try {
         await engine!.restart();
       } finally {
         off();
       }
+      log(
+        `engine answering again after ${((Date.now() - restartAt) / 1000).toFixed(1)} s; ${done()} jobs done`,
+      );
       note();
       counts.engineRestarts++;
     };

@@ -6,7 +6,8 @@ import { useDocker } from '../setup/docker.js';
 // Needs the engine (CI fails without one) and builds the fake runner image before the test.
 useDocker();
 
-const JOBS = 100;
+// Enough for one fault of each kind at its point of progress; the full count is `npm run soak`'s.
+const JOBS = 60;
 
 describe(`soak (reduced): ${JOBS} jobs through the real daemon on a private Docker engine, one fault of each kind`, () => {
   it('every job completes exactly once, max-runners holds, nothing is left, the daemon exits 0', async () => {
@@ -36,8 +37,10 @@ describe(`soak (reduced): ${JOBS} jobs through the real daemon on a private Dock
         engineStallMs: 0,
         startupSigterm: false,
       },
-      // 35–50 s alone on two cores; the margin is for the other test file running beside it.
-      timeoutMs: 110_000,
+      // 25–45 s alone on two cores, up to ~70 s with the rest of the suite beside it on a loaded
+      // machine. Past this bound the soak fails with its own account (which jobs, which runners);
+      // the test's timeout leaves room for that account and the teardown after it.
+      timeoutMs: 100_000,
       log: (m) => timeline.push(`+${((Date.now() - t0) / 1000).toFixed(1)} s ${m}`),
     });
     timeline.push(`+${((Date.now() - t0) / 1000).toFixed(1)} s done: ${JSON.stringify(result.faults)}`);
@@ -57,5 +60,5 @@ describe(`soak (reduced): ${JOBS} jobs through the real daemon on a private Dock
     expect(result.succeeded + result.failed).toBe(JOBS);
     for (const check of result.checks) expect(check.pass, `${check.name}: ${check.detail}`).toBe(true);
     expect(existsSync('/sys/class/net/docker0')).toBe(hadDocker0);
-  }, 120_000);
+  }, 150_000);
 });
