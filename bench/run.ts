@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --quick] [--only cold,warm,burst,throughput,footprint,placement] [--runs N] [--profile] [--out DIR]`
+ * `npm run bench [-- --quick] [--only cold,warm,burst,throughput,footprint,placement,fleet-burst] [--runs N] [--profile] [--out DIR]`
  *
  * Measures the five figures of the benchmark issue against the fake Actions service and the real
  * Docker engine, each beside its baseline from the same run, and the cost of Docker host placement
- * (a micro-benchmark with simulated hosts, against its absolute target), and writes docs/benchmarks.md and
+ * (a micro-benchmark with simulated hosts, against its absolute target) and a 100-job burst over three
+ * private engines (issue 15, beside raw create+starts over the same engines), and writes docs/benchmarks.md and
  * docs/benchmarks.json. A quick or partial run writes to a temporary directory instead (or --out), so
  * it never replaces the published report with smoke-test numbers.
  */
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { type BurstRun, runBurst } from './figures/burst.js';
 import { type ColdRun, runCold } from './figures/cold.js';
+import { type FleetBurstRun, runFleetBurst } from './figures/fleet-burst.js';
 import { type FootprintRun, runFootprint } from './figures/footprint.js';
 import { runThroughput, type ThroughputRun } from './figures/throughput.js';
 import { runWarm, type WarmRun } from './figures/warm.js';
@@ -30,6 +32,7 @@ import {
 import {
   burstReport,
   coldReport,
+  fleetBurstReport,
   footprintReport,
   placementReport,
   throughputReport,
@@ -37,7 +40,7 @@ import {
 } from './lib/summaries.js';
 import { type PlacementRun, runPlacement } from './micro/placement.js';
 
-const FIGURES = ['cold', 'warm', 'burst', 'throughput', 'footprint', 'placement'] as const;
+const FIGURES = ['cold', 'warm', 'burst', 'throughput', 'footprint', 'placement', 'fleet-burst'] as const;
 type FigureKey = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -55,12 +58,16 @@ for (const k of only)
   if (!FIGURES.includes(k)) throw new Error(`--only: unknown figure ${k} (${FIGURES.join(', ')})`);
 const runsOverride = values.runs ? Number(values.runs) : undefined;
 
-/** Sizes per mode. Full: about 10 minutes on 2 cores. Quick: about 2 minutes, for a smoke run. */
+/**
+ * Sizes per mode. Full: about 10 minutes on 2 cores, plus about 5 per fleet-burst run (three engines,
+ * five raw bursts and a runner burst of 100 each). Quick: a few minutes, for a smoke run.
+ */
 const P = quick
   ? {
       cold: { runs: 1, samples: 5 },
       warm: { runs: 1, samples: 5 },
       burst: { runs: 1, jobs: 20, concurrencies: [4, 16] },
+      'fleet-burst': { runs: 1, jobs: 30, concurrencies: [4, 16] },
       throughput: { runs: 1, jobs: 1000 },
       footprint: { runs: 1, windowSec: 10, settleSec: 2 },
       placement: { runs: 1, seconds: 1 },
@@ -69,6 +76,7 @@ const P = quick
       cold: { runs: 3, samples: 20 },
       warm: { runs: 3, samples: 20 },
       burst: { runs: 3, jobs: 100, concurrencies: [4, 8, 16, 32] },
+      'fleet-burst': { runs: 3, jobs: 100, concurrencies: [4, 8, 16, 32] },
       throughput: { runs: 3, jobs: 10_000 },
       footprint: { runs: 3, windowSec: 60, settleSec: 5 },
       placement: { runs: 3, seconds: 3 },
@@ -140,6 +148,16 @@ async function main(): Promise<void> {
       'placement',
       async () => runPlacement({ seconds: P.placement.seconds, hosts: 50 }),
       placementReport,
+    );
+    await measure<FleetBurstRun>(
+      'fleet-burst',
+      () =>
+        runFleetBurst({
+          jobs: P['fleet-burst'].jobs,
+          concurrencies: P['fleet-burst'].concurrencies,
+          log,
+        }),
+      fleetBurstReport,
     );
   } finally {
     events.close();

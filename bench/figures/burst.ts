@@ -184,7 +184,7 @@ async function runnerBurst(
 }
 
 /** start-concurrency as a user gets it, read from the config schema rather than repeated here. */
-async function defaultStartConcurrency(): Promise<number> {
+export async function defaultStartConcurrency(): Promise<number> {
   const config = await parseConfigText('url = "https://github.com/o"\nname = "x"\n', 'defaults.toml', {
     RUNNER_TOKEN: 'unused',
   });

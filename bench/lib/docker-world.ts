@@ -20,6 +20,8 @@ export interface DockerWorldOptions {
   startConcurrency?: number;
   /** Engine the daemon uses, e.g. `unix:///tmp/x/docker.sock`; default the system's. */
   dockerHost?: string;
+  /** Further lines of the [docker] table, e.g. `[[docker.hosts]]` tables (instead of dockerHost). */
+  docker?: string[];
   /** Bind-mount a gate directory at /bench-gate, so jobs can be held running until it is opened. */
   gate?: boolean;
   /** Extra top-level TOML. */
@@ -71,7 +73,7 @@ export class DockerWorld {
         'drain-timeout = "60s"',
         opts.top ?? '',
       ],
-      docker: opts.dockerHost ? [`host = "${opts.dockerHost}"`] : [],
+      docker: [...(opts.dockerHost ? [`host = "${opts.dockerHost}"`] : []), ...(opts.docker ?? [])],
       ...(opts.gate ? { gateMount: GATE_MOUNT } : {}),
     });
     const parsed = await parseConfigText(f.toml, f.configFile, { RUNNER_TOKEN: fake.pat });

@@ -70,7 +70,7 @@ export function renderMarkdown(r: BenchReport): string {
   lines.push('# Benchmarks', '');
   lines.push(
     `Written by \`${r.command}\` on ${r.generatedAt} (${r.mode} mode, ${Math.round(r.durationSec)} s). ` +
-      'Regenerate with `npm run bench` (about 10 minutes; `npm run bench -- --quick` for a smoke run). ' +
+      'Regenerate with `npm run bench` (about 25 minutes; `npm run bench -- --quick` for a smoke run). ' +
       'Every figure is measured on this machine in the same run as its baseline; each is the median over ' +
       'several runs, with the smallest and largest run in parentheses: `median (min–max)`.',
     '',
