@@ -4,6 +4,7 @@ import type { RunnerConfig } from '../config/types.js';
 import { systemClock } from '../kernel/clock.js';
 import { createLogger, type Logger } from '../log.js';
 import { formatSeconds } from '../schema/units.js';
+import { removeUnfinishedWrites } from '../state/atomic-file.js';
 import { acquireStateDirLock, type StateDirLock, StateDirLockError } from '../state/state-dir-lock.js';
 import { type Daemon, startDaemon } from './daemon.js';
 import { exitDeadline, LINGER_MS, SHUTDOWN_MARGIN_MS } from './exit-deadline.js';
@@ -58,6 +59,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     const lock = await lockStateDir(config.stateDir, logger);
     if (!lock) return 1;
     try {
+      await sweepUnfinishedWrites(config.stateDir, logger);
       await warnExposedSecrets(config, logger);
       if (target.stopRequested) return 0;
       const daemon = await startDaemon(config, { logger });
@@ -88,6 +90,19 @@ async function lockStateDir(stateDir: string, logger: Logger): Promise<StateDirL
     logger.error({ stateDir, code: err.code, holderPid: err.holder?.pid }, err.message);
     return undefined;
   }
+}
+
+/**
+ * A daemon killed mid-write (kill -9, a power cut) leaves the temp file of that write; its target holds
+ * the old or the new content either way. Nobody else writes under the state-dir while we hold its lock.
+ */
+async function sweepUnfinishedWrites(stateDir: string, logger: Logger): Promise<void> {
+  const removed = await removeUnfinishedWrites(stateDir).catch((err: unknown) => {
+    logger.warn({ err, stateDir }, 'could not look for temp files a previous run left in the state-dir');
+    return [];
+  });
+  if (removed.length > 0)
+    logger.info({ stateDir, files: removed }, 'removed temp files of writes a previous run did not finish');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Clock, systemClock } from '../kernel/clock.js';
 
@@ -35,6 +35,27 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
   } finally {
     await dh.close();
   }
+}
+
+/** The temp files writeFileAtomic makes: `<file>.<8 hex>.tmp`. */
+const TEMP_FILE = /\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the temp files of atomic writes a process did not finish (killed between open and rename)
+ * anywhere under `dir`, and returns their paths relative to it. Only for a directory no other process
+ * writes now: the daemon calls it holding the state-dir lock, before anything of its own writes there.
+ */
+export async function removeUnfinishedWrites(dir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const temps = entries.filter((e) => TEMP_FILE.test(e));
+  for (const t of temps) await unlink(join(dir, t)).catch(() => {});
+  return temps;
 }
 
 /** Reads a JSON file; undefined when it does not exist. Any other error (including bad JSON) throws. */

@@ -143,9 +143,14 @@ describe('docker exit events', () => {
     const spec = makeSpec(owner);
     const handle = await backend.start(spec, deadline());
     // Dead before the stream connects: the exit comes from the listing, where no `oom` event is seen.
+    // The engine records the exit and the kernel's OOM kill from two events of containerd, in either
+    // order (seen here: "exited" while OOMKilled was still false), so both are waited for.
     await pollUntil(
-      async () => (await testDocker.getContainer(handle.resourceId).inspect()).State.Status === 'exited',
-      { timeout: 15_000, what: 'the container killed' },
+      async () => {
+        const { State } = await testDocker.getContainer(handle.resourceId).inspect();
+        return State.Status === 'exited' && State.OOMKilled;
+      },
+      { timeout: 15_000, what: 'the engine to record the container as killed for its memory' },
     );
     const ac = new AbortController();
     const e = await exitOf(backend.events(anySignal(ac.signal, deadline())), spec.name);

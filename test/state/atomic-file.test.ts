@@ -1,8 +1,13 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CoalescingWriter, readJsonFile, writeFileAtomic } from '../../src/state/atomic-file.js';
+import {
+  CoalescingWriter,
+  readJsonFile,
+  removeUnfinishedWrites,
+  writeFileAtomic,
+} from '../../src/state/atomic-file.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -25,6 +30,23 @@ describe('writeFileAtomic', () => {
     const bad = join(dir, 'bad.json');
     await writeFileAtomic(bad, '{');
     await expect(readJsonFile(bad)).rejects.toThrow(SyntaxError);
+  });
+});
+
+describe('removeUnfinishedWrites', () => {
+  it('removes the temp files of writes a killed process left, anywhere below, and nothing else', async () => {
+    await mkdir(join(dir, 'scalesets'), { recursive: true });
+    await writeFileAtomic(join(dir, 'scalesets', 'e2e.json'), '{}');
+    await writeFile(join(dir, 'scalesets', 'e2e.json.c2cd01f2.tmp'), '{"half');
+    await writeFile(join(dir, 'instance.json.0a1b2c3d.tmp'), '');
+    await writeFile(join(dir, 'notes.tmp'), 'not one of ours');
+    expect((await removeUnfinishedWrites(dir)).sort()).toEqual([
+      'instance.json.0a1b2c3d.tmp',
+      join('scalesets', 'e2e.json.c2cd01f2.tmp'),
+    ]);
+    expect((await readdir(dir)).sort()).toEqual(['notes.tmp', 'scalesets']);
+    expect(await readdir(join(dir, 'scalesets'))).toEqual(['e2e.json']);
+    expect(await removeUnfinishedWrites(join(dir, 'missing'))).toEqual([]);
   });
 });
 
