@@ -5,6 +5,7 @@ import type { FleetEngine } from '../support/engines/fleet.js';
 import { useEngineFleet } from '../support/engines/use-fleet.js';
 import type { DaemonProcess } from './support/daemon-process.js';
 import { type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
+import { hostsToml, onEngine } from './support/fleet-hosts.js';
 
 /**
  * Cordon and drain, and the hosts seen from outside (issue 15): `runner run` with one scale set on two
@@ -14,27 +15,6 @@ import { type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-en
 const setup = useE2e();
 const fleetOf = useEngineFleet({ engines: 2, ssh: false, images: [FAKE_IMAGE] });
 const TOKEN = 'hosts-e2e-health-token';
-
-function hostsToml(engines: readonly FleetEngine[]): string {
-  return engines
-    .map((e) =>
-      [
-        '',
-        '[[docker.hosts]]',
-        `name = "${e.name}"`,
-        `url = "${e.url}"`,
-        'max-runners = 3',
-        ...(e.tls
-          ? [`tls-ca = "${e.tls.ca}"`, `tls-cert = "${e.tls.cert}"`, `tls-key = "${e.tls.key}"`]
-          : []),
-      ].join('\n'),
-    )
-    .join('\n');
-}
-
-function onEngine(env: E2eEnv, e: FleetEngine, running = false) {
-  return e.engine.docker.listContainers({ all: !running, filters: { label: env.labelFilter } });
-}
 
 interface HostJson {
   name: string;
@@ -72,7 +52,7 @@ describe('runner hosts on a fleet of two engines', () => {
       maxRunners: 4,
       gate: true,
       top: `health-token = "${TOKEN}"`,
-      docker: hostsToml(engines),
+      docker: hostsToml(engines, ['max-runners = 3']),
     });
     env.onCleanup(async () => {
       for (const e of engines) {

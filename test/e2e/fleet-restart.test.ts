@@ -6,6 +6,7 @@ import { FAKE_IMAGE } from '../setup/docker.js';
 import type { FleetEngine } from '../support/engines/fleet.js';
 import { useEngineFleet } from '../support/engines/use-fleet.js';
 import { containerNames, type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
+import { hostsToml, onEngine } from './support/fleet-hosts.js';
 
 /**
  * `runner run` on two engines of the test's own (engine-0 on a unix socket, engine-1 over tcp:// with
@@ -14,26 +15,6 @@ import { containerNames, type E2eEnv, SCALE_SET, stopGracefully, useE2e } from '
  */
 const setup = useE2e();
 const fleetOf = useEngineFleet({ engines: 2, ssh: false, images: [FAKE_IMAGE] });
-
-function hostsToml(engines: readonly FleetEngine[]): string {
-  return engines
-    .map((e) =>
-      [
-        '',
-        '[[docker.hosts]]',
-        `name = "${e.name}"`,
-        `url = "${e.url}"`,
-        ...(e.tls
-          ? [`tls-ca = "${e.tls.ca}"`, `tls-cert = "${e.tls.cert}"`, `tls-key = "${e.tls.key}"`]
-          : []),
-      ].join('\n'),
-    )
-    .join('\n');
-}
-
-function onEngine(env: E2eEnv, e: FleetEngine, running = false) {
-  return e.engine.docker.listContainers({ all: !running, filters: { label: env.labelFilter } });
-}
 
 /**
  * Every create/kill/die/destroy of our containers on the engines, from their event streams: the peak

@@ -3,7 +3,8 @@ import { pollUntil } from '../../src/util/poll-until.js';
 import { FAKE_IMAGE } from '../setup/docker.js';
 import type { FleetEngine } from '../support/engines/fleet.js';
 import { useEngineFleet } from '../support/engines/use-fleet.js';
-import { containerNames, type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
+import { containerNames, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
+import { hostsToml, onEngine } from './support/fleet-hosts.js';
 
 /**
  * `runner run` with one scale set on two Docker engines of the test's own (engine-0 on a unix
@@ -11,28 +12,6 @@ import { containerNames, type E2eEnv, SCALE_SET, stopGracefully, useE2e } from '
  */
 const setup = useE2e();
 const fleetOf = useEngineFleet({ engines: 2, ssh: false, images: [FAKE_IMAGE] });
-
-/** The `[[docker.hosts]]` tables of the fleet's engines. */
-function hostsToml(engines: readonly FleetEngine[]): string {
-  return engines
-    .map((e) =>
-      [
-        '',
-        '[[docker.hosts]]',
-        `name = "${e.name}"`,
-        `url = "${e.url}"`,
-        ...(e.tls
-          ? [`tls-ca = "${e.tls.ca}"`, `tls-cert = "${e.tls.cert}"`, `tls-key = "${e.tls.key}"`]
-          : []),
-      ].join('\n'),
-    )
-    .join('\n');
-}
-
-/** This test's runner containers on `e`, asked of the engine itself. */
-function onEngine(env: E2eEnv, e: FleetEngine, running = false) {
-  return e.engine.docker.listContainers({ all: !running, filters: { label: env.labelFilter } });
-}
 
 describe('runner run on a fleet of two engines', () => {
   it('spreads a burst over both; kill -9 of one fails only its jobs, new jobs run on the other, and once it is back nothing is left anywhere', async () => {
