@@ -80,6 +80,8 @@ export interface DockerHostStatus extends BackendHost {
 const CLOSE_TIMEOUT_MS = 60_000;
 /** Wait before reconciling a host that came back is tried again after a failure. */
 const RECONCILE_RETRY_MS = 5_000;
+/** Bound on settling, at close, the removals owed on hosts that were down (within the shutdown margin). */
+const OWED_AT_CLOSE_MS = 10_000;
 /** Waits before a start tries again to prepare a host whose preparation failed (image pull…). */
 const PREPARE_RETRY: BackoffOptions = { initial: 5_000, max: 5 * 60_000 };
 
@@ -308,6 +310,7 @@ export class DockerBackend implements RunnerBackend {
 
   async close(opts: { removeAll?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     const signal = opts.signal ?? AbortSignal.timeout(CLOSE_TIMEOUT_MS);
+    await this.#settleOwedAtClose(signal);
     this.#closing.abort(new DockerBackendError('DOCKER_CLOSED', 'docker backend is closed'));
     // Aborted starts remove what they created; waiting for them means nothing appears after the sweep.
     await this.#work.settle(signal);
@@ -579,27 +582,7 @@ export class DockerBackend implements RunnerBackend {
   async #hostReturned(engine: HostEngine): Promise<void> {
     const signal = this.#closing.signal;
     try {
-      const listed = new Map((await this.#listHost(engine, signal)).map((r) => [r.name, r]));
-      let removed = 0;
-      let kept = 0;
-      for (const [name, key] of [...this.#owed]) {
-        if (key !== engine.key) continue;
-        const o = listed.get(name);
-        if (o && o.state !== 'exited' && o.state !== 'starting') {
-          // Still running: a partition, not a crash. Left to the scaler, which adopts it.
-          this.#owed.delete(name);
-          kept++;
-          continue;
-        }
-        if (o) await engine.remove(name, signal, this.#where(engine));
-        this.#forget(name);
-        removed++;
-      }
-      if (removed + kept > 0)
-        engine.logger.info(
-          { removed, stillRunning: kept },
-          'reconciled the runners of a host that was down: exited ones removed, running ones adopted',
-        );
+      await this.#settleOwed(engine, signal);
     } catch (err) {
       if (signal.aborted) return;
       engine.logger.warn(
@@ -614,6 +597,62 @@ export class DockerBackend implements RunnerBackend {
       return;
     }
     await this.#prepareHost(engine).catch(() => {});
+  }
+
+  /**
+   * The removals owed on `engine` (asked for while it was down), settled from one listing of it: owed
+   * runners that exited (or never started) are removed and released; one still running (a partition,
+   * not a crash) is not killed, since it may be running a job: its debt is dropped and the scaler
+   * adopts it. Idempotent, so a close() and a reconcile under way may both run it.
+   */
+  async #settleOwed(engine: HostEngine, signal: AbortSignal): Promise<void> {
+    const listed = new Map((await this.#listHost(engine, signal)).map((r) => [r.name, r]));
+    let removed = 0;
+    let kept = 0;
+    for (const [name, key] of [...this.#owed]) {
+      if (key !== engine.key) continue;
+      const o = listed.get(name);
+      if (o && o.state !== 'exited' && o.state !== 'starting') {
+        this.#owed.delete(name);
+        kept++;
+        continue;
+      }
+      if (o) await engine.remove(name, signal, this.#where(engine));
+      this.#forget(name);
+      removed++;
+    }
+    if (removed + kept > 0)
+      engine.logger.info(
+        { removed, stillRunning: kept },
+        'reconciled the runners of a host that was down: exited ones removed, running ones adopted',
+      );
+  }
+
+  /**
+   * At close, the removals still owed: a host that came back moments ago may still be in its
+   * reconcile, which the close cuts short, and a graceful stop must not leave its exited runners
+   * behind. Every host with debts is asked once, within OWED_AT_CLOSE_MS (a host still down fails at
+   * once or at that bound); what cannot be settled is said, and the next start's reconcile finds it.
+   */
+  async #settleOwedAtClose(signal: AbortSignal): Promise<void> {
+    const keys = new Set(this.#owed.values());
+    if (keys.size === 0) return;
+    const bounded = anySignal(signal, AbortSignal.timeout(OWED_AT_CLOSE_MS));
+    await Promise.all(
+      this.#engines
+        .filter((e) => keys.has(e.key))
+        .map(async (engine) => {
+          try {
+            await this.#settleOwed(engine, bounded);
+          } catch (err) {
+            const left = [...this.#owed.values()].filter((k) => k === engine.key).length;
+            engine.logger.warn(
+              { err: describe(err), runners: left },
+              'runner containers of a host that was down are not removed at close; the next start removes them',
+            );
+          }
+        }),
+    );
   }
 
   /** Lists one host and learns from it (see #learn). */

@@ -268,6 +268,75 @@ describe('docker backend over a fleet of engines', () => {
     for (const e of [unix, tls]) expect(await containersOn(e, owner.instanceId)).toEqual([]);
   });
 
+  it('close() right after a host came back removes the runners owed there, whose reconcile it would cut short; one still down is named, and close does not wait for it', async () => {
+    const [unix, tls] = engines();
+    const owner = makeOwner();
+    // Down at the first missed ping, then not pinged again for a minute: the monitor does not see the
+    // host return before close(), whose settling is all that can remove what is owed there.
+    const health = { ...FAST_HEALTH, downAfter: 1, retry: { initial: 60_000, max: 60_000 } };
+    const backend = backendFor(owner, { hosts: [hostOf(unix), hostOf(tls)] }, undefined, { health });
+    const handles = await Promise.all([
+      backend.start(makeSpec(owner), sig()),
+      backend.start(makeSpec(owner), sig()),
+    ]);
+    const lost = handles.find((h) => h.host === 'engine-1');
+    const kept = handles.find((h) => h.host === 'engine-0');
+    if (!lost || !kept) throw new Error(`expected one runner per host, got ${JSON.stringify(handles)}`);
+    const ac = new AbortController();
+    const exits: RunnerExitedEvent[] = [];
+    const watching = (async () => {
+      for await (const e of backend.events(AbortSignal.any([ac.signal, sig()]))) exits.push(e);
+    })();
+
+    // The machine dies with the runner; the scaler removes it, which the backend owes.
+    await tls.engine.kill();
+    await pollUntil(() => exits.find((e) => e.name === lost.name), {
+      timeout: 30_000,
+      what: 'the runner of the dead engine reported exited',
+    });
+    expect(backend.hosts()[1]?.state).toBe('down');
+    await backend.remove(lost.name, sig());
+    // No subscription from here on: its reconnects would make the monitor look at once.
+    ac.abort();
+    await watching;
+
+    // It returns (its container now exited, 255) and the process stops at once: a graceful close,
+    // which keeps live runners, still settles what it owes there.
+    await tls.engine.revive();
+    expect((await containersOn(tls, owner.instanceId)).map((c) => c.State)).toEqual(['exited']);
+    await backend.close({ signal: sig() });
+    expect(await containersOn(tls, owner.instanceId)).toEqual([]);
+    expect((await containersOn(unix, owner.instanceId)).map((c) => c.Id)).toEqual([kept.resourceId]);
+
+    // The same with the host still down: the debt is named, and close ends at once.
+    const owner2 = makeOwner();
+    const log2 = memoryLogger();
+    const backend2 = backendFor(owner2, { hosts: [hostOf(unix), hostOf(tls)] }, log2.logger, { health });
+    const pair = await Promise.all([
+      backend2.start(makeSpec(owner2), sig()),
+      backend2.start(makeSpec(owner2), sig()),
+    ]);
+    const stranded = pair.find((h) => h.host === 'engine-1');
+    if (!stranded) throw new Error(`expected a runner on engine-1, got ${JSON.stringify(pair)}`);
+    const ac2 = new AbortController();
+    const watching2 = (async () => {
+      for await (const e of backend2.events(AbortSignal.any([ac2.signal, sig()])))
+        if (e.name === stranded.name) ac2.abort();
+    })();
+    await tls.engine.kill();
+    await watching2;
+    expect(backend2.hosts()[1]?.state).toBe('down');
+    await backend2.remove(stranded.name, sig());
+    await backend2.close({ signal: sig() });
+    expect(log2.lines()).toContainEqual(
+      expect.objectContaining({
+        msg: 'runner containers of a host that was down are not removed at close; the next start removes them',
+        runners: 1,
+        host: 'engine-1',
+      }),
+    );
+  });
+
   it('a host that stops answering without dying: its runners are reported exited, and once it answers those still running are listed again (to be adopted), not killed', async () => {
     const [unix, tls] = engines();
     const owner = makeOwner();
