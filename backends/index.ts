@@ -3,7 +3,14 @@ import type { CheckResult } from '../src/checks/result.js';
 import type { TableChecker } from '../src/schema/checker.js';
 import { dedalusBackend } from './dedalus/module.js';
 import { dockerBackend } from './docker/module.js';
-import type { BackendInventory, BackendModule, BackendSetup, CheckOptions } from './module.js';
+import type {
+  BackendInventory,
+  BackendModule,
+  BackendSetup,
+  CheckOptions,
+  ShapeRefusal,
+  ShapeSize,
+} from './module.js';
 import { tartBackend } from './tart/module.js';
 import type { BackendContext, RunnerBackend } from './types.js';
 
@@ -15,7 +22,15 @@ import type { BackendContext, RunnerBackend } from './types.js';
 
 export { backendContext } from './context.js';
 export { DOCKER_DEFAULT_IMAGE } from './docker/config.js';
-export type { BackendInventory, BackendModule, BackendSetup, CheckOptions, SetTable } from './module.js';
+export type {
+  BackendInventory,
+  BackendModule,
+  BackendSetup,
+  CheckOptions,
+  SetTable,
+  ShapeRefusal,
+  ShapeSize,
+} from './module.js';
 
 /** In the order the config reference lists their tables. */
 export const BACKENDS = { docker: dockerBackend, tart: tartBackend, dedalus: dedalusBackend } as const;
@@ -58,6 +73,20 @@ export function backendChecks(set: ScaleSetBackends, opts: CheckOptions): Promis
   return moduleOf(set.backend).validate(setupOf(set.backend, set), opts);
 }
 
+/**
+ * The scale set's backend config for a runner of `size` (a job shape), or why its backend cannot give
+ * one; a backend without the hook takes no shapes.
+ */
+export function shapedBackend<K extends BackendKind>(
+  kind: K,
+  config: BackendConfigs[K],
+  size: ShapeSize,
+): BackendConfigs[K] | ShapeRefusal {
+  const shaped = moduleOf(kind).shaped;
+  if (!shaped) return { refused: 'cpu', expected: `no shapes for ${kind}` };
+  return shaped(config, size);
+}
+
 /** What `runner doctor` lists and removes through for one scale set. */
 export function openInventory(set: ScaleSetBackends, ctx: BackendContext): Promise<BackendInventory> {
   return moduleOf(set.backend).inventory(ctx, setupOf(set.backend, set));
@@ -72,10 +101,11 @@ export async function resolveBackendTables(
   tables: BackendTables,
   backend: BackendKind,
   checkerFor: (kind: BackendKind) => TableChecker,
+  shapes = false,
 ): Promise<BackendConfigs | undefined> {
   const pending = BACKEND_KINDS.map((kind) => {
     const mod: BackendModule = BY_KIND[kind];
-    return mod.resolve(tables[kind], { used: backend === kind, check: checkerFor(kind) });
+    return mod.resolve(tables[kind], { used: backend === kind, check: checkerFor(kind), shapes });
   });
   const resolved = await Promise.all(pending);
   if (resolved.includes(undefined)) return undefined;

@@ -41,6 +41,12 @@ export interface BackendModule<K extends string = string, C = unknown, S extends
    * and `[github-app]` do. One layer writing both is for `resolve` to report.
    */
   readonly alternatives?: readonly (readonly [string, string])[];
+  /**
+   * The config of a runner of one job shape's size (`[[scaleset.shape]]`): `config` with its size keys
+   * set from the shape, or, for a part of the shape this backend cannot give a runner, the shape key to
+   * leave out and why. Without this hook the backend takes no shapes.
+   */
+  shaped?(config: C, size: ShapeSize): C | ShapeRefusal;
   /** Checks across the scale sets that use this backend (e.g. one host limit they must share). */
   checkAcrossSets?(sets: readonly SetTable<z.output<S>>[]): void;
   create(ctx: BackendContext, setup: BackendSetup<C>): Promise<RunnerBackend>;
@@ -50,9 +56,32 @@ export interface BackendModule<K extends string = string, C = unknown, S extends
   inventory(ctx: BackendContext, setup: BackendSetup<C>): Promise<BackendInventory>;
 }
 
+/** A job shape's size (src/config/shapes.ts), as every backend reads it. */
+export interface ShapeSize {
+  /** CPUs. */
+  cpu: number;
+  /** Memory in GiB. */
+  ram: number;
+  /** Disk in GiB, when the shape asks for one. */
+  disk?: number;
+  /** CPU architecture, when the shape asks for one. */
+  arch?: 'amd64' | 'arm64';
+}
+
+/** A shape key a backend cannot honour: the key, and "expected …" for the message. */
+export interface ShapeRefusal {
+  refused: keyof ShapeSize;
+  expected: string;
+}
+
 export interface ResolveScope {
   /** True when the scale set runs on this backend. */
   used: boolean;
+  /**
+   * True when the set declares job shapes: each shape sets the size keys (`shaped`), so what the table
+   * says of a runner's size is not what its runners get, and is not checked here.
+   */
+  shapes?: boolean;
   check: TableChecker;
 }
 

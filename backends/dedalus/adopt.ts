@@ -1,5 +1,6 @@
 import { isNotFound } from './api/errors.js';
-import { type Execution, TERMINAL_STATUSES } from './api/schemas.js';
+import { type Execution, type Machine, TERMINAL_STATUSES } from './api/schemas.js';
+import type { DedalusConfig } from './config.js';
 import type { DedalusContext } from './context.js';
 import { autosleepFor } from './options.js';
 import type { Provisioner } from './provision.js';
@@ -43,10 +44,33 @@ export async function adopt(
       continue;
     }
     s.phase = m.status.phase;
+    // A machine of another size never takes a job of this set (its size or job shape changed).
+    s.misfit = sizeMisfit(m, c.cfg);
+    if (s.misfit && !rec.currentRunner) {
+      c.track(parts.provisioner.discard(s, s.misfit));
+      continue;
+    }
     await keepAutosleep(c, s.id, m.autosleep_seconds, signal);
     if (rec.currentRunner) await adoptRunner(c, parts, s, signal);
   }
   await parts.provisioner.replayPending(signal);
+}
+
+/**
+ * How the machine's size differs from the config's, if it does. A size the API leaves out is taken as
+ * matching: nothing is known against it.
+ */
+export function sizeMisfit(
+  m: Pick<Machine, 'vcpu' | 'memory_mib' | 'storage_gib'>,
+  cfg: Pick<DedalusConfig, 'vcpu' | 'memoryMib' | 'storageGib'>,
+): string | undefined {
+  const diffs: string[] = [];
+  if (m.vcpu !== undefined && m.vcpu !== cfg.vcpu) diffs.push(`vcpu ${m.vcpu}, not ${cfg.vcpu}`);
+  if (m.memory_mib !== undefined && m.memory_mib !== cfg.memoryMib)
+    diffs.push(`memory-mib ${m.memory_mib}, not ${cfg.memoryMib}`);
+  if (m.storage_gib !== undefined && m.storage_gib !== cfg.storageGib)
+    diffs.push(`storage-gib ${m.storage_gib}, not ${cfg.storageGib}`);
+  return diffs.length > 0 ? `machine of another size (${diffs.join(', ')})` : undefined;
 }
 
 async function adoptRunner(

@@ -9,6 +9,18 @@ export const dedalusBackend: BackendModule<'dedalus', DedalusConfig, typeof deda
   // Machines are provisioned by script, not from an image.
   runnerImage: { default: '' },
   resolve: resolveDedalus,
+  // Each machine is created with the shape's size; a pooled machine of another size is never used for
+  // it (the pools are per scale set, and each shape is a scale set of its own).
+  shaped(config, size) {
+    if (size.arch !== undefined)
+      return { refused: 'arch', expected: 'nothing for dedalus (its machines have one architecture)' };
+    return {
+      ...config,
+      vcpu: size.cpu,
+      memoryMib: size.ram * 1024,
+      ...(size.disk !== undefined ? { storageGib: size.disk } : {}),
+    };
+  },
   async create(ctx, setup) {
     const { createDedalusBackend } = await import('./index.js');
     return createDedalusBackend(ctx, {

@@ -140,6 +140,7 @@ export class Releaser {
       return 'machine failed';
     }
     if (!cfg.reuse) return 'reuse = false';
+    if (s.misfit) return s.misfit;
     if (cfg.recycleAfterJobs > 0 && s.rec.jobs >= cfg.recycleAfterJobs) {
       this.c.counters.recycled++;
       return `recycle after ${cfg.recycleAfterJobs} jobs`;

@@ -28,6 +28,11 @@ export class Slot {
    * awake and in the pool, warm, until a timer sleeps it, a job claims it, or the warm tier keeps it.
    */
   hold: SleepHold | undefined;
+  /**
+   * Why the machine is not the size the config asks for (a previous process made it before the size or
+   * the job shape changed): it runs no new job, and goes when its current one ends.
+   */
+  misfit: string | undefined;
   /** The start that claimed this machine, for a remove() that arrives while it runs. */
   starting: Promise<unknown> | undefined;
   /** The release under way, so a second remove() waits for it instead of repeating it. */

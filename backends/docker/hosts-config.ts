@@ -128,7 +128,7 @@ const TLS_KEYS = ['tls-ca', 'tls-cert', 'tls-key'] as const;
  */
 export async function resolveHosts(
   d: HostKeys,
-  { used, check: c }: ResolveScope,
+  { used, check: c, shapes }: ResolveScope,
 ): Promise<DockerHostConfig[] | undefined> {
   if (d.hosts.length === 0) return [{ name: hostNameOf(d.host), url: d.host }];
   let ok = true;
@@ -142,7 +142,8 @@ export async function resolveHosts(
   const resolved = await Promise.all(d.hosts.map((h, i) => resolveHost(h, i, used, c)));
   if (resolved.includes(undefined)) ok = false;
   if (!unique(d.hosts, c)) ok = false;
-  if (used && !budgetsFitRunners(d, c)) ok = false;
+  // With job shapes the runners' limits are the shapes' (checked per shape: shapeFitsSomeHost).
+  if (used && !shapes && !budgetsFitRunners(d, c)) ok = false;
   return ok ? (resolved as DockerHostConfig[]) : undefined;
 }
 
@@ -284,6 +285,39 @@ function budgetsFitRunners(d: HostKeys, c: TableChecker): boolean {
     });
   }
   return ok;
+}
+
+/**
+ * A job shape no host's written budget could ever take (every host with a budget is smaller, and none
+ * is without one): the shape key and what it may be at most. A host without a budget is sized by its
+ * engine at run time, so it might.
+ */
+export function shapeMisfit(
+  hosts: readonly DockerHostConfig[],
+  size: { cpu: number; ram: number },
+): { refused: 'cpu' | 'ram'; expected: string } | undefined {
+  const dims = [
+    { refused: 'cpu', need: size.cpu, budget: (h: DockerHostConfig) => h.cpus, unit: 1, what: 'CPUs' },
+    {
+      refused: 'ram',
+      need: size.ram,
+      budget: (h: DockerHostConfig) => h.memory,
+      unit: 1024 ** 3,
+      what: 'GiB',
+    },
+  ] as const;
+  for (const d of dims) {
+    const budgets = hosts.map(d.budget);
+    if (budgets.some((b) => b === undefined)) continue;
+    const largest = Math.max(...(budgets as number[]));
+    if (largest >= d.need * d.unit) continue;
+    const most = Math.floor(largest / d.unit);
+    return {
+      refused: d.refused,
+      expected: `at most ${most} (${most} ${d.what} is the largest budget of [[docker.hosts]]: no host could ever take a runner of this shape)`,
+    };
+  }
+  return undefined;
 }
 
 /** What a set says about one engine, for the checks across sets. */

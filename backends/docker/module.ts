@@ -2,7 +2,7 @@ import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../src/schema/ima
 import type { BackendModule, BackendSetup } from '../module.js';
 import type { BackendContext } from '../types.js';
 import { DOCKER_DEFAULT_IMAGE, type DockerConfig, dockerTable, resolveDocker } from './config.js';
-import { checkDockerHostsAcrossSets } from './hosts-config.js';
+import { checkDockerHostsAcrossSets, shapeMisfit } from './hosts-config.js';
 
 async function open(ctx: BackendContext, setup: BackendSetup<DockerConfig>, inventory: boolean) {
   const { createDockerBackend } = await import('./index.js');
@@ -21,6 +21,20 @@ export const dockerBackend: BackendModule<'docker', DockerConfig, typeof dockerT
   resolve: resolveDocker,
   // One engine, one budget: sets listing the same host must agree on it (backends/docker/hosts-config.ts).
   checkAcrossSets: checkDockerHostsAcrossSets,
+  // A shape sizes each container; the engine's disk is shared (Docker caps a container's disk only on
+  // overlay over xfs with quotas, which a runner pool cannot count on).
+  shaped(config, size) {
+    if (size.disk !== undefined)
+      return { refused: 'disk', expected: "no disk for docker (a container's disk is its engine's)" };
+    const misfit = shapeMisfit(config.hosts, size);
+    if (misfit) return misfit;
+    return {
+      ...config,
+      cpus: size.cpu,
+      memory: size.ram * 1024 ** 3,
+      ...(size.arch ? { platform: `linux/${size.arch}` } : {}),
+    };
+  },
   // A scale set that lists its own [[docker.hosts]] replaces an inherited `host`, and the other way round.
   alternatives: [['host', 'hosts']],
   create(ctx, setup) {

@@ -15,6 +15,15 @@ export const tartBackend: BackendModule<'tart', TartConfig, typeof tartTable> = 
     check: { valid: isTartImage, expected: TART_IMAGE_EXPECTED },
   },
   resolve: resolveTart,
+  // `tart set` sizes each clone before it boots (vm.ts). Tart runs macOS on Apple silicon only, and a
+  // clone's disk is its image's.
+  shaped(config, size) {
+    if (size.arch !== undefined && size.arch !== 'arm64')
+      return { refused: 'arch', expected: '"arm64" or nothing for tart (macOS VMs on Apple silicon)' };
+    if (size.disk !== undefined)
+      return { refused: 'disk', expected: "no disk for tart (a VM's disk is its image's)" };
+    return { ...config, cpu: size.cpu, memory: size.ram * 1024 };
+  },
   checkAcrossSets: checkTartHostLimits,
   async create(ctx, setup) {
     const { createTartBackend } = await import('./index.js');

@@ -1,7 +1,7 @@
 import type { NetworkConfig } from '../net/types.js';
 import { SecretRef } from '../schema/secret-ref.js';
 import { Checker } from './checker.js';
-import { checkAcrossSets } from './cross-checks.js';
+import { checkAcrossSets, checkShapeNames } from './cross-checks.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import type { ConfigFlags } from './flags.js';
 import { type Layer, parseLayer } from './layer.js';
@@ -19,6 +19,7 @@ import {
   type ScaleSetSettings,
   scaleSetTable,
 } from './schema.js';
+import { expandShapes } from './shapes.js';
 import type { DaemonConfig, RunnerConfig } from './types.js';
 
 export interface AssembleOptions {
@@ -41,8 +42,12 @@ export async function assemble(raw: Record<string, unknown>, o: AssembleOptions)
   const settings: ScaleSetSettings[] =
     sets.length === 0 ? [top] : sets.map((layer) => mergeSettings(scaleSetPart(top), layer.value));
   const resolved = await Promise.all(settings.map((s, i) => resolveScaleSet(s, i, checker)));
-  const scaleSets = resolved.filter((s) => s !== undefined);
+  // A set with job shapes stands for one scale set per shape (src/config/shapes.ts).
+  const scaleSets = resolved.flatMap((set, i) =>
+    set === undefined ? [] : expandShapes(set, settings[i] as ScaleSetSettings, checker),
+  );
   if (sets.length > 0) checkAcrossSets(settings, checker);
+  if (scaleSets.some((s) => s.shape)) checkShapeNames(scaleSets, checker);
 
   const all = [...problems, ...checker.problems];
   if (all.length > 0) throw new ConfigError(all);

@@ -2,6 +2,7 @@ import { checkBackendsAcrossSets } from '../../backends/index.js';
 import { slug } from '../labels.js';
 import type { Checker } from './checker.js';
 import type { ScaleSetSettings } from './schema.js';
+import type { ScaleSetConfig } from './types.js';
 
 /**
  * Checks that need every scale set at once. They run on the merged settings rather than on the
@@ -40,4 +41,32 @@ function uniqueNames(sets: readonly ScaleSetSettings[], c: Checker): void {
       `expected a name no other scale set uses, got ${JSON.stringify(s.name)}, as scaleset[${first.index}] ${JSON.stringify(first.name)}${why}`,
     );
   });
+}
+
+/**
+ * The scale sets made from job shapes need names of their own too, compared by slug like any other:
+ * two shapes of one size, or a long base whose shape names differ only past the slug's 24 characters.
+ * Pairs of sets without shapes were compared on the settings already (uniqueNames).
+ */
+export function checkShapeNames(sets: readonly ScaleSetConfig[], c: Checker): void {
+  const seen = new Map<string, ScaleSetConfig>();
+  for (const s of sets) {
+    const key = slug(s.name);
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, s);
+      continue;
+    }
+    if (!s.shape && !first.shape) continue;
+    const why =
+      first.name === s.name
+        ? ''
+        : ` (both become "${key}" in runner and container names, which keep only the first 24 lower-case letters, digits and dashes)`;
+    const path = s.shape ? ['shape', s.shape.index, 'name'] : ['name'];
+    c.problem(
+      s.index,
+      path,
+      `expected a name no other scale set uses, got ${JSON.stringify(s.name)}, as ${first.shape ? 'a shape' : 'the scale set'} ${JSON.stringify(first.name)}${why}; give the shape a name of its own`,
+    );
+  }
 }

@@ -29,7 +29,12 @@ export async function resolveScaleSet(
   const auth = await resolveAuth(s, set, c);
   const network = await resolveNetwork(s, set, c);
   // Each backend resolves its own table (backends/<kind>/config.ts), with paths relative to it.
-  const backends = await resolveBackendTables(s, s.backend, (kind) => c.forTable(set, kind));
+  const backends = await resolveBackendTables(
+    s,
+    s.backend,
+    (kind) => c.forTable(set, kind),
+    s.shape.length > 0,
+  );
   if (url === undefined || s.name === undefined || auth === undefined || runnerImage === undefined) {
     return undefined;
   }

@@ -3,6 +3,7 @@ import type { RunnerEnvChoice } from '../net/runner-network.js';
 import type { NetworkConfig } from '../net/types.js';
 import type { ProblemLocation } from '../schema/location.js';
 import type { Secret } from '../secret.js';
+import type { JobShape } from './shapes.js';
 
 export type { BackendKind } from '../../backends/index.js';
 
@@ -69,4 +70,6 @@ export interface ScaleSetConfig extends BackendConfigs {
   network: NetworkConfig;
   /** What the runners get of `network` (`runner-env`): its proxy and CA, one of them, or nothing. */
   runnerEnv: RunnerEnvChoice;
+  /** The job shape this set was made from (`[[scaleset.shape]]`); its size is in the backend's table already. */
+  shape?: JobShape;
 }

@@ -1,5 +1,5 @@
 import type { ActionsClient } from '../github/client.js';
-import { parseConfigUrl } from '../github/config-url.js';
+import { isHostedUrl } from '../github/config-url.js';
 import { droppedLabelsAdvice, missingLabels, scaleSetLabelNames } from '../github/scale-set-labels.js';
 import type { Label, RunnerScaleSet } from '../github/types.js';
 import type { Logger } from '../log.js';
@@ -63,16 +63,8 @@ export async function ensureScaleSet(
         atGitHub: registered.labels?.map((l) => l.name),
         dropped: droppedLabels,
       },
-      droppedLabelsAdvice(droppedLabels, isHosted(spec.url)),
+      droppedLabelsAdvice(droppedLabels, isHostedUrl(spec.url)),
     );
   }
   return { ...registered, droppedLabels };
-}
-
-function isHosted(url: string): boolean {
-  try {
-    return parseConfigUrl(url).isHosted;
-  } catch {
-    return false;
-  }
 }

@@ -16,6 +16,15 @@ export interface ConfigUrl {
   readonly apiBaseUrl: string;
 }
 
+/** True for a github.com (or GHE.com) URL; false for GHES, and for a URL that does not parse. */
+export function isHostedUrl(raw: string): boolean {
+  try {
+    return parseConfigUrl(raw).isHosted;
+  } catch {
+    return false;
+  }
+}
+
 const EXAMPLE =
   "e.g. 'https://github.com/org/repo', 'https://github.com/org' or 'https://github.com/enterprises/name'";
 

@@ -4,6 +4,7 @@ export {
   type ConfigScope,
   type ConfigUrl,
   gitHubApiUrl,
+  isHostedUrl,
   parseConfigUrl,
   registrationTokenPath,
 } from './config-url.js';

@@ -3,7 +3,7 @@ import { fail, ok } from '../checks/result.js';
 import { runCheck } from '../checks/run-check.js';
 import type { ScaleSetConfig } from '../config/types.js';
 import type { ActionsClient, RunnerGroup } from '../github/index.js';
-import { parseConfigUrl } from '../github/index.js';
+import { isHostedUrl } from '../github/index.js';
 import { droppedLabelsAdvice, missingLabels, scaleSetLabelNames } from '../github/scale-set-labels.js';
 
 /**
@@ -48,7 +48,7 @@ export function scaleSetLabelsCheck(
         if (missing.length === 0) return ok(`at GitHub: ${atGitHub.map((l) => l.name).join(', ')}`);
         const onlyItsName = atGitHub.every((l) => l.name.toLowerCase() === set.name.toLowerCase());
         const detail = `the scale set at GitHub has the labels ${atGitHub.map((l) => l.name).join(', ')}; ${missing.join(', ')} missing`;
-        if (onlyItsName && !isHosted(set.url)) {
+        if (onlyItsName && !isHostedUrl(set.url)) {
           return fail(
             detail,
             `${droppedLabelsAdvice(missing, false)}. If the labels were added to the config since runner last ran, runner run sets them at start and logs whether GitHub kept them.`,
@@ -60,12 +60,4 @@ export function scaleSetLabelsCheck(
     timeoutMs,
     signal,
   );
-}
-
-function isHosted(url: string): boolean {
-  try {
-    return parseConfigUrl(url).isHosted;
-  } catch {
-    return false;
-  }
 }

@@ -7,6 +7,7 @@ import { INSECURE_TLS_WARNING } from '../net/tls.js';
 import { type ConfigSource, checkConfig } from './config-check.js';
 import { githubChecks } from './github.js';
 import { hostChecks } from './host.js';
+import { shapeRows } from './shapes.js';
 import type { ValidationReport } from './types.js';
 
 export interface ValidateOptions extends ConfigSource {
@@ -38,7 +39,7 @@ export async function validateConfig(opts: ValidateOptions): Promise<ValidationR
         // The backend's own checks (backends/<kind>/validate.ts), loaded only for backends in use.
         backendChecks(set, { timeoutMs, env: opts.env, signal: opts.signal, network }),
       ]);
-      return [...insecureTls(set), ...github, ...backend, ...runnersNetwork(set)];
+      return [...shapeRows(set), ...insecureTls(set), ...github, ...backend, ...runnersNetwork(set)];
     });
     const host = hostChecks(config, timeoutMs, opts.signal);
     const checks = [loaded.check, ...(await Promise.all(perSet)).flat(), ...(await Promise.all(host))];

@@ -26,6 +26,9 @@ function fileSetting(path: string, value: unknown): string {
   if (parts.join('.') === 'docker.hosts') {
     return `${BASE}${stringify({ docker: { hosts: [{ url: 'tcp://build-2:2376', [key]: value }] } })}`;
   }
+  if (parts.join('.') === 'shape') {
+    return `${BASE}${stringify({ shape: [{ cpu: 2, ram: 4, [key]: value }] })}`;
+  }
   let table: Record<string, unknown> = { [key]: value };
   for (const part of parts.reverse()) table = { [part]: table };
   return `${BASE}${stringify(table)}`;
@@ -35,7 +38,8 @@ function fileSetting(path: string, value: unknown): string {
 function messageKey(path: string): string {
   return path
     .replace(/^dedalus\.schedule\./, 'dedalus.schedule[0].')
-    .replace(/^docker\.hosts\./, 'docker.hosts[0].');
+    .replace(/^docker\.hosts\./, 'docker.hosts[0].')
+    .replace(/^shape\./, 'shape[0].');
 }
 
 describe('values that cannot be meant', () => {
