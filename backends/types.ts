@@ -52,6 +52,19 @@ export interface RunnerBackend {
    * this backend has no host of that name. Optional, with `hosts`.
    */
   cordon?(host: string, cordoned: boolean): boolean;
+  /**
+   * The budgets this backend's runners draw on, as keys that are equal for every scale set drawing on
+   * the same one (Docker: each host; Tart: the Mac; Dedalus: the account). Scale sets whose budgets
+   * meet start their runners in job order when the budget is full (src/scaler/capacity-queue.ts).
+   * Optional: without it a scale set keeps no line.
+   */
+  budgets?(): string[];
+  /**
+   * False when a start now would surely be refused for capacity (a full budget), so the scaler waits
+   * in line without registering a runner at GitHub only to remove it again. Optional: without it
+   * the scaler learns of a full budget from the start's BackendCapacityError.
+   */
+  hasRoom?(): boolean;
   close(opts?: { removeAll?: boolean; signal?: AbortSignal }): Promise<void>;
 }
 
@@ -166,4 +179,14 @@ export interface BackendContext {
 /** Thrown by `start` when the backend is at a capacity limit; the scaler retries later. */
 export class BackendCapacityError extends RunnerError {
   readonly code = 'BACKEND_CAPACITY' as const;
+  /**
+   * `budget`: a budget scale sets share is full (a Docker host's runners, CPUs or memory); `backend`:
+   * the backend's own cap (Tart's VMs per Mac, Dedalus machines or plan quota). Status says which.
+   */
+  readonly limit: 'budget' | 'backend';
+
+  constructor(message: string, options?: { cause?: unknown; limit?: 'budget' | 'backend' }) {
+    super(message, options);
+    this.limit = options?.limit ?? 'backend';
+  }
 }

@@ -285,6 +285,25 @@ export class DockerBackend implements RunnerBackend {
     return true;
   }
 
+  /**
+   * False when a start now would surely find no room: every host of this set refuses a runner of its
+   * size, at least one because its budget is full, and none is still joining or preparing (those may
+   * take it once asked). The scaler then waits in line without registering a runner for nothing.
+   */
+  hasRoom(): boolean {
+    const answer = this.#ledger.wouldPlace(this.#demand, this.#scope);
+    if (answer.placed) return true;
+    const { refusals } = answer;
+    if (neverFits(refusals)) return true; // the start says why, as the error it is
+    if (refusals.some((r) => r.reason === 'joining' || r.reason === 'budget-unknown')) return true;
+    return !refusals.some((r) => r.reason === 'full');
+  }
+
+  /** One budget per host, as the process-wide book keys it: sets sharing a host share its budget. */
+  budgets(): string[] {
+    return this.#engines.map((e) => `docker:${e.key}`);
+  }
+
   /** This scale set's hosts now: state, cordon, readiness, runners, budget and use. */
   hosts(): DockerHostStatus[] {
     return this.#engines.map((e) => {
@@ -424,7 +443,7 @@ export class DockerBackend implements RunnerBackend {
         `no Docker host can ever take a runner of ${this.#demandText()}: ${why}; lower [docker] cpus/memory or raise the hosts' budgets`,
       );
     }
-    return new BackendCapacityError(`no Docker host can take a runner now: ${why}`);
+    return new BackendCapacityError(`no Docker host can take a runner now: ${why}`, { limit: 'budget' });
   }
 
   #demandText(): string {

@@ -17,6 +17,7 @@ import { Networks } from '../net/networks.js';
 import { type RunnerNetwork, runnerNetwork, unreachableProxyWarning } from '../net/runner-network.js';
 import { INSECURE_TLS_WARNING } from '../net/tls.js';
 import type { NetworkAccess } from '../net/types.js';
+import { CapacityQueue } from '../scaler/capacity-queue.js';
 import { loadInstanceId } from '../state/instance.js';
 import { VERSION } from '../version.js';
 import { ScaleSetRunner } from './scale-set-runner.js';
@@ -73,6 +74,8 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
   const networks = new Networks();
 
   const backends: { scaleSet: string; backend: RunnerBackend }[] = [];
+  // One line for every scale set of the process: job shapes on one budget start in job order.
+  const capacity = new CapacityQueue();
   const runners = await Promise.all(
     config.scaleSets.map(async (cfg, i) => {
       const slog = log.child({ scaleSet: cfg.name });
@@ -110,6 +113,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
         retry: opts.retry,
         backendStallAfterMs: opts.backendStallAfterMs,
         stateRetryMs: opts.stateRetryMs,
+        capacity,
       });
     }),
   );

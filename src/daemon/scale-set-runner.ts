@@ -5,6 +5,7 @@ import type { EventSink } from '../events.js';
 import type { ActionsClient } from '../github/client.js';
 import { gitHubApiUrl, isScaleSetNotFound } from '../github/index.js';
 import type { JobRecord, RunnerStateName, ScaleSetStatus } from '../health/status-types.js';
+import { waitingText } from '../health/waiting-text.js';
 import { delay } from '../kernel/abort.js';
 import { type Clock, systemClock } from '../kernel/clock.js';
 import { Listener } from '../listener/listener.js';
@@ -13,6 +14,7 @@ import type { Logger } from '../log.js';
 import { type NetworkAdvice, networkAdvice } from '../net/advice.js';
 import { INSECURE_TLS_WARNING } from '../net/tls.js';
 import type { NetworkAccess } from '../net/types.js';
+import type { CapacityQueue } from '../scaler/capacity-queue.js';
 import { RunnerScaler } from '../scaler/scaler.js';
 import { formatSeconds } from '../schema/units.js';
 import { WRITE_RETRY_MS, type WriteOutage } from '../state/atomic-file.js';
@@ -44,6 +46,8 @@ export interface ScaleSetRunnerDeps {
   backendStallAfterMs?: number | undefined;
   /** While the state file cannot be written, how often it is tried again (default WRITE_RETRY_MS). */
   stateRetryMs?: number | undefined;
+  /** The process's line for budgets shared between scale sets (job shapes on one host). */
+  capacity?: CapacityQueue;
 }
 
 type Phase = ScaleSetStatus['phase'];
@@ -136,6 +140,7 @@ export class ScaleSetRunner {
       logger: this.#log,
       emit: this.#d.emit,
       clock: this.#clock,
+      ...(this.#d.capacity ? { capacity: this.#d.capacity } : {}),
     });
     this.#scaler = scaler;
     await this.#untilUp(signal, 'adopting runners of a previous run', () => scaler.start(signal));
@@ -296,6 +301,25 @@ export class ScaleSetRunner {
     return { backendStall: stall.lastError ? { since, lastError: stall.lastError } : { since } };
   }
 
+  #shapeStatus(): Pick<ScaleSetStatus, 'shape' | 'waiting'> {
+    const out: Pick<ScaleSetStatus, 'shape' | 'waiting'> = {};
+    const shape = this.cfg.shape;
+    if (shape) {
+      const { index: _index, ...size } = shape;
+      out.shape = size;
+    }
+    const w = this.#scaler?.waitingJobs();
+    if (w && w.count > 0) {
+      out.waiting = {
+        jobs: w.count,
+        reason: w.reason ?? 'starting',
+        ...(w.detail ? { detail: w.detail } : {}),
+        text: waitingText(w),
+      };
+    }
+    return out;
+  }
+
   get listeningOnce(): boolean {
     return this.#listeningOnce;
   }
@@ -323,6 +347,7 @@ export class ScaleSetRunner {
       runners: scaler?.runners() ?? [],
       runnerCounts,
       pool: this.#d.backend.poolStatus(),
+      ...this.#shapeStatus(),
       ...(this.#droppedLabels.length > 0 ? { droppedLabels: [...this.#droppedLabels] } : {}),
       ...this.#stallStatus(),
       ...(this.cfg.network.insecureSkipTlsVerify ? { warnings: [INSECURE_TLS_WARNING] } : {}),

@@ -49,6 +49,18 @@ export interface ScaleSetStatus {
   /** Backend pool tiers, e.g. { warm: 2, sleeping: 3 }. */
   pool: Record<string, number>;
   /**
+   * The job shape this scale set was made from (`[[scaleset.shape]]`): its base set and size. Absent
+   * for a scale set without shapes.
+   */
+  shape?: { base: string; cpu: number; ram: number; disk?: number; arch?: string; image?: string };
+  /**
+   * Jobs assigned to this scale set with no runner yet, and why they wait: `starting` (runners on
+   * their way), `max-runners`, `budget` (a budget shared with other sets is full), `backend-capacity`
+   * (the backend's own cap), `older-job` (an older job of `detail`'s set goes first on a shared
+   * budget), `start-backoff` (after failed starts). Absent while no job waits.
+   */
+  waiting?: { jobs: number; reason: string; detail?: string; text: string };
+  /**
    * Configured labels GitHub left out of its answer when the scale set was created or updated: jobs
    * that target them wait for ever. On GHES 3.18–3.20 the appliance flag
    * DistributedTask.AllowRunnerScaleSetCustomLabels is off. Absent when every label was kept.

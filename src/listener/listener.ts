@@ -161,7 +161,16 @@ export class Listener {
       );
     }
     for (const job of msg.jobAvailable) emit({ type: 'job-available', scaleSet, at: this.#now(), job });
-    for (const job of msg.jobAssigned) emit({ type: 'job-assigned', scaleSet, at: this.#now(), job });
+    for (const job of msg.jobAssigned) {
+      emit({ type: 'job-assigned', scaleSet, at: this.#now(), job });
+      const scaler = this.#scaler;
+      if (scaler.handleJobAssigned)
+        await this.#survive(
+          'job assigned',
+          undefined,
+          () => scaler.handleJobAssigned?.(job) ?? Promise.resolve(),
+        );
+    }
     if (msg.jobAvailable.length > 0) {
       const ids = msg.jobAvailable.map((j) => j.runnerRequestId);
       const acquired = await this.#client.acquireJobs(ids);

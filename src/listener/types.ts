@@ -1,4 +1,5 @@
 import type {
+  JobAssigned,
   JobCompleted,
   JobStarted,
   RunnerScaleSetMessage,
@@ -19,6 +20,8 @@ export interface ListenerClient {
 
 /** The scaler seam, as in actions/scaleset's listener, with per-event error handling on our side. */
 export interface Scaler {
+  /** Ours, not actions/scaleset's: a job's queue time ranks starts on a budget shared between sets. */
+  handleJobAssigned?(job: JobAssigned): Promise<void>;
   handleJobStarted(job: JobStarted): Promise<void>;
   handleJobCompleted(job: JobCompleted): Promise<void>;
   /** `count` is statistics.totalAssignedJobs; returns the runner count actually targeted. */

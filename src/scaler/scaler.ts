@@ -1,6 +1,6 @@
 import { BackendCapacityError, type OwnedRunner, type RunnerBackend } from '../../backends/types.js';
 import { type CleanupKind, discardEvents, type EventSink } from '../events.js';
-import type { JobCompleted, JobStarted } from '../github/types.js';
+import type { JobAssigned, JobCompleted, JobStarted } from '../github/types.js';
 import type { RunnerStateName, RunnerStatus } from '../health/status-types.js';
 import { isAbortError, sleepUnref } from '../kernel/abort.js';
 import { Alarm, type Clock, systemClock } from '../kernel/clock.js';
@@ -11,8 +11,10 @@ import type { Scaler } from '../listener/types.js';
 import { type Logger, silentLogger } from '../log.js';
 import { forgetSecret } from '../secret.js';
 import type { ScaleSetStore } from '../state/scale-set-store.js';
+import { Backoff } from '../util/backoff.js';
 import { every } from '../util/every.js';
 import { Semaphore } from '../util/semaphore.js';
+import type { CapacityQueue } from './capacity-queue.js';
 import {
   adopted,
   creating,
@@ -53,7 +55,29 @@ export interface ScalerOptions {
    * until the message comes), so the scaler doesn't start a runner for a job that is already done.
    */
   completionGraceMs?: number;
+  /**
+   * The process's line for budgets shared between scale sets (src/scaler/capacity-queue.ts): with it,
+   * and a backend that names its budgets, starts on a full budget go in job order across sets.
+   */
+  capacity?: CapacityQueue;
   clock?: Clock;
+}
+
+/** Why the jobs of a scale set that have no runner yet are waiting, for status and the dashboard. */
+export type WaitReason =
+  | 'starting'
+  | 'max-runners'
+  | 'budget'
+  | 'backend-capacity'
+  | 'older-job'
+  | 'start-backoff';
+
+export interface WaitingJobs {
+  /** Jobs assigned to this scale set with no runner for them yet. */
+  count: number;
+  reason?: WaitReason;
+  /** For 'older-job': the scale set whose older job goes first. For capacity: the backend's words. */
+  detail?: string;
 }
 
 /**
@@ -112,6 +136,18 @@ export class RunnerScaler implements Scaler {
   /** Woken whenever a runner's record changes (drain waits on it). */
   readonly #changed = new Pulse();
   readonly #unwatchStore: () => void;
+  /** Jobs assigned to this set and not started yet: request id → when GitHub queued it (ms epoch). */
+  readonly #unstarted = new Map<number, number>();
+  /** The budgets the backend's runners draw on; empty: no line to keep. */
+  readonly #budgets: readonly string[];
+  /** After a start found the budget full: not before this (unless room frees first). */
+  #capacityRetryAt = 0;
+  readonly #capacityBackoff = new Backoff({ initial: 1000, max: 5000, jitter: 0.2 });
+  /** The last capacity refusal: whose budget was full and what the backend said. */
+  #capacityRefusal: { budget: boolean; message: string } | undefined;
+  /** The older job of another set this set lets go first, while it does. */
+  #heldBy: { set: string; since: number } | undefined;
+  readonly #unwatchCapacity: () => void;
 
   constructor(opts: ScalerOptions) {
     this.#o = opts;
@@ -130,6 +166,15 @@ export class RunnerScaler implements Scaler {
     this.#backendStarts = new Semaphore(opts.startConcurrency);
     // Starts wait while the state file cannot be written; the write that succeeds again lets them go.
     this.#unwatchStore = opts.store.onOutage(() => this.#converge());
+    this.#budgets = opts.capacity ? (opts.backend.budgets?.() ?? []) : [];
+    // Room freed on a shared budget, or the line moved: look again now rather than at the backoff.
+    this.#unwatchCapacity =
+      opts.capacity && this.#budgets.length > 0
+        ? opts.capacity.onChange(() => {
+            this.#capacityRetryAt = 0;
+            this.#converge();
+          })
+        : () => {};
   }
 
   /**
@@ -156,6 +201,7 @@ export class RunnerScaler implements Scaler {
 
   async handleDesiredRunnerCount(count: number): Promise<number> {
     this.#assigned = count;
+    this.#trimUnstarted(count);
     // This count no longer includes the jobs completed before it: their slots are free now.
     for (const name of this.#countedUntilNextCount) this.#holds.delete(name);
     this.#countedUntilNextCount.clear();
@@ -164,7 +210,14 @@ export class RunnerScaler implements Scaler {
     return this.target;
   }
 
+  /** A job GitHub assigned to this set: its queue time ranks this set's starts on a shared budget. */
+  async handleJobAssigned(job: JobAssigned): Promise<void> {
+    const queued = job.queueTime ? Date.parse(job.queueTime) : Number.NaN;
+    this.#unstarted.set(job.runnerRequestId, Number.isFinite(queued) ? queued : this.#clock.now());
+  }
+
   async handleJobStarted(job: JobStarted): Promise<void> {
+    this.#unstarted.delete(job.runnerRequestId);
     if (!this.#records.has(job.runnerName)) {
       this.#log.debug({ runner: job.runnerName }, 'job started on a runner this daemon does not track');
       return;
@@ -173,6 +226,8 @@ export class RunnerScaler implements Scaler {
   }
 
   async handleJobCompleted(job: JobCompleted): Promise<void> {
+    // A job canceled before it started ends here too.
+    this.#unstarted.delete(job.runnerRequestId);
     const held = this.#holds.has(job.runnerName);
     const tracked = this.#records.has(job.runnerName);
     // The assigned count still includes this job until the count that ends the message batch: until
@@ -206,6 +261,25 @@ export class RunnerScaler implements Scaler {
 
   get assignedJobs(): number {
     return this.#assigned;
+  }
+
+  /** Jobs of this set with no runner yet, and why they wait (status, the dashboard). */
+  waitingJobs(): WaitingJobs {
+    const count = Math.max(
+      0,
+      this.#assigned - this.count('busy') - this.count('idle') - this.count('creating'),
+    );
+    if (count === 0) return { count };
+    const now = this.#clock.now();
+    const live = this.count('busy') + this.count('idle') + this.count('creating');
+    if (live >= this.#o.maxRunners) return { count, reason: 'max-runners' };
+    if (this.#heldBy) return { count, reason: 'older-job', detail: this.#heldBy.set };
+    const refusal = this.#capacityRefusal;
+    if (refusal) {
+      return { count, reason: refusal.budget ? 'budget' : 'backend-capacity', detail: refusal.message };
+    }
+    if (this.#gate.notBefore > now) return { count, reason: 'start-backoff' };
+    return { count, reason: 'starting' };
   }
 
   runners(): RunnerStatus[] {
@@ -324,6 +398,8 @@ export class RunnerScaler implements Scaler {
         ...(handle.host !== undefined ? { host: handle.host } : {}),
       });
       this.#gate.succeeded();
+      this.#capacityBackoff.reset();
+      this.#capacityRefusal = undefined;
       this.#log.info({ runner: name, tier: handle.tier, ms: took }, 'runner started');
       this.#apply(name, { type: 'started', resourceId: handle.resourceId, tier: handle.tier });
     } catch (err) {
@@ -349,13 +425,28 @@ export class RunnerScaler implements Scaler {
       backend: this.#o.backend.kind,
       reason,
     });
-    const wait = this.#gate.failed(startedAt, this.#clock.now());
-    if (capacity) this.#log.info({ runner: name, retryInMs: wait }, 'backend at capacity; will retry');
-    else
-      this.#log.warn(
-        { runner: name, err, retryInMs: wait },
-        'runner start failed; its registration is removed and the start retried',
+    if (capacity && this.#budgets.length > 0) {
+      // A shared budget is full: this set waits in line (see #convergeOnce), woken when room frees, and
+      // looks again after a short backoff in case it frees where nobody says (another process).
+      const wait = this.#capacityBackoff.next();
+      this.#capacityRetryAt = this.#clock.now() + wait;
+      this.#capacityRefusal = { budget: err.limit === 'budget', message: err.message };
+      this.#log.info(
+        { runner: name, retryInMs: wait, why: err.message },
+        'no room for a runner; waiting in line',
       );
+    } else {
+      if (!capacity) this.#o.capacity?.leave(this.#o.scaleSet);
+      const wait = this.#gate.failed(startedAt, this.#clock.now());
+      if (capacity) {
+        this.#capacityRefusal = { budget: err.limit === 'budget', message: err.message };
+        this.#log.info({ runner: name, retryInMs: wait }, 'backend at capacity; will retry');
+      } else
+        this.#log.warn(
+          { runner: name, err, retryInMs: wait },
+          'runner start failed; its registration is removed and the start retried',
+        );
+    }
     this.#apply(name, { type: 'start-failed', aborted: false });
   }
 
@@ -381,7 +472,10 @@ export class RunnerScaler implements Scaler {
       return;
     }
     // Only a resource that existed counts: a failed start leaves none.
-    if (this.#records.get(name)?.resourceId !== undefined) this.#cleanedUp(this.#o.backend.resourceKind);
+    const held = this.#records.get(name)?.resourceId !== undefined;
+    if (held) this.#cleanedUp(this.#o.backend.resourceKind);
+    // Its share of a shared budget is free again (a failed start held none).
+    if (held && this.#budgets.length > 0) this.#o.capacity?.freed(this.#budgets);
     this.#apply(name, { type: 'resource-removed' });
   }
 
@@ -435,8 +529,65 @@ export class RunnerScaler implements Scaler {
     for (const name of p.expiredHolds) this.#holds.delete(name);
     for (const name of p.retry) this.#apply(name, { type: 'retry' }, false);
     for (const name of p.retire) this.#apply(name, { type: 'retire', cause: 'scale-down' }, false);
-    for (let i = 0; i < p.start; i++) this.#startOne(now);
-    if (Number.isFinite(p.wakeAt)) this.#alarm.at(p.wakeAt);
+    const start = this.#inLine(p.start, p.live, now);
+    for (let i = 0; i < start; i++) this.#startOne(now);
+    let wakeAt = p.wakeAt;
+    if (start < p.start && this.#capacityRetryAt > now && !this.#heldBy)
+      wakeAt = Math.min(wakeAt, this.#capacityRetryAt);
+    if (Number.isFinite(wakeAt)) this.#alarm.at(wakeAt);
+  }
+
+  /**
+   * How many of the plan's `wanted` starts go now, on a budget shared with other scale sets
+   * (src/scaler/capacity-queue.ts): none while an older job of another set waits for room there, or
+   * while this set's last start found it full (until room frees or the short backoff ends). A set
+   * that wants runners and cannot have them waits in line, ranked by its oldest job without one.
+   */
+  #inLine(wanted: number, live: number, now: number): number {
+    const q = this.#o.capacity;
+    if (!q || this.#budgets.length === 0) return wanted;
+    const set = this.#o.scaleSet;
+    const target = this.#targetKnown || this.#draining ? this.target : 0;
+    if (this.#draining || live >= target) {
+      this.#heldBy = undefined;
+      q.leave(set);
+      return wanted;
+    }
+    const since = this.#demandSince();
+    this.#heldBy = q.ahead(set, since, this.#budgets);
+    // Full as the backend's book says (no registration made for nothing), or as the last start found.
+    if (!this.#heldBy && this.#o.backend.hasRoom?.() === false) {
+      this.#capacityRefusal ??= { budget: true, message: 'every host of this scale set is full' };
+      this.#capacityRetryAt = Math.max(this.#capacityRetryAt, now + this.#capacityBackoff.next());
+    }
+    const full = this.#capacityRetryAt > now;
+    if (this.#heldBy || full || q.waiting(set)) q.wait(set, since, this.#budgets);
+    return this.#heldBy || full ? 0 : wanted;
+  }
+
+  /**
+   * The queue time of the oldest job of this set no runner will take: GitHub gives assigned jobs to
+   * idle runners oldest first, so the idle and starting runners take the oldest unstarted jobs and
+   * the next start is for the one after them. Infinity when the demand is warm capacity alone.
+   */
+  #demandSince(): number {
+    const queued = [...this.#unstarted.values()].sort((a, b) => a - b);
+    const taken = this.count('idle') + this.count('creating');
+    return queued[taken] ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Job events can be lost (a message that cannot be decoded is acknowledged unread): the assigned
+   * count is the truth, so unstarted jobs beyond it go, the oldest first, and none outlives a day
+   * (GitHub cancels a job queued that long).
+   */
+  #trimUnstarted(assigned: number): void {
+    const dayAgo = this.#clock.now() - 86_400_000;
+    for (const [id, at] of this.#unstarted) if (at < dayAgo) this.#unstarted.delete(id);
+    const extra = this.#unstarted.size - assigned;
+    if (extra <= 0) return;
+    const oldest = [...this.#unstarted.entries()].sort((a, b) => a[1] - b[1]).slice(0, extra);
+    for (const [id] of oldest) this.#unstarted.delete(id);
   }
 
   #startOne(now: number): void {
@@ -576,6 +727,8 @@ export class RunnerScaler implements Scaler {
     this.#abort.abort(new Error('scaler stopped'));
     this.#alarm.cancel();
     this.#unwatchStore();
+    this.#unwatchCapacity();
+    this.#o.capacity?.leave(this.#o.scaleSet);
     await this.#tasks.settle();
     await this.#removals.settle();
     await this.#o.store.flush();

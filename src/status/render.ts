@@ -53,6 +53,11 @@ function scaleSetBlock(
   );
   const pool = Object.entries(set.pool).map(([tier, n]) => `${tier} ${n}`);
   if (pool.length > 0) lines.push(`  pool     ${pool.join(' · ')}`);
+  if (set.shape) lines.push(`  shape    ${shapeText(set.shape)}`);
+  if (set.waiting)
+    lines.push(
+      `  ${paint('yellow', `waiting  ${set.waiting.text ?? `${set.waiting.jobs} (${set.waiting.reason})`}`)}`,
+    );
   if (set.droppedLabels && set.droppedLabels.length > 0) {
     lines.push(
       `  ${paint('red', `labels   dropped by GitHub: ${set.droppedLabels.join(', ')} (jobs that need them wait; on GHES 3.18–3.20 turn on ${CUSTOM_LABELS_FLAG})`)}`,
@@ -97,6 +102,15 @@ function scaleSetBlock(
     );
   }
   return lines;
+}
+
+/** "cpu=2 ram=4 arch=arm64 of linux": the size as the labels say it, and the set it was declared in. */
+function shapeText(shape: NonNullable<ScaleSet['shape']>): string {
+  const parts = [`cpu=${shape.cpu}`, `ram=${shape.ram}`];
+  if (shape.disk !== undefined) parts.push(`disk=${shape.disk}`);
+  if (shape.arch !== undefined) parts.push(`arch=${shape.arch}`);
+  if (shape.image !== undefined) parts.push(`image=${shape.image}`);
+  return `${parts.join(' ')} of ${shape.base}`;
 }
 
 /** What could not be decoded, when anything: counts, then the last one with its id and reason. */

@@ -55,6 +55,23 @@ const scaleSet = z.looseObject({
     .optional(),
   lastUndecodable: undecodable.optional(),
   droppedLabels: z.array(z.string()).optional(),
+  shape: z
+    .looseObject({
+      base: z.string(),
+      cpu: count,
+      ram: count,
+      disk: count.optional(),
+      arch: z.string().optional(),
+    })
+    .optional(),
+  waiting: z
+    .looseObject({
+      jobs: count,
+      reason: z.string(),
+      detail: z.string().optional(),
+      text: z.string().optional(),
+    })
+    .optional(),
 });
 const limit = z.union([z.number().nonnegative(), z.literal('unlimited'), z.literal('unknown')]);
 const use = z.number().nonnegative();

@@ -56,6 +56,11 @@ describe('dashboard in headless Chromium', () => {
     expect(await text(page, `${linux} [data-testid="health"]`)).toBe('healthy');
     expect(await text(page, `${macos} [data-testid="phase"]`)).toBe('reconnecting');
     expect(await text(page, `${macos} [data-testid="reason"]`)).toBe('session-error: ECONNRESET');
+    expect(await text(page, `${linux} [data-testid="shape"]`)).toBe('shape cpu=2 ram=4 of linux');
+    expect(await text(page, `${linux} [data-testid="waiting"][data-reason="older-job"]`)).toBe(
+      '2 jobs without a runner: an older job of linux-cpu8-ram32 goes first on the shared budget',
+    );
+    expect(await page.locator(`${macos} [data-testid="waiting"]`).count()).toBe(0);
     expect(await text(page, `${linux} [data-testid="kpi-desired"] b`)).toBe('4');
     expect(await text(page, `${linux} [data-testid="kpi-max"] b`)).toBe('8');
     expect(await text(page, `${linux} [data-testid="runner-count"][data-state="busy"] b`)).toBe('2');

@@ -132,6 +132,14 @@ export function syntheticDaemon(now = Date.now()) {
     ],
     runnerCounts: counts({ busy: 2, idle: 1, creating: 1 }),
     pool: { warm: 2 },
+    // A job shape (issue 16) whose later jobs wait behind a bigger shape's older one.
+    shape: { base: 'linux', cpu: 2, ram: 4 },
+    waiting: {
+      jobs: 2,
+      reason: 'older-job',
+      detail: 'linux-cpu8-ram32',
+      text: '2 jobs without a runner: an older job of linux-cpu8-ram32 goes first on the shared budget',
+    },
     counters: {
       jobsStarted: 16,
       jobsCompleted: 14,

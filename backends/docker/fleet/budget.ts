@@ -120,13 +120,21 @@ export class HostLedger {
     if (held) {
       return { placed: true, index: this.#order.indexOf(held.entry), host: held.entry.view.name };
     }
-    if (!scope) {
-      const answer = place(this.#views, demand, this.#next);
-      if (!answer.placed) return answer;
-      this.#count(this.#order[answer.index] as Entry, runner, demand);
-      this.#next = answer.index + 1;
-      return answer;
-    }
+    const answer = this.#choose(demand, scope);
+    if (!answer.placed) return answer;
+    this.#count(this.#order[answer.index] as Entry, runner, demand);
+    this.#next = answer.index + 1;
+    return answer;
+  }
+
+  /** Where `place` would put a runner of `demand` now (or why nowhere), reserving nothing. */
+  wouldPlace(demand: Demand, scope?: HostScope): Placement {
+    return this.#choose(demand, scope);
+  }
+
+  /** The placement of `demand` among the hosts of `scope` (all without one); `index` in book order. */
+  #choose(demand: Demand, scope?: HostScope): Placement {
+    if (!scope) return place(this.#views, demand, this.#next);
     // Only the caller's hosts, in book order; `from` is where the shared round-robin stands among them.
     const views: HostView[] = [];
     const global: number[] = [];
@@ -142,10 +150,7 @@ export class HostLedger {
     });
     const answer = place(views, demand, from);
     if (!answer.placed) return answer;
-    const index = global[answer.index] as number;
-    this.#count(this.#order[index] as Entry, runner, demand);
-    this.#next = index + 1;
-    return { placed: true, index, host: answer.host };
+    return { placed: true, index: global[answer.index] as number, host: answer.host };
   }
 
   /**

@@ -61,6 +61,10 @@ function scaleSetCard(ss, now) {
       el('span', { class: 'badge ' + (ss.healthy ? 'ok' : 'bad'), 'data-testid': 'health', text: ss.healthy ? 'healthy' : 'unhealthy' })),
     // A healthy set may still carry its last error (e.g. a reconnect that already recovered): a warning, not an alarm.
     ss.reason ? el('p', { class: 'reason' + (ss.healthy ? ' warn' : ''), 'data-testid': 'reason', text: ss.reason }) : null,
+    ss.shape ? el('p', { class: 'muted', 'data-testid': 'shape', text: 'shape cpu=' + ss.shape.cpu + ' ram=' + ss.shape.ram +
+      (ss.shape.disk === undefined ? '' : ' disk=' + ss.shape.disk) + (ss.shape.arch ? ' arch=' + ss.shape.arch : '') +
+      (ss.shape.image ? ' image=' + ss.shape.image : '') + ' of ' + ss.shape.base }) : null,
+    ss.waiting ? el('p', { class: 'reason warn', 'data-testid': 'waiting', 'data-reason': ss.waiting.reason, text: ss.waiting.text }) : null,
     el('div', { class: 'kpis' },
       kpi('desired', ss.desiredRunners, 'desired'),
       kpi('min', ss.minRunners, 'min'),
