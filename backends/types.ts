@@ -52,6 +52,8 @@ export interface RunnerBackend {
    * this backend has no host of that name. Optional, with `hosts`.
    */
   cordon?(host: string, cordoned: boolean): boolean;
+  /** The host a runner of this backend was placed on, while the backend knows it. Optional, with `hosts`. */
+  hostOf?(runner: string): string | undefined;
   /**
    * The budgets this backend's runners draw on, as keys that are equal for every scale set drawing on
    * the same one (Docker: each host; Tart: the Mac; Dedalus: the account). Scale sets whose budgets

@@ -11,28 +11,20 @@ import {
   num,
   optional,
   RUNNERS_MAX,
-  required,
   secret,
   str,
   TIMER_MAX_MS,
   table,
   tables,
 } from '../../src/schema/fields.js';
-import { parseDays, parseHours } from '../../src/schema/schedule.js';
+import { windowKeys } from '../../src/schema/window-keys.js';
 import type { Secret } from '../../src/secret.js';
 import type { ResolveScope } from '../module.js';
 
 /** The `[dedalus]` table: keys, defaults and why they exist; its resolved shape and its checks. */
 
 export const scheduleTable = table('[[dedalus.schedule]]', {
-  days: required(
-    str({ expected: 'days like "mon-fri", "sat,sun" or "daily"', check: (s) => parseDays(s) !== undefined }),
-    'Days the window applies to, in the daemon host’s local time.',
-  ),
-  hours: required(
-    str({ expected: 'hours like "08:00-18:00"', check: (s) => parseHours(s) !== undefined }),
-    'Time of day the window applies to; an end before the start runs past midnight.',
-  ),
+  ...windowKeys(),
   sleeping: optional(int(0, RUNNERS_MAX), 'Sleeping machines during the window (default: dedalus.sleeping).'),
   warm: optional(int(0, RUNNERS_MAX), 'Warm machines during the window (default: dedalus.warm).'),
 });
@@ -130,6 +122,7 @@ export async function resolveDedalus(
     schedule: d.schedule.map((w) => ({
       days: w.days,
       hours: w.hours,
+      ...(w.timezone === undefined ? {} : { timezone: w.timezone }),
       ...(w.sleeping === undefined ? {} : { sleeping: w.sleeping }),
       ...(w.warm === undefined ? {} : { warm: w.warm }),
     })),

@@ -1,4 +1,4 @@
-import { parseDays, parseHours } from '../../src/schema/schedule.js';
+import { compileWindow, type ScheduleWindow, windowContains } from '../../src/schema/schedule.js';
 import type { DedalusConfig, DedalusSchedule } from './config.js';
 import { DedalusBackendError } from './errors.js';
 
@@ -9,10 +9,7 @@ export interface TierTargets {
   sleeping: number;
 }
 
-interface Window {
-  days: Set<number>;
-  start: number;
-  end: number;
+interface Window extends ScheduleWindow {
   sleeping: number | undefined;
   warm: number | undefined;
 }
@@ -37,21 +34,16 @@ export class TierSchedule {
 }
 
 function compile(w: DedalusSchedule, i: number): Window {
-  const days = parseDays(w.days);
-  const hours = parseHours(w.hours);
-  if (!days || !hours) {
+  const window = compileWindow(w.days, w.hours, w.timezone);
+  if (!window) {
     throw new DedalusBackendError(
       'DEDALUS_CONFIG',
       `dedalus.schedule[${i}]: expected days like "mon-fri" and hours like "08:00-18:00", got ${JSON.stringify(w.days)} ${JSON.stringify(w.hours)}`,
     );
   }
-  return { days, ...hours, sleeping: w.sleeping, warm: w.warm };
+  return { ...window, sleeping: w.sleeping, warm: w.warm };
 }
 
 function contains(w: Window, now: Date): boolean {
-  const minute = now.getHours() * 60 + now.getMinutes();
-  const today = now.getDay();
-  if (w.start < w.end) return w.days.has(today) && minute >= w.start && minute < w.end;
-  // A window that wraps midnight belongs to the day it opened on.
-  return (w.days.has(today) && minute >= w.start) || (w.days.has((today + 6) % 7) && minute < w.end);
+  return windowContains(w, now);
 }

@@ -299,6 +299,11 @@ export class DockerBackend implements RunnerBackend {
     return !refusals.some((r) => r.reason === 'full');
   }
 
+  hostOf(runner: string): string | undefined {
+    const key = this.#runners.get(runner)?.key;
+    return key === undefined ? undefined : this.#byKey.get(key)?.name;
+  }
+
   /** One budget per host, as the process-wide book keys it: sets sharing a host share its budget. */
   budgets(): string[] {
     return this.#engines.map((e) => `docker:${e.key}`);

@@ -5,6 +5,7 @@ import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
 import { resolveNetwork } from './resolve-network.js';
 import type { ScaleSetSettings } from './schema.js';
 import type { ScaleSetConfig } from './types.js';
+import { compileWarmSchedule } from './warm-schedule.js';
 
 /**
  * Merged settings of one scale set → the ScaleSetConfig the daemon runs on, with the checks that
@@ -24,6 +25,14 @@ export async function resolveScaleSet(
   if (s['min-runners'] > s['max-runners'] && !c.prov.broken(set, ['max-runners'])) {
     const message = `expected an integer ≤ max-runners (${s['max-runners']}), got ${s['min-runners']}`;
     c.problem(set, ['min-runners'], message);
+  }
+  // With shapes each shape checks the windows against its own max-runners (shapes.ts).
+  if (s.shape.length === 0 && !c.prov.broken(set, ['max-runners'])) {
+    s.schedule.forEach((w, i) => {
+      if (w['min-runners'] <= s['max-runners']) return;
+      const message = `expected an integer ≤ max-runners (${s['max-runners']}), got ${w['min-runners']}`;
+      c.problem(set, ['schedule', i, 'min-runners'], message);
+    });
   }
   const runnerImage = image(s, set, c);
   const auth = await resolveAuth(s, set, c);
@@ -48,6 +57,7 @@ export async function resolveScaleSet(
     labels: [...new Set(s.labels ?? [s.name])],
     minRunners: s['min-runners'],
     maxRunners: s['max-runners'],
+    schedule: compileWarmSchedule(s.schedule),
     backend: s.backend,
     runnerImage,
     idleTimeout: s['idle-timeout'],

@@ -25,6 +25,7 @@ import {
 import { isValidSecretText, SecretRef } from '../schema/secret-ref.js';
 import { normalizeConfigUrl, URL_EXPECTED } from './github-url.js';
 import { shapeKeys } from './shapes.js';
+import { warmScheduleKey } from './warm-schedule.js';
 
 /**
  * The single source of config keys. A key written anywhere else (flags, env, docs) is derived from
@@ -157,6 +158,7 @@ export const scaleSetShape = {
     'What runners get of this network setting: "network" (the proxy as HTTP_PROXY, HTTPS_PROXY, NO_PROXY, and the CA of ca-file/use-system-ca as files with NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, …), "proxy", "ca" or "none".',
   ),
   ...shapeKeys,
+  schedule: warmScheduleKey,
   ...backendTables(),
 };
 

@@ -16,6 +16,7 @@ import type { Checker } from './checker.js';
 import { runnerImageProblem } from './resolve-set.js';
 import type { ScaleSetSettings } from './schema.js';
 import type { ScaleSetConfig } from './types.js';
+import { compileWarmSchedule, warmWindowTable } from './warm-schedule.js';
 
 /**
  * Job shapes (`[[scaleset.shape]]`, `[[shape]]` at the top level): one pool, many runner sizes. Each
@@ -75,6 +76,11 @@ export const shapeTable = table('[[scaleset.shape]]', {
     int(1, RUNNERS_MAX),
     'Runners of this shape at once, busy and idle together.',
     "the scale set's max-runners",
+  ),
+  schedule: tables(
+    '[[scaleset.shape.schedule]]',
+    warmWindowTable,
+    "Time windows with another min-runners for this shape; without any, the scale set's [[schedule]].",
   ),
 });
 
@@ -181,10 +187,20 @@ function expandOne(
 
   const maxRunners = shape['max-runners'] ?? set.maxRunners;
   const minRunners = shape['min-runners'];
+  const from = shape['max-runners'] === undefined ? "the scale set's max-runners" : 'its max-runners';
   if (minRunners > maxRunners) {
-    const from = shape['max-runners'] === undefined ? "the scale set's max-runners" : 'its max-runners';
     problem(at('min-runners'), `expected an integer ≤ ${from} (${maxRunners}), got ${minRunners}`);
   }
+  const own = shape.schedule.length > 0;
+  const schedule = own ? compileWarmSchedule(shape.schedule) : set.schedule;
+  schedule.forEach((w, i) => {
+    if (w.minRunners <= maxRunners) return;
+    const path = own ? ['shape', j, 'schedule', i, 'min-runners'] : ['schedule', i, 'min-runners'];
+    problem(
+      path,
+      `expected an integer ≤ ${from} (${maxRunners}) for the shape "${shape.name ?? shapeName(set.name, shape)}", got ${w.minRunners}`,
+    );
+  });
   if (!ok || 'refused' in backend) return undefined;
 
   const jobShape: JobShape = { ...size, base: set.name, index: j };
@@ -195,6 +211,7 @@ function expandOne(
     labels: [...new Set([...set.labels, ...sizeLabels(shape), ...shape.labels])],
     minRunners,
     maxRunners,
+    schedule,
     runnerImage,
     [set.backend]: backend,
     shape: jobShape,

@@ -4,6 +4,7 @@ import type { NetworkConfig } from '../net/types.js';
 import type { ProblemLocation } from '../schema/location.js';
 import type { Secret } from '../secret.js';
 import type { JobShape } from './shapes.js';
+import type { WarmWindow } from './warm-schedule.js';
 
 export type { BackendKind } from '../../backends/index.js';
 
@@ -58,6 +59,8 @@ export interface ScaleSetConfig extends BackendConfigs {
   labels: string[];
   minRunners: number;
   maxRunners: number;
+  /** Windows with another min-runners (`[[schedule]]`): warm runners that follow the working day. */
+  schedule: WarmWindow[];
   backend: BackendKind;
   runnerImage: string;
   /** Idle runners older than this are recycled (0 = never). */

@@ -11,6 +11,7 @@ import { createMetrics } from '../health/metrics.js';
 import { HealthServerError, startHealthServer } from '../health/server.js';
 import type { DaemonStatus } from '../health/status-types.js';
 import { DaemonHosts } from '../hosts/daemon-hosts.js';
+import type { Clock } from '../kernel/clock.js';
 import { EventHub } from '../kernel/events.js';
 import type { Logger } from '../log.js';
 import { Networks } from '../net/networks.js';
@@ -35,6 +36,11 @@ export interface DaemonOptions {
   backendStallAfterMs?: number;
   /** While a state file cannot be written, how often it is retried (tests shorten it). */
   stateRetryMs?: number;
+  /**
+   * The scale sets' clock: the scalers' timing (start backoff, scale-down waits, `[[schedule]]`
+   * windows) and state-file retries. Tests move it by hand.
+   */
+  clock?: Clock;
   /** Protocol client tuning (tests shorten retry waits). */
   clientOptions?: Pick<ActionsClientOptions, 'retryMax' | 'retryWaitMin' | 'retryWaitMax' | 'timeoutMs'>;
 }
@@ -56,7 +62,10 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
   const log = opts.logger;
   const instanceId = await loadInstanceId(config.stateDir);
   const metrics = createMetrics();
-  const telemetry = new JobTelemetry({ logger: log });
+  const telemetry = new JobTelemetry({
+    logger: log,
+    hostOf: (set, runner) => backends.find((b) => b.scaleSet === set)?.backend.hostOf?.(runner),
+  });
   const tallies = new StatusTallies();
   // One stream of events from every scale set's listener, supervisor and scaler. Listeners only and
   // synchronous (limit 0 keeps no backlog): each consumer has taken its share before emit() returns.
@@ -114,6 +123,7 @@ export async function startDaemon(config: RunnerConfig, opts: DaemonOptions): Pr
         backendStallAfterMs: opts.backendStallAfterMs,
         stateRetryMs: opts.stateRetryMs,
         capacity,
+        ...(opts.clock ? { clock: opts.clock } : {}),
       });
     }),
   );

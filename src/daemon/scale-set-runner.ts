@@ -48,6 +48,8 @@ export interface ScaleSetRunnerDeps {
   stateRetryMs?: number | undefined;
   /** The process's line for budgets shared between scale sets (job shapes on one host). */
   capacity?: CapacityQueue;
+  /** The clock of the scaler and the state file (tests); without it `now` with system timers. */
+  clock?: Clock;
 }
 
 type Phase = ScaleSetStatus['phase'];
@@ -78,7 +80,7 @@ export class ScaleSetRunner {
     this.cfg = cfg;
     this.#d = deps;
     this.#log = deps.logger;
-    this.#clock = deps.now ? { now: deps.now, setTimer: systemClock.setTimer } : systemClock;
+    this.#clock = deps.clock ?? (deps.now ? { now: deps.now, setTimer: systemClock.setTimer } : systemClock);
     this.#stalls = new BackendStallMonitor({
       backend: deps.backend,
       logger: deps.logger,
@@ -130,6 +132,7 @@ export class ScaleSetRunner {
       scaleSet: this.cfg.name,
       instanceId: this.#d.instanceId,
       minRunners: this.cfg.minRunners,
+      schedule: this.cfg.schedule,
       maxRunners: this.cfg.maxRunners,
       idleTimeout: this.cfg.idleTimeout,
       startConcurrency: this.cfg.startConcurrency,
@@ -340,7 +343,7 @@ export class ScaleSetRunner {
       healthy: this.#phase === 'listening' || this.#phase === 'draining',
       reason: this.#reason,
       lastPollAt: tally.lastPollAt ? new Date(tally.lastPollAt).toISOString() : undefined,
-      minRunners: this.cfg.minRunners,
+      minRunners: this.#scaler?.minRunners ?? this.cfg.minRunners,
       maxRunners: this.cfg.maxRunners,
       desiredRunners: scaler?.target ?? tally.desired,
       statistics: tally.stats,

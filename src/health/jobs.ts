@@ -15,6 +15,12 @@ export interface JobTelemetryOptions {
   staleAfterMs?: number;
   /** Hard cap on jobs and runners being followed, whatever their age (default 10 000). */
   maxTracked?: number;
+  /**
+   * Where a runner of `scaleSet` runs, asked of its backend when no runner-started event said so yet:
+   * a job can end before the start call that made its runner returns (the engine answered late), and
+   * its "job completed" line must still name the host.
+   */
+  hostOf?: (scaleSet: string, runner: string) => string | undefined;
 }
 
 const SEP = '\u0000';
@@ -37,12 +43,14 @@ export class JobTelemetry {
   /** When each runner came up (ms) and where, until a job claims it. */
   readonly #runners = new Map<string, { at: number; host?: string }>();
   #lastPrune = 0;
+  readonly #hostOf: JobTelemetryOptions['hostOf'];
 
   constructor(opts: JobTelemetryOptions) {
     this.#log = opts.logger;
     this.#keep = opts.keep ?? 200;
     this.#ttl = opts.staleAfterMs ?? 26 * 3600_000;
     this.#max = opts.maxTracked ?? 10_000;
+    this.#hostOf = opts.hostOf;
   }
 
   /** The hub listener. */
@@ -137,7 +145,7 @@ export class JobTelemetry {
     d.runnerName = runnerName;
     const runner = this.#runners.get(d.scaleSet + SEP + runnerName);
     d.runnerStarted ??= runner?.at;
-    d.host ??= runner?.host;
+    d.host ??= runner?.host ?? this.#hostOf?.(d.scaleSet, runnerName);
   }
 
   /** Drops what has gone stale; runs at most once a minute unless a cap is exceeded. */

@@ -9,6 +9,7 @@ import { TaskTracker } from '../kernel/tasks.js';
 import { makeRunnerName } from '../labels.js';
 import type { Scaler } from '../listener/types.js';
 import { type Logger, silentLogger } from '../log.js';
+import { minRunnersAt, nextScheduleCheck, type WarmWindow } from '../schema/schedule.js';
 import { forgetSecret } from '../secret.js';
 import type { ScaleSetStore } from '../state/scale-set-store.js';
 import { Backoff } from '../util/backoff.js';
@@ -34,6 +35,8 @@ export interface ScalerOptions {
   scaleSet: string;
   instanceId: string;
   minRunners: number;
+  /** Windows with another min-runners (`[[schedule]]`), on this scaler's clock; none: min-runners always. */
+  schedule?: readonly WarmWindow[];
   maxRunners: number;
   /** Idle runners older than this are recycled; 0 = never. */
   idleTimeout: number;
@@ -247,10 +250,17 @@ export class RunnerScaler implements Scaler {
 
   // ---- queries -------------------------------------------------------------------------------
 
+  /** The warm runners wanted now: min-runners, or the open `[[schedule]]` window's. */
+  get minRunners(): number {
+    const schedule = this.#o.schedule ?? [];
+    if (schedule.length === 0) return this.#o.minRunners;
+    return minRunnersAt(schedule, this.#o.minRunners, new Date(this.#clock.now()));
+  }
+
   get target(): number {
     const caps = this.#o.backend.capabilities;
     return targetOf({
-      minRunners: this.#o.minRunners,
+      minRunners: this.minRunners,
       maxRunners: this.#o.maxRunners,
       backendMax: caps.maxRunners,
       warm: caps.warmRunners?.() ?? 0,
@@ -532,6 +542,8 @@ export class RunnerScaler implements Scaler {
     const start = this.#inLine(p.start, p.live, now);
     for (let i = 0; i < start; i++) this.#startOne(now);
     let wakeAt = p.wakeAt;
+    // A schedule window may open or close at any whole minute.
+    if ((this.#o.schedule?.length ?? 0) > 0) wakeAt = Math.min(wakeAt, nextScheduleCheck(now));
     if (start < p.start && this.#capacityRetryAt > now && !this.#heldBy)
       wakeAt = Math.min(wakeAt, this.#capacityRetryAt);
     if (Number.isFinite(wakeAt)) this.#alarm.at(wakeAt);

@@ -44,3 +44,79 @@ export function parseHours(text: string): { start: number; end: number } | undef
   const end = h2 * 60 + m2;
   return start === end ? undefined : { start, end };
 }
+
+/**
+ * A time zone `Intl` knows ("Europe/Berlin", "UTC"); schedules without one use the daemon host's local
+ * time, as `[[dedalus.schedule]]` always did.
+ */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A window of a schedule, compiled: days as `Date#getDay()` numbers, minutes after midnight. */
+export interface ScheduleWindow {
+  days: ReadonlySet<number>;
+  start: number;
+  end: number;
+  /** IANA time zone; undefined: the daemon host's local time. */
+  timeZone?: string;
+}
+
+/** The window of `days` and `hours` (already checked by the config), in `timeZone` when given. */
+export function compileWindow(days: string, hours: string, timeZone?: string): ScheduleWindow | undefined {
+  const d = parseDays(days);
+  const h = parseHours(hours);
+  if (!d || !h) return undefined;
+  return { days: d, ...h, ...(timeZone ? { timeZone } : {}) };
+}
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** The day of the week and the minute of the day at `now`, in `timeZone` (local time without one). */
+export function localTime(now: Date, timeZone?: string): { day: number; minute: number } {
+  if (timeZone === undefined) return { day: now.getDay(), minute: now.getHours() * 60 + now.getMinutes() };
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    formats.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(now).map((p) => [p.type, p.value]));
+  return {
+    day: WEEKDAYS[parts.weekday ?? ''] ?? now.getUTCDay(),
+    minute: Number(parts.hour) * 60 + Number(parts.minute),
+  };
+}
+
+/** True when `now` falls in `w`. A window that wraps midnight belongs to the day it opened on. */
+export function windowContains(w: ScheduleWindow, now: Date): boolean {
+  const { day, minute } = localTime(now, w.timeZone);
+  if (w.start < w.end) return w.days.has(day) && minute >= w.start && minute < w.end;
+  return (w.days.has(day) && minute >= w.start) || (w.days.has((day + 6) % 7) && minute < w.end);
+}
+
+/** The first moment after `now` at which a window may open or close: the next whole minute. */
+export function nextScheduleCheck(now: number): number {
+  return Math.floor(now / 60_000) * 60_000 + 60_000;
+}
+
+/** A window of a warm-runner schedule (`[[schedule]]`): the min-runners that holds while it is open. */
+export interface WarmWindow extends ScheduleWindow {
+  minRunners: number;
+}
+
+/** The warm runners wanted at `now`: the first open window's, else `base` (min-runners). */
+export function minRunnersAt(windows: readonly WarmWindow[], base: number, now: Date): number {
+  return windows.find((w) => windowContains(w, now))?.minRunners ?? base;
+}

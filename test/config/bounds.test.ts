@@ -26,6 +26,12 @@ function fileSetting(path: string, value: unknown): string {
   if (parts.join('.') === 'docker.hosts') {
     return `${BASE}${stringify({ docker: { hosts: [{ url: 'tcp://build-2:2376', [key]: value }] } })}`;
   }
+  if (parts.join('.') === 'schedule') {
+    return `${BASE}${stringify({ schedule: [{ days: 'daily', hours: '08:00-18:00', [key]: value }] })}`;
+  }
+  if (parts.join('.') === 'shape.schedule') {
+    return `${BASE}${stringify({ shape: [{ cpu: 2, ram: 4, schedule: [{ days: 'daily', hours: '08:00-18:00', [key]: value }] }] })}`;
+  }
   if (parts.join('.') === 'shape') {
     return `${BASE}${stringify({ shape: [{ cpu: 2, ram: 4, [key]: value }] })}`;
   }
@@ -39,7 +45,9 @@ function messageKey(path: string): string {
   return path
     .replace(/^dedalus\.schedule\./, 'dedalus.schedule[0].')
     .replace(/^docker\.hosts\./, 'docker.hosts[0].')
-    .replace(/^shape\./, 'shape[0].');
+    .replace(/^shape\.schedule\./, 'shape[0].schedule[0].')
+    .replace(/^shape\.(?!\[)/, 'shape[0].')
+    .replace(/^schedule\./, 'schedule[0].');
 }
 
 describe('values that cannot be meant', () => {

@@ -6,6 +6,7 @@ import type { BackendContext, RunnerBackend } from '../../backends/types.js';
 import { parseConfigText } from '../../src/config/index.js';
 import type { RunnerConfig, ScaleSetConfig } from '../../src/config/types.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import type { Clock } from '../../src/kernel/clock.js';
 import { createLogger } from '../../src/log.js';
 import type { FakeActionsService } from '../fakes/actions-service/index.js';
 
@@ -39,6 +40,7 @@ export async function startTestDaemon(
     level?: 'debug' | 'info';
     healthStaleAfterMs?: number;
     backendStallAfterMs?: number;
+    clock?: Clock;
   } = {},
 ): Promise<{ daemon: Daemon; sink: LogSink }> {
   const sink = opts.sink ?? new LogSink();
@@ -50,6 +52,7 @@ export async function startTestDaemon(
     healthStaleAfterMs: opts.healthStaleAfterMs,
     ...(opts.backendStallAfterMs ? { backendStallAfterMs: opts.backendStallAfterMs } : {}),
     clientOptions: { retryWaitMin: 10, retryWaitMax: 100 },
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   return { daemon, sink };
 }

@@ -64,6 +64,18 @@ describe('JobTelemetry', () => {
     expect(two).not.toHaveProperty('host');
   });
 
+  it('names the host of a runner whose job ended before its start call returned, as its backend knows it', () => {
+    const { logger, lines } = captureLogger();
+    const placed = new Map([['linux/linux-r3', 'build-3']]);
+    const t = new JobTelemetry({ logger, hostOf: (set, runner) => placed.get(`${set}/${runner}`) });
+    const f = feeder(t, 'linux');
+    const b = jobBase(53, { queued: 0, assigned: 500, started: 2_000, finished: 3_000 });
+    // No runner-started yet: the engine's answer to the start came after the job's end.
+    f.started(started({ ...b, finishTime: null }, 'linux-r3'));
+    f.completed(completed(b, 'linux-r3', 'succeeded'));
+    expect(completions(lines())).toEqual([expect.objectContaining({ requestId: 53, host: 'build-3' })]);
+  });
+
   it('builds one record per job with every gap and logs exactly one line at completion', () => {
     const { logger, lines } = captureLogger();
     const clock = manualClock(T0);

@@ -252,9 +252,10 @@ export class E2eEnv {
    */
   async cleanup(opts: { dumpLogs?: boolean } = {}): Promise<void> {
     try {
-      await Promise.all(this.#stoppers.map((s) => s()));
-      // A failed test's daemon logs are the first thing anyone debugging it needs.
+      // A failed test's daemon logs are the first thing anyone debugging it needs: first, so a cleanup
+      // step that fails (an engine a test killed) cannot keep them from being printed.
       if (opts.dumpLogs) await this.#dump();
+      await Promise.all(this.#stoppers.map((s) => s()));
       await Promise.all(this.daemons.map((d) => d.kill()));
       await removeByInstance(this.instanceId);
     } finally {
