@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --quick] [--only cold,warm,burst,throughput,footprint,placement,fleet-burst] [--runs N] [--profile] [--out DIR]`
+ * `npm run bench [-- --quick] [--only cold,warm,burst,throughput,footprint,placement,fleet-burst,scale] [--runs N] [--profile] [--out DIR]`
  *
  * Measures the five figures of the benchmark issue against the fake Actions service and the real
  * Docker engine, each beside its baseline from the same run, and the cost of Docker host placement
  * (a micro-benchmark with simulated hosts, against its absolute target) and a 100-job burst over three
- * private engines (issue 15, beside raw create+starts over the same engines), and writes docs/benchmarks.md and
+ * private engines (issue 15, beside raw create+starts over the same engines), and what each added scale set
+ * costs an idle daemon (issue 16: 1, 10 and 50 job-shape scale sets), and writes docs/benchmarks.md and
  * docs/benchmarks.json. A quick or partial run writes to a temporary directory instead (or --out), so
  * it never replaces the published report with smoke-test numbers.
  */
@@ -17,6 +18,7 @@ import { type BurstRun, runBurst } from './figures/burst.js';
 import { type ColdRun, runCold } from './figures/cold.js';
 import { type FleetBurstRun, runFleetBurst } from './figures/fleet-burst.js';
 import { type FootprintRun, runFootprint } from './figures/footprint.js';
+import { runScale, type ScaleRun } from './figures/scale.js';
 import { runThroughput, type ThroughputRun } from './figures/throughput.js';
 import { runWarm, type WarmRun } from './figures/warm.js';
 import { EngineEvents, ensureImage } from './lib/docker.js';
@@ -35,12 +37,22 @@ import {
   fleetBurstReport,
   footprintReport,
   placementReport,
+  scaleReport,
   throughputReport,
   warmReport,
 } from './lib/summaries.js';
 import { type PlacementRun, runPlacement } from './micro/placement.js';
 
-const FIGURES = ['cold', 'warm', 'burst', 'throughput', 'footprint', 'placement', 'fleet-burst'] as const;
+const FIGURES = [
+  'cold',
+  'warm',
+  'burst',
+  'throughput',
+  'footprint',
+  'placement',
+  'fleet-burst',
+  'scale',
+] as const;
 type FigureKey = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -60,7 +72,8 @@ const runsOverride = values.runs ? Number(values.runs) : undefined;
 
 /**
  * Sizes per mode. Full: about 10 minutes on 2 cores, plus about 5 per fleet-burst run (three engines,
- * five raw bursts and a runner burst of 100 each). Quick: a few minutes, for a smoke run.
+ * five raw bursts and a runner burst of 100 each) and about 2 per scale run (three idle daemons of 1,
+ * 10 and 50 scale sets). Quick: a few minutes, for a smoke run.
  */
 const P = quick
   ? {
@@ -71,6 +84,7 @@ const P = quick
       throughput: { runs: 1, jobs: 1000 },
       footprint: { runs: 1, windowSec: 10, settleSec: 2 },
       placement: { runs: 1, seconds: 1 },
+      scale: { runs: 1, windowSec: 5, settleSec: 2 },
     }
   : {
       cold: { runs: 3, samples: 20 },
@@ -80,6 +94,7 @@ const P = quick
       throughput: { runs: 3, jobs: 10_000 },
       footprint: { runs: 3, windowSec: 60, settleSec: 5 },
       placement: { runs: 3, seconds: 3 },
+      scale: { runs: 3, windowSec: 30, settleSec: 5 },
     };
 const runsOf = (k: FigureKey) => runsOverride ?? P[k].runs;
 
@@ -158,6 +173,11 @@ async function main(): Promise<void> {
           log,
         }),
       fleetBurstReport,
+    );
+    await measure<ScaleRun>(
+      'scale',
+      () => runScale({ windowSec: P.scale.windowSec, settleSec: P.scale.settleSec, log }),
+      scaleReport,
     );
   } finally {
     events.close();

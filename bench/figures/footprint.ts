@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +19,8 @@ export type CliFlavour = 'dist' | 'bundle';
 export interface FootprintSample {
   flavour: CliFlavour;
   scaleSets: number;
+  /** TCP connections the daemon holds open to the fake at the end of the window (long polls + pool). */
+  connections: number;
   /** Length of the measured idle window, s. */
   windowSec: number;
   /** Largest VmRSS sampled (once a second) in the window, MB (MiB). */
@@ -49,7 +51,20 @@ export async function runFootprint(o: {
   windowSec: number;
   settleSec: number;
   log(s: string): void;
+  /** Which CLIs run (default both, side by side). */
+  flavours?: readonly CliFlavour[];
+  /**
+   * The scale sets of each daemon, as TOML after its `[docker]` table, and how many scale sets that
+   * makes (default three `[[scaleset]]` entries).
+   */
+  scaleSets?: (flavour: CliFlavour) => { toml: string[]; count: number };
 }): Promise<FootprintRun> {
+  const threeSets = (flavour: CliFlavour) => ({
+    toml: ['a', 'b', 'c'].flatMap((s) => ['', '[[scaleset]]', `name = "fp-${flavour}-${s}"`]),
+    count: 3,
+  });
+  const setsOf = o.scaleSets ?? threeSets;
+  const flavours = o.flavours ?? (['dist', 'bundle'] as const);
   const dist = await ensureDist(o.log);
   const bundle = await cliBundle();
   const fake = spawn(
@@ -58,7 +73,13 @@ export async function runFootprint(o: {
     { stdio: ['ignore', 'pipe', 'inherit'], cwd: repoRoot },
   );
   const dir = await mkdtemp(join(tmpdir(), 'runner-bench-fp-'));
-  const daemons: { flavour: CliFlavour; child: ChildProcess; healthPort: number; tail: string[] }[] = [];
+  const daemons: {
+    flavour: CliFlavour;
+    child: ChildProcess;
+    healthPort: number;
+    tail: string[];
+    count: number;
+  }[] = [];
   try {
     const first = await new Promise<string>((resolve, reject) => {
       createInterface({ input: fake.stdout! }).once('line', resolve);
@@ -67,10 +88,11 @@ export async function runFootprint(o: {
       );
     });
     const { configUrl, pat } = JSON.parse(first) as { configUrl: string; pat: string };
-    for (const [flavour, entry] of [
-      ['dist', dist],
-      ['bundle', bundle],
-    ] as const) {
+    const fakePort = Number(new URL(configUrl).port);
+    const entries = { dist, bundle };
+    for (const flavour of flavours) {
+      const entry = entries[flavour];
+      const sets = setsOf(flavour);
       const stateDir = join(dir, flavour, 'state');
       await mkdir(stateDir, { recursive: true });
       await writeFile(join(stateDir, 'instance-id'), `${randomUUID()}\n`);
@@ -90,7 +112,7 @@ export async function runFootprint(o: {
         '[docker]',
         'network = "host"',
         'pull-policy = "never"',
-        ...['a', 'b', 'c'].flatMap((s) => ['', '[[scaleset]]', `name = "fp-${flavour}-${s}"`]),
+        ...sets.toml,
         '',
       ].join('\n');
       const configFile = join(dir, flavour, 'config.toml');
@@ -114,7 +136,7 @@ export async function runFootprint(o: {
         tail.push(l);
         if (tail.length > 20) tail.shift();
       });
-      daemons.push({ flavour, child, healthPort, tail });
+      daemons.push({ flavour, child, healthPort, tail, count: sets.count });
     }
     for (const d of daemons) {
       await pollUntil(
@@ -123,9 +145,11 @@ export async function runFootprint(o: {
           const res = await fetch(`http://127.0.0.1:${d.healthPort}/api/status`);
           if (!res.ok) return false;
           const s = (await res.json()) as { ready: boolean; scaleSets: { phase: string }[] };
-          return s.ready && s.scaleSets.length === 3 && s.scaleSets.every((x) => x.phase === 'listening');
+          return (
+            s.ready && s.scaleSets.length === d.count && s.scaleSets.every((x) => x.phase === 'listening')
+          );
         },
-        { timeout: 60_000, interval: 200, what: 'three scale sets listening' },
+        { timeout: 120_000, interval: 200, what: `${d.count} scale sets listening` },
       );
     }
     // The status requests cost CPU too; settling after them keeps them out of the window.
@@ -155,7 +179,8 @@ export async function runFootprint(o: {
       const end = await statusKb(pid, 'VmRSS');
       const s: FootprintSample = {
         flavour: d.flavour,
-        scaleSets: 3,
+        scaleSets: d.count,
+        connections: await connectionsTo(pid, fakePort),
         windowSec: wallSec,
         rssMaxMb: Math.max(rssMax[i]!, end) / 1024,
         rssEndMb: end / 1024,
@@ -166,7 +191,7 @@ export async function runFootprint(o: {
       };
       samples.push(s);
       o.log(
-        `footprint (${d.flavour}): RSS max ${s.rssMaxMb.toFixed(1)} MB (anon ${s.rssAnonMb.toFixed(1)}, file ${s.rssFileMb.toFixed(1)}; lifetime peak ${s.rssPeakLifetimeMb.toFixed(1)}), CPU ${s.cpuPct.toFixed(2)} % over ${wallSec.toFixed(0)} s`,
+        `footprint (${d.flavour}, ${d.count} scale sets, ${s.connections} connections): RSS max ${s.rssMaxMb.toFixed(1)} MB (anon ${s.rssAnonMb.toFixed(1)}, file ${s.rssFileMb.toFixed(1)}; lifetime peak ${s.rssPeakLifetimeMb.toFixed(1)}), CPU ${s.cpuPct.toFixed(2)} % over ${wallSec.toFixed(0)} s`,
       );
     }
     return { samples };
@@ -217,4 +242,29 @@ async function statusKb(pid: number, key: string): Promise<number> {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
   if (!m) throw new Error(`/proc/${pid}/status has no ${key}`);
   return Number(m[1]);
+}
+
+/**
+ * Established TCP connections of `pid` to local port `port`: its sockets (/proc/<pid>/fd) matched by
+ * inode against /proc/net/tcp and tcp6, state 01 (ESTABLISHED).
+ */
+export async function connectionsTo(pid: number, port: number): Promise<number> {
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  const inodes = new Set<string>();
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m?.[1]) inodes.add(m[1]);
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const remote = cols[2];
+      if (cols[3] === '01' && remote?.endsWith(`:${hexPort}`) && inodes.has(cols[9] ?? '')) n++;
+    }
+  }
+  return n;
 }

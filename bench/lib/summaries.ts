@@ -2,6 +2,7 @@ import type { BurstRun } from '../figures/burst.js';
 import type { ColdRun } from '../figures/cold.js';
 import type { FleetBurstRun } from '../figures/fleet-burst.js';
 import type { CliFlavour, FootprintRun } from '../figures/footprint.js';
+import { SCALE_COUNTS, type ScaleRun } from '../figures/scale.js';
 import type { ThroughputRun } from '../figures/throughput.js';
 import type { WarmRun } from '../figures/warm.js';
 import type { PlacementRun } from '../micro/placement.js';
@@ -26,6 +27,10 @@ export const TARGETS = {
   rssMb: 80,
   cpuPct: 1,
   placementUs: 1000,
+  /** Issue 16: RSS an idle daemon grows by per added scale set, and its idle CPU with 50 sets. */
+  rssPerScaleSetMb: 1,
+  /** Connections to GitHub beyond one long poll per scale set: the one shared pool's spares. */
+  spareConnections: 5,
 };
 
 export function coldReport(runs: ColdRun[]): FigureReport {
@@ -490,6 +495,57 @@ export function placementReport(runs: PlacementRun[]): FigureReport {
       runs.map((r, i) => [i + 1, us(r.perRunnerUs), r.placements, us(r.refusalUs)]),
     ),
     why: met ? undefined : 'Placement weighs every host for every runner: O(hosts) per runner.',
+    data: runs,
+  };
+}
+
+/**
+ * Figure 8 (issue 16): RSS growth per added scale set (the slope from 1 to 50 sets, per run), the idle
+ * CPU with 50 sets, and the connections to the fake with 50 (one long poll each, one shared pool).
+ */
+export function scaleReport(runs: ScaleRun[]): FigureReport {
+  const at = (r: ScaleRun, n: number) => r.samples.find((x) => x.scaleSets === n);
+  const most = SCALE_COUNTS[SCALE_COUNTS.length - 1] as number;
+  const slope = spread(
+    runs.map((r) => ((at(r, most)?.rssMaxMb ?? 0) - (at(r, 1)?.rssMaxMb ?? 0)) / (most - 1)),
+  );
+  const cpu = spread(runs.map((r) => at(r, most)?.cpuPct ?? 0));
+  const conns = spread(runs.map((r) => at(r, most)?.connections ?? 0));
+  const rssOk = slope.median <= TARGETS.rssPerScaleSetMb;
+  const cpuOk = cpu.median <= TARGETS.cpuPct;
+  const connOk = conns.median <= most + TARGETS.spareConnections;
+  const misses = [
+    rssOk ? '' : `RSS per scale set by ${fmt(slope.median - TARGETS.rssPerScaleSetMb)} MB`,
+    cpuOk ? '' : `CPU by ${fmt(cpu.median - TARGETS.cpuPct)} points`,
+    connOk ? '' : `connections by ${fmt(conns.median - most - TARGETS.spareConnections)}`,
+  ].filter(Boolean);
+  return {
+    key: 'scale',
+    title: 'Many scale sets (job shapes), 1 → 10 → 50',
+    target: `RSS growth ≤ ${TARGETS.rssPerScaleSetMb} MB per added scale set, idle CPU ≤ ${TARGETS.cpuPct} % with ${most}, one shared pool (≤ ${most} + ${TARGETS.spareConnections} connections)`,
+    measured: `RSS +${fmtSpread(slope, ' MB')} per scale set, CPU ${fmtSpread(cpu, ' %')} and ${fmtSpread(conns, '')} connections with ${most}`,
+    met: rssOk && cpuOk && connOk,
+    verdict: misses.length ? `missed: ${misses.join(', ')}` : 'met',
+    method:
+      'The npm bin (`dist/cmd/runner.js run`) against the standalone fake (default 50 s long-poll hold), one ' +
+      `daemon at a time with ${SCALE_COUNTS.join(', ')} scale sets written as job shapes: one set; one base ` +
+      'with ten `[[shape]]`; five `[[scaleset]]` bases with ten `[[scaleset.shape]]` each (Docker backend, ' +
+      'min-runners 0). Each is measured as the idle footprint is (figure 5), once every set listens and a ' +
+      'settle period has passed; connections are the established TCP sockets of the daemon to the fake ' +
+      '(/proc/<pid>/fd against /proc/net/tcp). RSS growth per set = (RSS with 50 − RSS with 1) ÷ 49, per run.',
+    details: table(
+      ['run', 'scale sets', 'RSS max', 'RssAnon', 'CPU', 'connections'],
+      runs.flatMap((r, i) =>
+        r.samples.map((x) => [
+          i + 1,
+          x.scaleSets,
+          fmt(x.rssMaxMb, ' MB'),
+          fmt(x.rssAnonMb, ' MB'),
+          fmt(x.cpuPct, ' %'),
+          x.connections,
+        ]),
+      ),
+    ),
     data: runs,
   };
 }
