@@ -595,7 +595,11 @@ export class RunnerScaler implements Scaler {
    */
   #trimUnstarted(assigned: number): void {
     const dayAgo = this.#clock.now() - 86_400_000;
-    for (const [id, at] of this.#unstarted) if (at < dayAgo) this.#unstarted.delete(id);
+    // Entries come in about the order GitHub queued the jobs: the stale ones are first.
+    for (const [id, at] of this.#unstarted) {
+      if (at >= dayAgo) break;
+      this.#unstarted.delete(id);
+    }
     const extra = this.#unstarted.size - assigned;
     if (extra <= 0) return;
     const oldest = [...this.#unstarted.entries()].sort((a, b) => a[1] - b[1]).slice(0, extra);
