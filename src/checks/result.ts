@@ -16,7 +16,7 @@ export interface CheckResult {
   status: 'ok' | 'fail' | 'skip' | 'warn';
   /** What was found: a version, an id, or the error. */
   detail?: string;
-  /** What to do next, on failure. */
+  /** What to do next, on a failure or a warning. */
   hint?: string;
   /**
    * For a check that made a request: how it went out and what it trusted, e.g. "via proxy

@@ -16,7 +16,7 @@ export function renderReport(report: ValidationReport, opts: { color: boolean })
       `${indent}${paint(c.status, MARKS[c.status])} ${c.title}${c.detail ? paint('dim', `: ${c.detail}`) : ''}`,
     );
     if (c.route) out.push(`${indent}  ${paint('dim', `↳ ${c.route}`)}`);
-    if (c.hint && c.status === 'fail') out.push(`${indent}  → ${c.hint}`);
+    if (c.hint && (c.status === 'fail' || c.status === 'warn')) out.push(`${indent}  → ${c.hint}`);
   };
   const sets: string[] = [];
   for (const c of report.checks)
