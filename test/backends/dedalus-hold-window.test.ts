@@ -55,6 +55,13 @@ describe('dedalus backend: the sleep hold window', () => {
     expect(b.poolStatus()).toMatchObject({ warm: 1, sleeping: 0, busy: 0 });
     const refusal = sleeps(fx, id).at(-1);
     expect(refusal?.status).toBe(409);
+    // The backend has taken the refusal in (the machine is warm for the window): only then is the next
+    // job's claim one that ends a hold. A claim while the refusal is still on its way back is the race
+    // of its own test below ("… while its refused sleep is still on the wire …").
+    await pollUntil(() => b.metrics().counters.sleepsHeld === 1 || undefined, {
+      timeout: 10_000,
+      what: 'the refusal taken in by the backend',
+    });
 
     const second = await runJob(fx, b, 'exit 0');
     expect(second.handle).toMatchObject({ resourceId: id, tier: 'warm' });
