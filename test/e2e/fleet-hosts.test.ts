@@ -5,7 +5,7 @@ import type { FleetEngine } from '../support/engines/fleet.js';
 import { useEngineFleet } from '../support/engines/use-fleet.js';
 import type { DaemonProcess } from './support/daemon-process.js';
 import { type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
-import { hostsToml, onEngine } from './support/fleet-hosts.js';
+import { hostsToml, onEngine, runningOn } from './support/fleet-hosts.js';
 
 /**
  * Cordon and drain, and the hosts seen from outside (issue 15): `runner run` with one scale set on two
@@ -107,8 +107,9 @@ describe('runner hosts on a fleet of two engines', () => {
     // Two more jobs: both land on the other host, though the cordoned one has room.
     for (let i = 0; i < 2; i++) env.fake.queueJob({ scaleSet: SCALE_SET, script: env.gatedScript() });
     await env.fake.waitFor(() => started().length === 3, { what: 'three jobs running', timeout: 60_000 });
-    expect(await onEngine(env, cordoned, true)).toHaveLength(1);
-    expect(await onEngine(env, other, true)).toHaveLength(2);
+    const [onCordoned, onOther] = await runningOn(env, [cordoned, other], 3);
+    expect(onCordoned).toHaveLength(1);
+    expect(onOther).toHaveLength(2);
     expect((await hostsJson(env)).map((h) => [h.name, h.cordoned, h.used.count])).toEqual(
       engines.map((e) => [e.name, e === cordoned, e === cordoned ? 1 : 2]),
     );

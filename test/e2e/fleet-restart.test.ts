@@ -6,7 +6,7 @@ import { FAKE_IMAGE } from '../setup/docker.js';
 import type { FleetEngine } from '../support/engines/fleet.js';
 import { useEngineFleet } from '../support/engines/use-fleet.js';
 import { containerNames, type E2eEnv, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
-import { hostsToml, onEngine } from './support/fleet-hosts.js';
+import { hostsToml, onEngine, runningOn } from './support/fleet-hosts.js';
 
 /**
  * `runner run` on two engines of the test's own (engine-0 on a unix socket, engine-1 over tcp:// with
@@ -80,7 +80,7 @@ describe('runner run on a fleet of two engines: kill -9 of the daemon', () => {
       },
       { what: 'four jobs running (max-runners 4)', timeout: 60_000 },
     );
-    const before = await Promise.all(engines.map((e) => onEngine(env, e, true)));
+    const before = await runningOn(env, engines, 4);
     expect(before.map((cs) => cs.length)).toEqual([2, 2]);
     const ids = before.flat().map((c) => c.Id);
 

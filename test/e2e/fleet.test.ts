@@ -4,7 +4,7 @@ import { FAKE_IMAGE } from '../setup/docker.js';
 import type { FleetEngine } from '../support/engines/fleet.js';
 import { useEngineFleet } from '../support/engines/use-fleet.js';
 import { containerNames, SCALE_SET, stopGracefully, useE2e } from './support/e2e-env.js';
-import { hostsToml, onEngine } from './support/fleet-hosts.js';
+import { hostsToml, onEngine, runningOn } from './support/fleet-hosts.js';
 
 /**
  * `runner run` with one scale set on two Docker engines of the test's own (engine-0 on a unix
@@ -31,7 +31,7 @@ describe('runner run on a fleet of two engines', () => {
     for (let i = 0; i < 6; i++) env.fake.queueJob({ scaleSet: SCALE_SET, script: env.gatedScript() });
     await env.fake.waitFor(() => started().length === 6, { what: 'six jobs running', timeout: 60_000 });
     // Identical hosts without budgets: the burst is spread evenly.
-    const [first, second] = await Promise.all([onEngine(env, unix, true), onEngine(env, tls, true)]);
+    const [first = [], second = []] = await runningOn(env, [unix, tls], 6);
     expect([first.length, second.length]).toEqual([3, 3]);
     const doomed = new Set(containerNames(second));
 
@@ -54,7 +54,7 @@ describe('runner run on a fleet of two engines', () => {
     // Jobs keep flowing: three more run on the engine that answers.
     for (let i = 0; i < 3; i++) env.fake.queueJob({ scaleSet: SCALE_SET, script: env.gatedScript() });
     await env.fake.waitFor(() => started().length === 6, { what: 'six jobs running again', timeout: 60_000 });
-    expect(await onEngine(env, unix, true)).toHaveLength(6);
+    expect((await runningOn(env, [unix], 6))[0]).toHaveLength(6);
     await env.openGate();
     await env.fake.waitFor(
       () => env.fake.jobs().length === 9 && env.fake.jobs().every((j) => j.state === 'completed'),
