@@ -26,7 +26,7 @@ export class TierSchedule {
   }
 
   at(now: Date): TierTargets {
-    const w = this.#windows.find((x) => contains(x, now));
+    const w = this.#windows.find((x) => windowContains(x, now));
     const warm = Math.min(w?.warm ?? this.cfg.warm, this.cfg.max);
     const sleeping = Math.min(w?.sleeping ?? this.cfg.sleeping, this.cfg.max - warm);
     return { warm: Math.max(0, warm), sleeping: Math.max(0, sleeping) };
@@ -42,8 +42,4 @@ function compile(w: DedalusSchedule, i: number): Window {
     );
   }
   return { ...window, sleeping: w.sleeping, warm: w.warm };
-}
-
-function contains(w: Window, now: Date): boolean {
-  return windowContains(w, now);
 }
