@@ -28,6 +28,7 @@ import {
   resolveApiKey,
 } from './options.js';
 import { assemble, type Parts } from './parts.js';
+import { QuotaShare } from './quota.js';
 import { TierSchedule } from './schedule.js';
 import { type MachineRecord, MachineStateFile } from './state.js';
 
@@ -68,6 +69,8 @@ export class DedalusBackend implements RunnerBackend {
   readonly #adoption = new Once((signal: AbortSignal) => this.#adopt(signal));
   #fleet: Fleet | undefined;
   #closed: Promise<void> | undefined;
+  /** This backend's share of its account's quota book (quota.ts); dropped at close. */
+  readonly #quota: QuotaShare;
 
   constructor(ctx: BackendContext, opts: DedalusBackendOptions) {
     checkConfig(opts.dedalus);
@@ -88,6 +91,7 @@ export class DedalusBackend implements RunnerBackend {
         logger: this.#log,
         answers: this.#answers,
       });
+    this.#quota = new QuotaShare(opts.dedalus, opts.env ?? process.env, () => this.#fleet?.awakeCount() ?? 0);
     const now = opts.now ?? (() => new Date());
     this.capabilities = { maxRunners: opts.dedalus.max, warmRunners: () => this.#schedule.at(now()).warm };
   }
@@ -160,6 +164,17 @@ export class DedalusBackend implements RunnerBackend {
     return this.#answers.silence();
   }
 
+  /** The account's quota of awake vCPUs and memory, when one is set: shared with every set on the account. */
+  budgets(): string[] {
+    return this.#quota.limited ? [`dedalus:${this.#quota.account}`] : [];
+  }
+
+  /** An awake idle machine of this set takes the next runner; otherwise the quota must have room for one. */
+  hasRoom(): boolean {
+    if (this.#fleet?.pickIdle()?.tier === 'warm') return true;
+    return this.#quota.full() === undefined;
+  }
+
   metrics(): DedalusMetrics {
     return {
       lastJobFigures: this.#figures.list(),
@@ -188,6 +203,8 @@ export class DedalusBackend implements RunnerBackend {
 
   async #shutdown(opts: { removeAll?: boolean; signal?: AbortSignal }): Promise<void> {
     this.#closing.abort(new DedalusBackendError('DEDALUS_CLOSED', 'dedalus backend closed'));
+    // Its machines go to sleep or are left to the next process: they no longer draw on the quota here.
+    this.#quota.drop();
     const bound = opts.signal ?? AbortSignal.timeout(5 * 60_000);
     // Started already: run() joins that adoption (its argument is not used).
     const controlled = this.#adoption.started;
@@ -261,6 +278,7 @@ export class DedalusBackend implements RunnerBackend {
       closing: this.#closing.signal,
       track: (t) => this.#background.track(t),
       runnerNetwork: this.#ctx.runnerNetwork,
+      quota: this.#quota,
     });
     this.#fleet = p.c.fleet;
     return p;

@@ -19,7 +19,7 @@ import {
 } from '../../src/schema/fields.js';
 import { windowKeys } from '../../src/schema/window-keys.js';
 import type { Secret } from '../../src/secret.js';
-import type { ResolveScope } from '../module.js';
+import type { ResolveScope, SetTable } from '../module.js';
 
 /** The `[dedalus]` table: keys, defaults and why they exist; its resolved shape and its checks. */
 
@@ -64,6 +64,16 @@ export const dedalusTable = table('[dedalus]', {
   ),
   warm: defaulted(int(0, RUNNERS_MAX), 0, 'Machines kept awake with an idle runner, for instant pick-up.'),
   max: defaulted(int(1, RUNNERS_MAX), 5, "Machines that may exist at once; your plan's machine quota."),
+  'quota-vcpu': defaulted(
+    num({ min: 0, max: 100_000, step: 0.25, expected: 'a number of vCPUs ≥ 0 in steps of 0.25' }),
+    0,
+    "vCPUs the account's machines may have awake at once, across every Dedalus scale set and job shape on it; 0: no quota.",
+  ),
+  'quota-memory-mib': defaulted(
+    int(0, 1024 ** 3),
+    0,
+    "Memory in MiB the account's machines may have awake at once, across every Dedalus scale set and job shape on it; 0: no quota.",
+  ),
   schedule: tables('[[dedalus.schedule]]', scheduleTable, 'Time windows with other sleeping/warm sizes.'),
   'provision-script': defaulted(
     str(),
@@ -103,9 +113,18 @@ export type DedalusConfig = Omit<CamelKeys<DedalusTable>, 'apiKey'> & { apiKey?:
 
 export async function resolveDedalus(
   d: DedalusTable,
-  { used, check: c }: ResolveScope,
+  { used, shapes, check: c }: ResolveScope,
 ): Promise<DedalusConfig | undefined> {
   checkTiers(d, c);
+  // Job shapes size every machine themselves, and are checked against the quota as shapes.
+  if (used && !shapes) {
+    const misfit = quotaMisfit(d['quota-vcpu'], d['quota-memory-mib'], {
+      vcpu: d.vcpu,
+      memoryMib: d['memory-mib'],
+    });
+    if (misfit) c.problem([misfit.key], `expected ${misfit.expected}, got ${d[misfit.key]}`);
+    else checkWarmInQuota(d, c);
+  }
   // The default api-key names DEDALUS_API_KEY; only a scale set that uses Dedalus needs it set.
   const apiKey = used ? c.secret(d['api-key'], ['api-key']) : undefined;
   let provisionScript = '';
@@ -145,4 +164,69 @@ function checkTiers(d: DedalusTable, c: TableChecker): void {
       c.problem(['schedule', i], message);
     }
   });
+}
+
+/** Warm machines are awake all day: the warm tier alone must fit in the quota, or it never fills. */
+function checkWarmInQuota(d: DedalusTable, c: TableChecker): void {
+  const dims = [
+    { quota: d['quota-vcpu'], each: d.vcpu, key: 'quota-vcpu' },
+    { quota: d['quota-memory-mib'], each: d['memory-mib'], key: 'quota-memory-mib' },
+  ];
+  const warmest = Math.max(d.warm, ...d.schedule.map((w) => w.warm ?? d.warm));
+  for (const dim of dims) {
+    if (dim.quota === 0 || warmest * dim.each <= dim.quota) continue;
+    const most = Math.floor(dim.quota / dim.each);
+    c.problem(
+      ['warm'],
+      `expected at most ${most} warm machines, in every schedule window too (${warmest} × ${dim.each} exceeds dedalus.${dim.key} = ${dim.quota}), got ${warmest}`,
+    );
+    return;
+  }
+}
+
+/**
+ * Why a machine of `size` could never be awake under the account's quota (the key to change and what
+ * it should be), or undefined when it fits.
+ */
+export function quotaMisfit(
+  quotaVcpu: number,
+  quotaMemoryMib: number,
+  size: { vcpu: number; memoryMib: number },
+): { key: 'vcpu' | 'memory-mib'; expected: string } | undefined {
+  if (quotaVcpu > 0 && size.vcpu > quotaVcpu)
+    return {
+      key: 'vcpu',
+      expected: `at most ${quotaVcpu} (dedalus.quota-vcpu: no machine of this size could ever wake)`,
+    };
+  if (quotaMemoryMib > 0 && size.memoryMib > quotaMemoryMib)
+    return {
+      key: 'memory-mib',
+      expected: `at most ${quotaMemoryMib} (dedalus.quota-memory-mib: no machine of this size could ever wake)`,
+    };
+  return undefined;
+}
+
+/**
+ * Sets on one account (the same base-url and api-key) share its quota, so they must agree on it; sets
+ * on other accounts are not compared.
+ */
+export function checkDedalusQuotas(sets: readonly SetTable<DedalusTable>[]): void {
+  const firstOf = new Map<string, SetTable<DedalusTable>>();
+  for (const set of sets) {
+    const t = set.table;
+    const key = t['api-key'];
+    const account = `${t['base-url'].replace(/\/+$/, '')}\n${key.variable ?? `=${key.literal?.reveal()}`}`;
+    const first = firstOf.get(account);
+    if (!first) {
+      firstOf.set(account, set);
+      continue;
+    }
+    for (const key of ['quota-vcpu', 'quota-memory-mib'] as const) {
+      if (t[key] === first.table[key]) continue;
+      set.check.problem(
+        [key],
+        `expected the same value in every Dedalus scale set on one account (it is one quota), got ${t[key]} here and ${first.table[key]} in scaleset[${first.index}]`,
+      );
+    }
+  }
 }

@@ -9,6 +9,7 @@ import type { FiguresLog } from './figures.js';
 import type { Fleet } from './fleet.js';
 import type { MachineOps } from './machine-ops.js';
 import type { DedalusTiming } from './options.js';
+import type { QuotaShare } from './quota.js';
 import type { Slot } from './slot.js';
 
 /** Running totals since the backend was made, for metrics and tests. */
@@ -59,6 +60,8 @@ export interface DedalusContext {
   provisionScript(): Promise<string>;
   /** The proxy and CA the runners get (`runner-env`), delivered with each runner's execution. */
   runnerNetwork: RunnerNetwork | undefined;
+  /** The account's quota of awake vCPUs and memory (quota.ts): checked before every wake and create. */
+  quota: QuotaShare;
 }
 
 export function newCounters(): DedalusCounters {

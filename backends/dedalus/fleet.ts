@@ -49,6 +49,18 @@ export class Fleet {
     return this.slots.size + this.reservedCreates;
   }
 
+  /**
+   * Machines awake or on their way there (being created, claimed for a start, waking, hosting), what an
+   * account quota of vCPUs and memory counts (quota.ts). Every change to this count happens in the same
+   * turn as the decision that makes it, so two checks never both see the last room.
+   */
+  awakeCount(): number {
+    let n = this.reservedCreates;
+    for (const s of this.slots.values())
+      if (s.use === 'creating' || s.use === 'claimed' || s.use === 'hosting' || s.awake) n++;
+    return n;
+  }
+
   byRunner(name: string): Slot | undefined {
     for (const s of this.slots.values()) if (s.rec.currentRunner?.name === name) return s;
     return undefined;

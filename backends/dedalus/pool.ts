@@ -16,6 +16,8 @@ import type { Slot } from './slot.js';
 export class PoolKeeper {
   #loop: { kick: () => void; done: Promise<void> } | undefined;
   readonly #creations = new Set<{ intent: { claimed: boolean }; slot: Promise<Slot> }>();
+  /** The last quota check found no room (so the note is logged once per full spell). */
+  #quotaFull = false;
 
   constructor(
     private readonly c: DedalusContext,
@@ -99,8 +101,10 @@ export class PoolKeeper {
       if (until !== undefined && this.sleeper.due(s) && s.op === undefined && !plan.sleep.includes(s.id))
         this.sleeper.endHold(s, 'kept warm', until);
     }
-    for (const id of plan.wake) this.#step(fleet.slots.get(id), 'waking');
-    for (let i = 0; i < plan.create; i++) {
+    // Warm tiers draw on the account's quota like jobs do: a wake or create that does not fit waits
+    // for a later round (each step counts at once, so the checks see the ones before them).
+    for (const id of plan.wake) if (this.#fits()) this.#step(fleet.slots.get(id), 'waking');
+    for (let i = 0; i < plan.create && this.#fits(); i++) {
       const intent = { claimed: false };
       const entry = { intent, slot: this.provisioner.create('creating', this.c.closing, intent) };
       this.#creations.add(entry);
@@ -115,6 +119,15 @@ export class PoolKeeper {
         });
       this.c.track(done);
     }
+  }
+
+  /** True when the account's quota has room for one more awake machine; says once per full spell why not. */
+  #fits(): boolean {
+    const why = this.c.quota.full();
+    if (why !== undefined && !this.#quotaFull)
+      this.c.log.info({ why }, 'pool waits for room in the Dedalus quota');
+    this.#quotaFull = why !== undefined;
+    return why === undefined;
   }
 
   /**

@@ -110,6 +110,8 @@ export class RunnerHost {
     for (;;) {
       const picked = fleet.pickIdle();
       if (picked) {
+        // Asleep, it needs room in the account's quota to wake; awake, it is counted already.
+        if (!picked.slot.awake) this.c.quota.need();
         picked.slot.use = 'claimed';
         // Held awake by a refused sleep, it is now this job's machine: no timer or plan sleeps it.
         this.sleeper.endHold(picked.slot, 'claimed');
@@ -125,6 +127,7 @@ export class RunnerHost {
     if (fleet.total() >= cfg.max) {
       throw new BackendCapacityError(`all ${cfg.max} Dedalus machines are in use (dedalus.max)`);
     }
+    this.c.quota.need();
     const creating = this.provisioner.create('claimed', signal);
     creating.catch(() => {});
     return { slot: undefined, tier: 'cold', creating };

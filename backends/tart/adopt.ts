@@ -1,4 +1,5 @@
 import type { OwnedRunner, Owner } from '../types.js';
+import { vmSize } from './host.js';
 import { PROCESS_TAG } from './journal.js';
 import { listVms, localVms } from './list.js';
 import { slotOfMac } from './mac.js';
@@ -34,7 +35,7 @@ export async function adoptVms(env: VmEnv, owner: Owner, signal: AbortSignal): P
       continue;
     }
     if (rec.kind === 'runner' && rec.phase === 'started' && rec.runner) {
-      if (info.running) env.host.adopt(vm, slotOfMac(env.instanceId, rec.mac));
+      if (info.running) env.host.adopt(vm, slotOfMac(env.instanceId, rec.mac), vmSize(env.tart));
       await env.journal.patch(vm, { proc: PROCESS_TAG });
       adopted.push({
         name: rec.runner,

@@ -23,7 +23,7 @@ import { TartCli, tartHome } from './cli.js';
 import type { TartConfig } from './config.js';
 import { TartError } from './errors.js';
 import { startRunner } from './guest.js';
-import { MAX_SLOTS, tartHost } from './host.js';
+import { MAX_SLOTS, tartHost, vmSize } from './host.js';
 import { ensureImage } from './image.js';
 import { Journal } from './journal.js';
 import { journalPath, runnerVmName } from './names.js';
@@ -100,7 +100,7 @@ class TartBackend implements RunnerBackend {
       track: (p) => void this.#background.track(p),
     };
     this.#runners = new RunnerTable(this.#env, this.#events, this.#logger);
-    this.#unregister = tartHost.register(t.maxVms);
+    this.#unregister = tartHost.register({ maxVms: t.maxVms, cpu: t.hostCpu, memory: t.hostMemory });
     this.capabilities = { maxRunners: t.maxVms };
     if (t.poolSize > t.maxVms) {
       this.#logger.warn(
@@ -176,11 +176,13 @@ class TartBackend implements RunnerBackend {
     // `tart clone` replaces an existing VM of the same name: never clone over one we already have.
     if ((await this.#env.journal.read())[vm])
       throw new Error(`VM ${vm} already exists for runner ${spec.name}`);
-    const slot = tartHost.acquire(vm);
+    const size = vmSize(this.#tart);
+    const slot = tartHost.acquire(vm, size);
     if (slot === undefined) {
-      throw new BackendCapacityError(
-        `host VM cap reached (${tartHost.used}/${tartHost.cap} Tart VMs); retry later`,
-      );
+      // One Mac, shared by every Tart scale set (job shapes of several sizes): a budget they share.
+      throw new BackendCapacityError(`the Mac's VM budget is full: ${tartHost.fullFor(size)}; retry later`, {
+        limit: 'budget',
+      });
     }
     const record = { kind: 'runner' as const, runner: spec.name, runnerId: spec.runnerId };
     try {
@@ -208,6 +210,17 @@ class TartBackend implements RunnerBackend {
 
   silence(): Silence | undefined {
     return this.#env.cli.answers.silence();
+  }
+
+  /** The Mac: one budget (VMs, CPUs, memory) for every Tart scale set of the process. */
+  budgets(): string[] {
+    return ['tart:mac'];
+  }
+
+  /** A warm VM of this set takes the next runner; otherwise room on the Mac for one of this size. */
+  hasRoom(): boolean {
+    if ((this.#pool?.status().warm ?? 0) > 0) return true;
+    return tartHost.fullFor(vmSize(this.#tart)) === undefined;
   }
 
   poolStatus(): Record<string, number> {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type CamelKeys, camelKeys } from '../../src/schema/camel.js';
+import type { TableChecker } from '../../src/schema/checker.js';
 import {
   AGE_MAX_MS,
   absolutePath,
@@ -39,6 +40,16 @@ export const tartTable = table('[tart]', {
     size('MiB', { maxBytes: MEMORY_MAX_BYTES }),
     0,
     'Memory per VM in MiB (or a size like "8g"); 0 keeps the image setting.',
+  ),
+  'host-cpu': defaulted(
+    int(0, 1024),
+    0,
+    'CPUs of this Mac that Tart VMs may use together (every Tart scale set and job shape); 0: only max-vms limits.',
+  ),
+  'host-memory': defaulted(
+    size('MiB', { maxBytes: MEMORY_MAX_BYTES }),
+    0,
+    'Memory of this Mac in MiB (or a size like "64g") that Tart VMs may use together; 0: only max-vms limits.',
   ),
   'max-vms': defaulted(
     int(1, VMS_MAX),
@@ -81,11 +92,39 @@ type TartTable = z.output<typeof tartTable>;
  */
 export type TartConfig = CamelKeys<TartTable>;
 
-export function resolveTart(t: TartTable, { used, check: c }: ResolveScope): TartConfig {
+export function resolveTart(t: TartTable, { used, shapes, check: c }: ResolveScope): TartConfig {
   if (used && t['pool-size'] > t['max-vms'] && !c.broken(['max-vms'])) {
     c.problem(['pool-size'], `expected an integer ≤ tart.max-vms (${t['max-vms']}), got ${t['pool-size']}`);
   }
+  // Job shapes size every VM themselves (and are checked against the budget as shapes).
+  if (used && !shapes) checkSizeInBudget(t, c);
   return { ...camelKeys(t), home: t.home === '' ? '' : c.path(['home'], t.home) };
+}
+
+/**
+ * With a Mac budget, each VM must say its size (0 keeps the image's, which the budget cannot count)
+ * and fit in the budget on its own.
+ */
+function checkSizeInBudget(t: TartTable, c: TableChecker): void {
+  const dims = [
+    { key: 'cpu', budget: 'host-cpu', unit: 'CPUs' },
+    { key: 'memory', budget: 'host-memory', unit: 'MiB' },
+  ] as const;
+  for (const d of dims) {
+    const cap = t[d.budget];
+    const want = t[d.key];
+    if (cap === 0 || c.broken([d.budget])) continue;
+    if (want === 0)
+      c.problem(
+        [d.key],
+        `expected the VM's ${d.unit} when tart.${d.budget} is set (the budget counts each VM's size; 0 keeps the image's, which it cannot count), got 0`,
+      );
+    else if (want > cap)
+      c.problem(
+        [d.key],
+        `expected at most ${cap} (tart.${d.budget}: no VM of this size could ever run), got ${want}`,
+      );
+  }
 }
 
 /**
@@ -98,10 +137,11 @@ export function checkTartHostLimits(sets: readonly SetTable<TartTable>[]): void 
   const cap = first.table['max-vms'];
   let pooled = 0;
   for (const { table: t, check } of sets) {
-    if (t['max-vms'] !== cap) {
+    for (const key of ['max-vms', 'host-cpu', 'host-memory'] as const) {
+      if (t[key] === first.table[key]) continue;
       check.problem(
-        ['max-vms'],
-        `expected the same value in every Tart scale set (it is one cap for the host), got ${t['max-vms']} here and ${cap} in scaleset[${first.index}]`,
+        [key],
+        `expected the same value in every Tart scale set (it is one budget for the Mac), got ${t[key]} here and ${first.table[key]} in scaleset[${first.index}]`,
       );
       return;
     }

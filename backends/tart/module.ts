@@ -22,6 +22,19 @@ export const tartBackend: BackendModule<'tart', TartConfig, typeof tartTable> = 
       return { refused: 'arch', expected: '"arm64" or nothing for tart (macOS VMs on Apple silicon)' };
     if (size.disk !== undefined)
       return { refused: 'disk', expected: "no disk for tart (a VM's disk is its image's)" };
+    // A shape no Mac budget could ever hold is a config error, not a job waiting forever.
+    if (config.hostCpu > 0 && size.cpu > config.hostCpu)
+      return {
+        refused: 'cpu',
+        expected: `at most ${config.hostCpu} (tart.host-cpu: no VM of this shape could ever run)`,
+      };
+    if (config.hostMemory > 0 && size.ram * 1024 > config.hostMemory) {
+      const most = Math.floor(config.hostMemory / 1024);
+      return {
+        refused: 'ram',
+        expected: `at most ${most} (tart.host-memory is ${config.hostMemory} MiB: no VM of this shape could ever run)`,
+      };
+    }
     return { ...config, cpu: size.cpu, memory: size.ram * 1024 };
   },
   checkAcrossSets: checkTartHostLimits,

@@ -1,5 +1,6 @@
 import { Backoff } from '../../src/util/backoff.js';
 import type { Owner } from '../types.js';
+import { vmSize } from './host.js';
 import { poolVmName } from './names.js';
 import { type BootedVm, bootVm, destroyVm, type VmEnv } from './vm.js';
 
@@ -61,7 +62,7 @@ export class WarmPool {
     if (this.#stop.signal.aborted || this.#retryTimer) return;
     while (this.#ready.length + this.#booting.size < this.size) {
       const name = poolVmName(this.owner);
-      const slot = this.env.host.acquire(name);
+      const slot = this.env.host.acquire(name, vmSize(this.env.tart));
       if (slot === undefined) return; // host cap reached; onRelease calls us again
       const boot = this.#boot(name, slot);
       this.#booting.set(name, boot);

@@ -48,6 +48,8 @@ describeBackendConformance(
           sleeping: 0,
           warm: 0,
           max: 4,
+          quotaVcpu: 0,
+          quotaMemoryMib: 0,
           schedule: [],
           // The built-in script installs no run.sh, so the runner cannot start.
           provisionScript: behaviour.kind === 'fails-to-start' ? '' : provision,

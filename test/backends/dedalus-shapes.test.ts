@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DedalusBackend } from '../../backends/dedalus/index.js';
-import type { RunnerSpec } from '../../backends/types.js';
+import { BackendCapacityError, type RunnerSpec } from '../../backends/types.js';
 import { makeRunnerName } from '../../src/labels.js';
+import { pollUntil } from '../../src/util/poll-until.js';
 import { load } from '../config/helpers.js';
 import { type DedalusFixture, dedalusFixture } from '../fakes/dedalus/backend-fixture.js';
 import { exitOf } from './conformance.js';
@@ -76,5 +77,45 @@ describe('dedalus backend: job shapes', () => {
       memoryMib: 8192,
       storageGib: 40,
     });
+  });
+});
+
+describe("dedalus backend: the account's quota (job shapes share it)", () => {
+  it('never has more vCPUs awake than quota-vcpu across the sets of one account; a sleeping machine frees its share', async () => {
+    const fx = await dedalusFixture();
+    const size = { vcpu: 2, memoryMib: 2048, quotaVcpu: 4 };
+    const setOf = (scaleSet: string) => ({ owner: { instanceId: fx.owner.instanceId, scaleSet } });
+    const a = fx.backend(size, setOf('cloud-a'));
+    const b = fx.backend(size, setOf('cloud-b'));
+    // One budget, named by the account (its key hashed), the same for both sets.
+    expect(a.budgets()).toHaveLength(1);
+    expect(a.budgets()[0]).toMatch(/^dedalus:[0-9a-f]{16}$/);
+    expect(b.budgets()).toEqual(a.budgets());
+    const job = (set: string): RunnerSpec => ({
+      name: makeRunnerName(set, fx.owner.instanceId),
+      runnerId: nextId++,
+      jitConfig: fx.jit('sleep 120'),
+    });
+
+    const first = job('cloud-a');
+    await a.start(first, sig());
+    await b.start(job('cloud-b'), sig());
+    expect(a.hasRoom()).toBe(false);
+    const refused = await a.start(job('cloud-a'), sig()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BackendCapacityError);
+    expect((refused as BackendCapacityError).limit).toBe('budget');
+    expect((refused as Error).message).toMatch(/vCPUs 4\/4 awake, 2 more asked \(dedalus\.quota-vcpu\)/);
+    // No machine was made (or woken) for the refused start.
+    expect(fx.fake.machines()).toHaveLength(2);
+
+    // The first job's machine goes to sleep after it: its share is free, and it is the one woken next.
+    await a.remove(first.name, sig());
+    const firstMachine = await fx.fake.waitFor(() => fx.fake.machines().find((m) => m.phase === 'sleeping'), {
+      what: "the first job's machine asleep",
+    });
+    await pollUntil(() => a.hasRoom() || undefined, { timeout: 20_000, what: 'room in the quota again' });
+    const again = await a.start(job('cloud-a'), sig());
+    expect(again.resourceId).toBe(firstMachine?.id);
+    expect(fx.fake.machines()).toHaveLength(2);
   });
 });

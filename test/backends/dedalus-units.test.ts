@@ -117,6 +117,8 @@ describe('dedalus tier schedule', () => {
     warm: 0,
     sleeping: 2,
     max: 5,
+    quotaVcpu: 0,
+    quotaMemoryMib: 0,
     schedule: [
       { days: 'mon-fri', hours: '08:00-18:00', warm: 2, sleeping: 4 },
       { days: 'fri', hours: '22:00-02:00', warm: 1 },
@@ -315,6 +317,8 @@ describe('dedalus options', () => {
     sleeping: 1,
     warm: 0,
     max: 5,
+    quotaVcpu: 0,
+    quotaMemoryMib: 0,
     schedule: [],
     provisionScript: '',
     runnerDir: '/home/machine/actions-runner',

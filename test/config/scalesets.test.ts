@@ -116,7 +116,7 @@ describe('[[scaleset]] errors', () => {
       `[[scaleset]]\nname = "${name}"\nbackend = "tart"\nrunner-image = "img"\n[scaleset.tart]\n${extra}\n`;
     const disagree = `url = "https://github.com/o"\n${tartSet('m1', 'max-vms = 2')}${tartSet('m2', 'max-vms = 3')}`;
     expect(await problems(disagree)).toEqual([
-      'config.toml: scaleset[1].tart.max-vms: expected the same value in every Tart scale set (it is one cap for the host), got 3 here and 2 in scaleset[0]',
+      'config.toml: scaleset[1].tart.max-vms: expected the same value in every Tart scale set (it is one budget for the Mac), got 3 here and 2 in scaleset[0]',
     ]);
     const pools = `url = "https://github.com/o"\n${tartSet('m1', 'pool-size = 1')}${tartSet('m2', 'pool-size = 2')}`;
     expect(await problems(pools)).toEqual([

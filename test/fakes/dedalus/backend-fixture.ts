@@ -83,6 +83,8 @@ export async function dedalusFixture(fakeOpts: FakeDedalusOptions = {}): Promise
     sleeping: 0,
     warm: 0,
     max: 3,
+    quotaVcpu: 0,
+    quotaMemoryMib: 0,
     schedule: [],
     provisionScript: provision,
     runnerDir: RUNNER_DIR,

@@ -75,6 +75,8 @@ export function tartConfig(home: string, runnerDir: string, over: Partial<TartCo
     cpu: 0,
     memory: 0,
     maxVms: 2,
+    hostCpu: 0,
+    hostMemory: 0,
     bootTimeout: 15_000,
     pullPolicy: 'if-not-present',
     pruneInterval: 0,
