@@ -20,6 +20,8 @@ interface PendingPing {
 class FakeEngine {
   size: EngineSize = { cpus: 8, memory: 32 * GIB };
   pings = 0;
+  /** `docker info` calls (the engine's size). */
+  sizes = 0;
   readonly #pending: PendingPing[] = [];
   readonly #arrived = new Pulse();
 
@@ -38,6 +40,7 @@ class FakeEngine {
   }
 
   engineSize(): Promise<EngineSize> {
+    this.sizes++;
     return Promise.resolve(this.size);
   }
 
@@ -145,6 +148,36 @@ describe('Docker host health', () => {
     await settle(refused());
     clock.advance(1_000);
     expect(engine.waiting).toBe(1);
+  });
+
+  it("reads an up host's size only every sizeEveryMs, and again on every return to up", async () => {
+    const { monitor, ledger, clock, settle, engine } = setup();
+    monitor.acquire();
+    await settle('answer');
+    expect(engine.sizes).toBe(1);
+    // Pings every 5 s; the size (the costlier call) is not read again within 5 minutes.
+    for (let i = 0; i < 59; i++) {
+      clock.advance(5_000);
+      await settle('answer');
+    }
+    expect(engine.pings).toBe(60);
+    expect(engine.sizes).toBe(1);
+    clock.advance(5_000);
+    engine.size = { cpus: 16, memory: 64 * GIB };
+    await settle('answer');
+    expect(engine.sizes).toBe(2);
+    expect(ledger.host('tcp://b:2376')?.budget).toMatchObject({ cpus: 16, memory: 64 * GIB });
+    // Down and back: the engine that answers may be another machine, so its size is read at once.
+    clock.advance(5_000);
+    await settle(refused());
+    clock.advance(1_000);
+    await settle(refused());
+    expect(monitor.health.state).toBe('down');
+    engine.size = { cpus: 4, memory: 8 * GIB };
+    clock.advance(2_000);
+    await settle('answer');
+    expect(engine.sizes).toBe(3);
+    expect(ledger.host('tcp://b:2376')?.budget).toMatchObject({ cpus: 4, memory: 8 * GIB });
   });
 
   it('a host that does not answer at start stays joining, says why, and joins when it answers', async () => {

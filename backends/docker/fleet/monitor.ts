@@ -17,8 +17,8 @@ import type { HostState } from './placement.js';
  *      │ ▲                 ▲                                    │
  *      └─┘ unanswered      └────────────── answers ─────────────┘
  *
- * "Answers" is a ping within its deadline and then `docker info` (the engine's size, which fills the
- * budget dimensions the config left out). A failed ping is retried with backoff, the first retry soon,
+ * "Answers" is a ping within its deadline, followed by `docker info` (the engine's size, which fills
+ * the budget dimensions the config left out) when the host comes up and every `sizeEveryMs` after. A failed ping is retried with backoff, the first retry soon,
  * so a host is called down within seconds of the first miss and probed ever more rarely while it
  * stays away.
  */
@@ -41,6 +41,12 @@ export interface HealthOptions {
   timeoutMs?: number;
   /** Consecutive unanswered pings that make an up host down (default 2). */
   downAfter?: number;
+  /**
+   * How often an up host's size (`docker info`) is read again (default 5 min). It is read on every
+   * return to up as well: an engine that came back may be another machine. An engine's CPUs and
+   * memory hardly ever change, and `info` is the costlier call, so the ping alone keeps the pulse.
+   */
+  sizeEveryMs?: number;
   /** Waits between pings while they fail (default 1 s doubling to 30 s, ±20 %). */
   retry?: BackoffOptions;
   clock?: Clock;
@@ -50,6 +56,7 @@ export const HEALTH_DEFAULTS = {
   everyMs: 5_000,
   timeoutMs: 10_000,
   downAfter: 2,
+  sizeEveryMs: 300_000,
   retry: { initial: 1_000, max: 30_000, jitter: 0.2 },
 } as const;
 
@@ -82,6 +89,8 @@ export class HostMonitor {
   /** Fired at every outcome of a ping (answered or not). */
   readonly #outcome = new Pulse();
   #outcomes = 0;
+  /** When the size was last read (clock ms); undefined: read it at the next answer. */
+  #sizedAt: number | undefined;
 
   constructor(
     readonly key: string,
@@ -168,7 +177,9 @@ export class HostMonitor {
       // host that holds a ping that long is not answering, and the next ping goes out while this one
       // may still be held (so a silent engine always has a call of ours waiting, as a stall shows).
       await this.#within(this.#probe.ping(callSignal(stop.signal)));
-      const size = await this.#within(this.#probe.size(callSignal(stop.signal)));
+      const size = this.#sizeDue()
+        ? await this.#within(this.#probe.size(callSignal(stop.signal)))
+        : undefined;
       if (stop.signal.aborted) return;
       this.#answered(size);
       wait = this.#o.everyMs;
@@ -215,9 +226,17 @@ export class HostMonitor {
     });
   }
 
-  #answered(size: EngineSize): void {
+  #sizeDue(): boolean {
+    if (this.#health.state !== 'up' || this.#sizedAt === undefined) return true;
+    return this.#o.clock.now() - this.#sizedAt >= this.#o.sizeEveryMs;
+  }
+
+  #answered(size: EngineSize | undefined): void {
     this.#backoff.reset();
-    this.#ledger.reportSize(this.key, size);
+    if (size) {
+      this.#ledger.reportSize(this.key, size);
+      this.#sizedAt = this.#o.clock.now();
+    }
     const previous = this.#health.state;
     this.#health = { state: 'up', failures: 0 };
     if (previous !== 'up') {
