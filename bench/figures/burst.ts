@@ -6,12 +6,11 @@ import { DockerWorld } from '../lib/docker-world.js';
 import { median } from '../lib/stats.js';
 import { at, queuedAt } from './cold.js';
 
-export interface BurstRun {
+/** What every burst figure measures (one engine or a fleet): the raw baseline and the runner's burst. */
+export interface BurstTimes {
   jobs: number;
-  /** Raw: first create sent → last start event, ms, per concurrency tried. */
+  /** Raw: first create sent → last start event, ms, per (total) concurrency tried. */
   rawMsByConcurrency: Record<string, number>;
-  /** Raw: first create sent → last start call returned, ms, per concurrency. */
-  rawReturnedMsByConcurrency: Record<string, number>;
   bestConcurrency: number;
   /** Raw at the best concurrency again, right after the runner burst (the engine's load drifts). */
   rawAfterMs: number;
@@ -30,8 +29,13 @@ export interface BurstRun {
   /** First job queued → the last JobStarted (every runner claimed its job), ms. */
   jobsStartedMs: number;
   /** runnerMs / rawBestMs; ratioVsMin = runnerMs / rawMinMs. */
-  ratioVsMin: number;
   ratio: number;
+  ratioVsMin: number;
+}
+
+export interface BurstRun extends BurstTimes {
+  /** Raw: first create sent → last start call returned, ms, per concurrency. */
+  rawReturnedMsByConcurrency: Record<string, number>;
   /** Where the runner burst's time goes (ms): see BurstLegs. */
   legs: BurstLegs;
 }
@@ -49,6 +53,27 @@ export interface BurstLegs {
 }
 
 const SCALE_SET = 'bench-burst';
+
+/**
+ * Starts the world's daemon, queues `count` gated jobs at once into `scaleSet` and waits until every
+ * one started; t0 is the first job's queue time, where every burst is timed from.
+ */
+export async function burstOfJobs(
+  world: DockerWorld,
+  scaleSet: string,
+  count: number,
+  what: string,
+): Promise<{ jobs: FakeJob[]; t0: number }> {
+  await world.startDaemon();
+  await world.listening();
+  const jobs: FakeJob[] = [];
+  for (let i = 0; i < count; i++) jobs.push(world.fake.queueJob({ scaleSet, script: world.gatedScript() }));
+  await world.fake.waitFor(() => jobs.every((j) => j.state === 'started'), {
+    what: `all ${count} ${what} jobs started`,
+    timeout: 300_000,
+  });
+  return { jobs, t0: Math.min(...jobs.map(queuedAt)) };
+}
 
 /**
  * Figure 3: `jobs` raw create+starts at each concurrency, then `jobs` jobs
@@ -138,17 +163,7 @@ async function runnerBurst(
     gate: true,
   });
   try {
-    await world.startDaemon();
-    await world.listening();
-    const jobs: FakeJob[] = [];
-    for (let i = 0; i < o.jobs; i++) {
-      jobs.push(world.fake.queueJob({ scaleSet: SCALE_SET, script: world.gatedScript() }));
-    }
-    await world.fake.waitFor(() => jobs.every((j) => j.state === 'started'), {
-      what: `all ${o.jobs} burst jobs started`,
-      timeout: 300_000,
-    });
-    const t0 = Math.min(...jobs.map(queuedAt));
+    const { jobs, t0 } = await burstOfJobs(world, SCALE_SET, o.jobs, 'burst');
     const starts = await Promise.all(jobs.map((j) => o.events.when(j.runnerName!, 'start')));
     const runnerMs = Math.max(...starts) - t0;
     const jobsStartedMs = Math.max(...jobs.map((j) => at(j, 'started'))) - t0;

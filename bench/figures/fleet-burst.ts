@@ -1,6 +1,5 @@
 import type Docker from 'dockerode';
 import { pollUntil } from '../../src/util/poll-until.js';
-import type { FakeJob } from '../../test/fakes/actions-service/index.js';
 import { EngineFleet, type FleetEngine } from '../../test/support/engines/fleet.js';
 import {
   EngineEvents,
@@ -12,33 +11,18 @@ import {
 } from '../lib/docker.js';
 import { DockerWorld } from '../lib/docker-world.js';
 import { median } from '../lib/stats.js';
-import { defaultStartConcurrency } from './burst.js';
-import { at, queuedAt } from './cold.js';
+import { type BurstTimes, burstOfJobs, defaultStartConcurrency } from './burst.js';
+import { at } from './cold.js';
 
-export interface FleetBurstRun {
-  jobs: number;
+/** The burst figure's times (burst.ts) over three engines, with where the runners went. */
+export interface FleetBurstRun extends BurstTimes {
   /** The engines as the daemon reached them: name and transport (unix, tls). */
   engines: { name: string; transport: string }[];
-  /** Raw: first create sent → last start event over the three engines, ms, per total concurrency. */
-  rawMsByConcurrency: Record<string, number>;
-  bestConcurrency: number;
-  /** Raw at the best concurrency again, right after the runner burst (the engines' load drifts). */
-  rawAfterMs: number;
-  /** The baseline: mean of the sweep's best and rawAfterMs (as the single-engine burst figure). */
-  rawBestMs: number;
-  rawMinMs: number;
-  startConcurrency: number;
-  /** First job queued → the last runner container's start event on any engine, ms. */
-  runnerMs: number;
-  /** First job queued → the last JobStarted, ms. */
-  jobsStartedMs: number;
   /** Runner containers per engine (placement's spread). */
   perEngine: Record<string, number>;
   /** Median create → start event per runner container and per raw one (best concurrency, after). */
   runnerCreateToStart: number;
   rawCreateToStart: number;
-  ratio: number;
-  ratioVsMin: number;
   /** ms to start the fleet (not part of any figure; says what the run cost). */
   fleetStartMs: number;
 }
@@ -170,17 +154,7 @@ async function runnerBurst(
   const ours = () =>
     Promise.all(clients.map((c) => c.listContainers({ all: true, filters: { label: [world.label] } })));
   try {
-    await world.startDaemon();
-    await world.listening();
-    const jobs: FakeJob[] = [];
-    for (let i = 0; i < o.jobs; i++) {
-      jobs.push(world.fake.queueJob({ scaleSet: SCALE_SET, script: world.gatedScript() }));
-    }
-    await world.fake.waitFor(() => jobs.every((j) => j.state === 'started'), {
-      what: `all ${o.jobs} fleet burst jobs started`,
-      timeout: 300_000,
-    });
-    const t0 = Math.min(...jobs.map(queuedAt));
+    const { jobs, t0 } = await burstOfJobs(world, SCALE_SET, o.jobs, 'fleet burst');
     // Which engine each runner landed on, asked of the engines: its events are in that engine's stream.
     const perEngine: Record<string, number> = {};
     const engineOf = new Map<string, EngineEvents>();

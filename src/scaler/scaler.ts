@@ -275,13 +275,15 @@ export class RunnerScaler implements Scaler {
 
   /** Jobs of this set with no runner yet, and why they wait (status, the dashboard). */
   waitingJobs(): WaitingJobs {
-    const count = Math.max(
-      0,
-      this.#assigned - this.count('busy') - this.count('idle') - this.count('creating'),
-    );
+    // Runners that hold or will take a job, counted in one pass over the records.
+    let live = 0;
+    for (const r of this.#records.values()) {
+      const state = stateName(r);
+      if (state === 'busy' || state === 'idle' || state === 'creating') live++;
+    }
+    const count = Math.max(0, this.#assigned - live);
     if (count === 0) return { count };
     const now = this.#clock.now();
-    const live = this.count('busy') + this.count('idle') + this.count('creating');
     if (live >= this.#o.maxRunners) return { count, reason: 'max-runners' };
     if (this.#heldBy) return { count, reason: 'older-job', detail: this.#heldBy.set };
     const refusal = this.#capacityRefusal;

@@ -58,3 +58,22 @@ export async function problems(text: string, opts: LoadOptions = {}): Promise<st
 
 /** The minimum a valid single-set file needs besides a token. */
 export const BASE = 'url = "https://github.com/my-org"\nname = "linux"\n';
+
+/** Issue 16's own example of job shapes (two sizes, an alias label, an image alias), for a set named by BASE. */
+export const SHAPES_EXAMPLE = `
+[images]
+full = "ghcr.io/acme/runner-full:2"
+
+[[shape]]
+cpu = 2
+ram = 4
+labels = ["ubuntu-latest-2core"]
+min-runners = 1
+
+[[shape]]
+cpu = 8
+ram = 32
+arch = "arm64"
+image = "full"
+max-runners = 4
+`;

@@ -1,24 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BASE, load, problems } from './helpers.js';
+import { BASE, load, problems, SHAPES_EXAMPLE } from './helpers.js';
 
 /** The issue's own example (issue 16), on the default Docker backend. */
-const EXAMPLE = `${BASE}
-[images]
-full = "ghcr.io/acme/runner-full:2"
-
-[[shape]]
-cpu = 2
-ram = 4
-labels = ["ubuntu-latest-2core"]
-min-runners = 1
-
-[[shape]]
-cpu = 8
-ram = 32
-arch = "arm64"
-image = "full"
-max-runners = 4
-`;
+const EXAMPLE = `${BASE}${SHAPES_EXAMPLE}`;
 
 describe('job shapes ([[shape]], [[scaleset.shape]])', () => {
   it('make one scale set per shape, named and labelled by its size, each container sized by it', async () => {

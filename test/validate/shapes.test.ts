@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shapeRows } from '../../src/validate/shapes.js';
-import { load } from '../config/helpers.js';
-
-const SHAPES = `
-[images]
-full = "ghcr.io/acme/full:1"
-[[shape]]
-cpu = 2
-ram = 4
-labels = ["ubuntu-latest-2core"]
-[[shape]]
-cpu = 8
-ram = 32
-arch = "arm64"
-image = "full"
-max-runners = 4
-`;
+import { load, SHAPES_EXAMPLE as SHAPES } from '../config/helpers.js';
 
 describe('runner validate: job shapes', () => {
   it('prints each expanded scale set with what runs-on reaches it and the size its backend gives', async () => {
@@ -27,7 +12,7 @@ describe('runner validate: job shapes', () => {
         title: 'job shape of "linux": runs-on: [linux, cpu=2, ram=4, ubuntu-latest-2core]',
         status: 'ok',
         detail:
-          'docker: cpus 2, memory 4GiB; image ghcr.io/actions/actions-runner:latest; min-runners 0, max-runners 10; registered labels linux-cpu2-ram4, linux, cpu=2, ram=4, ubuntu-latest-2core',
+          'docker: cpus 2, memory 4GiB; image ghcr.io/actions/actions-runner:latest; min-runners 1, max-runners 10; registered labels linux-cpu2-ram4, linux, cpu=2, ram=4, ubuntu-latest-2core',
       },
       {
         id: 'shape',
@@ -35,7 +20,7 @@ describe('runner validate: job shapes', () => {
         title: 'job shape of "linux": runs-on: [linux, cpu=8, ram=32, arch=arm64, image=full]',
         status: 'ok',
         detail:
-          'docker: cpus 8, memory 32GiB, platform linux/arm64; image ghcr.io/acme/full:1; min-runners 0, max-runners 4; registered labels linux-cpu8-ram32-arm64-full, linux, cpu=8, ram=32, arch=arm64, image=full',
+          'docker: cpus 8, memory 32GiB, platform linux/arm64; image ghcr.io/acme/runner-full:2; min-runners 0, max-runners 4; registered labels linux-cpu8-ram32-arm64-full, linux, cpu=8, ram=32, arch=arm64, image=full',
       },
     ]);
   });
