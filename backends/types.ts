@@ -67,7 +67,23 @@ export interface RunnerBackend {
    * the scaler learns of a full budget from the start's BackendCapacityError.
    */
   hasRoom?(): boolean;
+  /**
+   * What this backend's runners cost beyond their jobs since it was made, by cause (Dedalus: awake
+   * seconds the platform's sleep hold window added after jobs), for status, the dashboard and the
+   * metrics. Optional: a backend with no such cost leaves it out.
+   */
+  costs?(): BackendCost[];
   close(opts?: { removeAll?: boolean; signal?: AbortSignal }): Promise<void>;
+}
+
+/** One cause of cost beyond the jobs themselves, totalled since the backend was made. */
+export interface BackendCost {
+  /** What causes it, as a metric label value, e.g. `hold-window`. */
+  cause: string;
+  /** Machine seconds it added. */
+  seconds: number;
+  /** Those seconds at the list prices, US dollars (an estimate). */
+  usd: number;
 }
 
 /** A budget dimension: an amount, no cap (`max-runners` left out), or not known yet (engine not asked). */

@@ -8,6 +8,7 @@ import type { Logger } from '../../src/log.js';
 import type {
   BackendCapabilities,
   BackendContext,
+  BackendCost,
   OwnedRunner,
   RunnerBackend,
   RunnerEvent,
@@ -18,7 +19,7 @@ import { adopt } from './adopt.js';
 import { createDedalusClient, type DedalusClient } from './api/index.js';
 import { type DedalusCounters, newCounters } from './context.js';
 import { DedalusBackendError } from './errors.js';
-import { FiguresLog, type JobFigures } from './figures.js';
+import { estimateCost, FiguresLog, type JobFigures } from './figures.js';
 import type { Fleet, PoolCounts } from './fleet.js';
 import {
   checkConfig,
@@ -162,6 +163,13 @@ export class DedalusBackend implements RunnerBackend {
 
   silence(): Silence | undefined {
     return this.#answers.silence();
+  }
+
+  /** The awake seconds the sleep hold window added after jobs, at the list prices of this set's size. */
+  costs(): BackendCost[] {
+    const seconds = this.#counters.holdWindowSeconds;
+    const { vcpu, memoryMib } = this.#opts.dedalus;
+    return [{ cause: 'hold-window', seconds, usd: estimateCost(seconds, vcpu, memoryMib) }];
   }
 
   /** The account's quota of awake vCPUs and memory, when one is set: shared with every set on the account. */

@@ -350,6 +350,7 @@ export class ScaleSetRunner {
       runners: scaler?.runners() ?? [],
       runnerCounts,
       pool: this.#d.backend.poolStatus(),
+      ...(this.#d.backend.costs ? { costs: this.#d.backend.costs() } : {}),
       ...this.#shapeStatus(),
       ...(this.#droppedLabels.length > 0 ? { droppedLabels: [...this.#droppedLabels] } : {}),
       ...this.#stallStatus(),

@@ -56,6 +56,15 @@ export function defineMetrics(registry: Registry) {
       'scale_set',
       'tier',
     ]),
+    costSeconds: gauge(
+      'runner_backend_cost_seconds',
+      "Machine seconds the backend's runners cost beyond their jobs since the daemon started, by cause (Dedalus: hold-window).",
+      ['scale_set', 'cause'],
+    ),
+    costUsd: gauge('runner_backend_cost_usd', 'Those seconds at the list prices, US dollars (an estimate).', [
+      'scale_set',
+      'cause',
+    ]),
     runners: gauge('runner_runners', 'Runners managed by this daemon, by state.', ['scale_set', 'state']),
     lastPoll: gauge(
       'runner_last_successful_poll_timestamp_seconds',

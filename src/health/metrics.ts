@@ -165,6 +165,10 @@ function collectSnapshot(m: MetricSet, status: DaemonStatus): void {
     }
     for (const [state, n] of Object.entries(ss.runnerCounts)) m.runners.set({ ...set, state }, n);
     for (const [tier, n] of Object.entries(ss.pool)) m.poolSize.set({ ...set, tier }, n);
+    for (const c of ss.costs ?? []) {
+      m.costSeconds.set({ ...set, cause: c.cause }, c.seconds);
+      m.costUsd.set({ ...set, cause: c.cause }, c.usd);
+    }
     const polled = ss.lastPollAt ? Date.parse(ss.lastPollAt) : Number.NaN;
     if (Number.isFinite(polled)) m.lastPoll.set(set, polled / 1000);
     // Present from the start so rate()/increase() see the first adoption, or the first message that

@@ -49,6 +49,11 @@ export interface ScaleSetStatus {
   /** Backend pool tiers, e.g. { warm: 2, sleeping: 3 }. */
   pool: Record<string, number>;
   /**
+   * What the backend's runners cost beyond their jobs since the daemon started, by cause (Dedalus:
+   * `hold-window`, the awake seconds its sleep hold window added). Absent for a backend without such costs.
+   */
+  costs?: { cause: string; seconds: number; usd: number }[];
+  /**
    * The job shape this scale set was made from (`[[scaleset.shape]]`): its base set and size. Absent
    * for a scale set without shapes.
    */

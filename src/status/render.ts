@@ -53,6 +53,8 @@ function scaleSetBlock(
   );
   const pool = Object.entries(set.pool).map(([tier, n]) => `${tier} ${n}`);
   if (pool.length > 0) lines.push(`  pool     ${pool.join(' · ')}`);
+  const costs = (set.costs ?? []).map((c) => costText(c));
+  if (costs.length > 0) lines.push(`  costs    ${costs.join(' · ')}`);
   if (set.shape) lines.push(`  shape    ${shapeText(set.shape)}`);
   if (set.waiting)
     lines.push(
@@ -179,4 +181,9 @@ export function span(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
   return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ''}`;
+}
+
+/** "hold-window 312.5 s awake ≈ $0.0079": a backend's cost beyond its jobs since the daemon started. */
+export function costText(c: { cause: string; seconds: number; usd: number }): string {
+  return `${c.cause} ${c.seconds} s awake ≈ $${c.usd.toFixed(4)}`;
 }

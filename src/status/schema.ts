@@ -47,6 +47,11 @@ const scaleSet = z.looseObject({
   runners: z.array(runner),
   runnerCounts: z.record(z.string(), count),
   pool: z.record(z.string(), count),
+  costs: z
+    .array(
+      z.looseObject({ cause: z.string(), seconds: z.number().nonnegative(), usd: z.number().nonnegative() }),
+    )
+    .optional(),
   warnings: z.array(z.string()).optional(),
   recentJobs: z.array(job),
   // Optional: a daemon of an older version does not send them.

@@ -100,6 +100,14 @@ describe('dedalus backend: the sleep hold window', () => {
     );
     expect(b.metrics().counters).toMatchObject({ sleepsHeld: 2, slept: 1 });
     expect(b.metrics().counters.holdWindowSeconds).toBeGreaterThan(held - 0.5);
+    // What status, the dashboard and the metrics show: the same total, priced.
+    const [cost] = b.costs();
+    expect(cost).toEqual({
+      cause: 'hold-window',
+      seconds: b.metrics().counters.holdWindowSeconds,
+      usd: expect.any(Number),
+    });
+    expect(cost?.usd).toBeGreaterThanOrEqual(two?.holdWindowCostUsd ?? Number.POSITIVE_INFINITY);
   });
 
   it('never resends a sleep refused with retryable: false (an unknown error_code is named, not a crash)', async () => {

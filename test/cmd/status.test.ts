@@ -79,6 +79,19 @@ describe('renderStatus', () => {
     );
   });
 
+  it("shows what a backend's runners cost beyond their jobs (Dedalus' hold window), after the pool", () => {
+    const status = shownStatus(daemonStatus());
+    const gpu = status.scaleSets[1]!;
+    gpu.pool = { warm: 1, sleeping: 2 };
+    gpu.costs = [{ cause: 'hold-window', seconds: 312.5, usd: 0.0079 }];
+    const block = renderStatus(status, { color: false, now: FIXTURE_NOW }).split('\n\n')[2]!;
+    expect(block.split('\n').slice(2, 5)).toEqual([
+      '  runners  0/2 (min 0, desired 0)  idle 0 · busy 0',
+      '  pool     warm 1 · sleeping 2',
+      '  costs    hold-window 312.5 s awake ≈ $0.0079',
+    ]);
+  });
+
   it('colours only when asked, and they do not shift the columns', () => {
     const plain = renderStatus(shownStatus(daemonStatus()), { color: false, now: FIXTURE_NOW });
     const coloured = renderStatus(shownStatus(daemonStatus()), { color: true, now: FIXTURE_NOW });

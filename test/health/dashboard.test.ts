@@ -68,6 +68,11 @@ describe('dashboard in headless Chromium', () => {
     expect(await text(page, `${linux} [data-testid="runner-count"][data-state="failed"] b`)).toBe('0');
     expect(await page.locator(`${linux} [data-testid="runner-row"]`).count()).toBe(4);
     expect(await text(page, `${macos} [data-testid="pool-tier"][data-tier="sleeping"] b`)).toBe('2');
+    // What a backend's runners cost beyond their jobs (Dedalus' hold window), where a backend says.
+    expect(await text(page, `${macos} [data-testid="cost"][data-cause="hold-window"]`)).toBe(
+      'hold-window 312.5 s ≈ $0.0079',
+    );
+    expect(await page.locator(`${linux} [data-testid="cost"]`).count()).toBe(0);
     expect(await text(page, `${macos} [data-testid="count-reconnects"] b`)).toBe('3');
 
     expect(await page.locator('[data-testid="job-row"]').count()).toBe(demo.jobCount);

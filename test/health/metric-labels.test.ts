@@ -63,9 +63,19 @@ const DOCUMENTED: Record<string, Record<string, readonly string[]>> = {
   runner_host_cpus: { kind: every<HostKind>({ used: true, budget: true }) },
   runner_host_memory_bytes: { kind: every<HostKind>({ used: true, budget: true }) },
   runner_pool_size: { tier: ['warm', 'booting', 'sleeping', 'busy', 'creating', 'draining', 'total'] },
+  // Whatever the backends' costs() return: Dedalus's.
+  runner_backend_cost_seconds: { cause: ['hold-window'] },
+  runner_backend_cost_usd: { cause: ['hold-window'] },
 };
 /** Labels whose every possible value is documented (the others carry codes or free text). */
-const CLOSED = new Set(['backend', 'tier', 'kind', 'state', 'runner_listener_reconnects_total.reason']);
+const CLOSED = new Set([
+  'backend',
+  'tier',
+  'cause',
+  'kind',
+  'state',
+  'runner_listener_reconnects_total.reason',
+]);
 /** The test backends' kind: never configured by a user, so not documented. */
 const TEST_BACKEND = 'noop';
 
@@ -235,12 +245,14 @@ describe('every documented metric and label value, emitted by the real code path
     await daemon.shutdown();
   });
 
-  it('Tart: a warm pool VM, a cold VM, and a start refused at the host VM cap', async () => {
+  it('Tart: a warm pool VM, a cold VM, and a start macOS refused (max-vms above its limit)', async () => {
     const fx = tartFixture();
     cleanups.push(() => fx.cleanup());
     const f = await fake();
     const runnerDir = fileURLToPath(new URL('../fakes/runner', import.meta.url));
-    // Two scale sets share the host's two VMs: mac-pool keeps one booted, mac-cold boots its own.
+    // Two scale sets share the host: mac-pool keeps one VM booted, mac-cold boots its own. max-vms says 3,
+    // one more than macOS (the fake) allows, so the Mac's book has room where macOS refuses: a start
+    // fails for capacity (were the book full, the set would wait in line without trying).
     const toml = `name = "mac"
 backend = "tart"
 runner-image = "${IMAGE}"
@@ -248,7 +260,7 @@ runner-image = "${IMAGE}"
 home = "${fx.tart.home}"
 runner-dir = "${runnerDir}"
 boot-timeout = "30s"
-max-vms = 2
+max-vms = 3
 [[scaleset]]
 name = "mac-pool"
 max-runners = 1
@@ -265,12 +277,12 @@ max-runners = 2
       timeout: 20_000,
     });
     const g = await gate();
-    // mac-cold's first job takes the second VM; its second finds the host full.
+    // mac-cold's first job takes the second VM; macOS refuses its second a third.
     const held = f.queueJob({ scaleSet: 'mac-cold', script: g.script });
     await f.waitFor(() => held.state === 'started', { what: 'a cold VM running a job', timeout: 20_000 });
     f.queueJob({ scaleSet: 'mac-cold' });
     await f.waitFor(() => of('mac-cold').counters.startFailures > 0, {
-      what: 'a start refused at the VM cap',
+      what: 'a start macOS refused',
       timeout: 20_000,
     });
     // mac-pool's job takes the pool VM.

@@ -171,6 +171,7 @@ export function syntheticDaemon(now = Date.now()) {
     runners: [runner('macos-tart-350', 'creating', 5_000, { tier: 'woken' })],
     runnerCounts: counts({ creating: 1 }),
     pool: { warm: 0, sleeping: 2 },
+    costs: [{ cause: 'hold-window', seconds: 312.5, usd: 0.0079 }],
     counters: {
       jobsStarted: 4,
       jobsCompleted: 4,

@@ -52,6 +52,7 @@ function scaleSetCard(ss, now) {
   var polled = ms(ss.lastPollAt);
   var c = ss.counters || {};
   var pool = Object.keys(ss.pool || {});
+  var costs = ss.costs || [];
   return el('article', { class: 'card', 'data-testid': 'scale-set', 'data-name': ss.name },
     el('header', null,
       el('h2', { text: ss.name }),
@@ -84,6 +85,13 @@ function scaleSetCard(ss, now) {
           return el('span', { class: 'chip', 'data-testid': 'pool-tier', 'data-tier': t }, t + ' ', el('b', { text: ss.pool[t] }));
         }))
       : el('p', { class: 'empty', text: 'No pool.' }),
+    costs.length
+      ? el('div', { class: 'chips', title: 'machine time beyond the jobs since the daemon started, at list prices' },
+          costs.map(function (c) {
+            return el('span', { class: 'chip', 'data-testid': 'cost', 'data-cause': c.cause },
+              c.cause + ' ', el('b', { text: c.seconds + ' s' }), ' \u2248 $' + c.usd.toFixed(4));
+          }))
+      : null,
     el('h3', { text: 'GitHub statistics' }),
     st ? numbers([
       ['available', st.totalAvailableJobs, 'stat-available'], ['acquired', st.totalAcquiredJobs, 'stat-acquired'],
