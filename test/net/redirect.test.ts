@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_REDIRECTS } from '../../src/github/transport.js';
 import { clientFor, hits, startFake } from '../github/helpers/fake.js';
 
 /**
@@ -33,6 +34,23 @@ describe('redirects of GitHub calls', () => {
     const patches = hits(fake, /\/runnerscalesets\/\d+$/, 'PATCH');
     expect(patches).toHaveLength(2);
     expect(patches[1]?.body).toBe(patches[0]?.body);
+  });
+
+  it('stops after 10 redirects (as Go does) with an error, never looping or handing the 3xx back', async () => {
+    const fake = await startFake();
+    const { client } = clientFor(fake);
+    await client.getRunnerGroupByName('default');
+    const before = hits(fake, '/runnergroups/').length;
+    // Every answer sends the client one /moved/ further: a new URL each time (a URL seen before is a
+    // loop, which undici refuses at once).
+    fake.faults.inject({ route: 'runner-groups', status: 307, redirectTo: fake.movedUrl, times: 50 });
+    const err = await client.getRunnerGroupByName('default').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/redirect/i);
+    // The first request and 10 redirects followed, then no more.
+    expect(hits(fake, '/runnergroups/').length - before).toBe(1 + MAX_REDIRECTS);
   });
 
   it('a redirect to another host loses the Authorization header', async () => {

@@ -70,8 +70,9 @@ export class FakeServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { state, faults, requests, requestCounts, opts } = this.#deps;
     const url = new URL(req.url ?? '/', 'http://fake');
-    // `/moved/<path>` is `<path>`: a redirect on the same origin needs another URL to send the client to.
-    if (url.pathname.startsWith(`${MOVED}/`)) url.pathname = url.pathname.slice(MOVED.length);
+    // `/moved/<path>` is `<path>`: a redirect on the same origin needs another URL to send the client to
+    // (and a chain of them, `/moved/moved/…`, one more each time, never the same URL twice).
+    while (url.pathname.startsWith(`${MOVED}/`)) url.pathname = url.pathname.slice(MOVED.length);
     const body = await readBody(req).catch(() => '');
     const found = classify(url.pathname);
     const route = found?.route.name ?? 'unknown';
