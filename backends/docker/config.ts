@@ -65,7 +65,11 @@ export const dockerTable = table('[docker]', {
     hostTable,
     'Docker engines to place runners on, local or remote, each with its budget; instead of host.',
   ),
-  network: defaulted(str(), '', "Network to attach runners to; '' is Docker's default bridge."),
+  network: defaulted(
+    str(),
+    '',
+    "Network to attach runners to (it must exist: runner validate looks it up, never creates it); '' is Docker's default bridge.",
+  ),
   dind: defaulted(
     bool(),
     false,
