@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { delay } from '../../src/kernel/abort.js';
 import { LABEL_INSTANCE } from '../../src/labels.js';
-import { REMOVAL_RETRY_MS } from '../../src/scaler/lifecycle.js';
 import { pollUntil } from '../../src/util/poll-until.js';
 import { E2eEnv, SCALE_SET } from '../../test/e2e/support/e2e-env.js';
 import type { FakeRoute } from '../../test/fakes/actions-service/index.js';
@@ -12,7 +11,6 @@ import { ensureDocker, FAKE_IMAGE, testDocker } from '../../test/setup/docker.js
 import { DockerProxy } from '../../test/setup/docker-proxy.js';
 import { ensureTmpfs, Tmpfs } from '../../test/setup/tmpfs.js';
 import { PrivateEngine } from '../../test/support/engines/dockerd.js';
-import { releaseDeadRootfs } from './engine-leftovers.js';
 import {
   closeLogPipe,
   type EngineStallResult,
@@ -217,8 +215,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   let restarts = 0;
   /** Restart policies seen on our containers just before the engine restart. */
   const restartPolicies = new Set<string>();
-  /** What the soak did for dead containers the restarted engine could not remove (engine-leftovers.ts). */
-  const enginesLeftovers: string[] = [];
   let peakContainers = 0;
   let peakRegistrations = 0;
   let peakRegistrationsSeen = '';
@@ -477,28 +473,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     for (const s of stoppers.splice(0)) s();
     await sampler;
 
-    // Drained: only the min-runners idle one may be left before the graceful stop. A container the
-    // restarted engine marked dead (its root filesystem still held) cannot be removed by anyone until
-    // what holds it is gone (engine-leftovers.ts): the soak clears that, as an operator would, and the
-    // daemon's next removal retry, at most REMOVAL_RETRY_MS.max later, takes the container.
-    await pollUntil(
-      async () => {
-        const left = await ours(true);
-        for (const action of await releaseDeadRootfs(engineDocker, left)) {
-          enginesLeftovers.push(action);
-          log(
-            `engine leftover after its restart (a dead container): ${action}; the daemon's retry removes it`,
-          );
-        }
-        return left.length <= 1 && env.fake.runners().length <= 1;
-      },
-      { what: 'finished runners removed', timeout: 60_000 + REMOVAL_RETRY_MS.max, interval: 200 },
-    );
-    if (enginesLeftovers.length > 0)
-      faultNotes.push({
-        fault: 'engine restart: dead containers cleared',
-        note: enginesLeftovers.join('; '),
-      });
+    // Drained: only the min-runners idle one may be left before the graceful stop.
+    await pollUntil(async () => (await ours(true)).length <= 1 && env.fake.runners().length <= 1, {
+      what: 'finished runners removed',
+      timeout: 60_000,
+      interval: 200,
+    });
     daemon.signal('SIGTERM');
     const exit = await daemon.waitForExit(60_000).catch((err: unknown) => ({ error: String(err) }));
 
