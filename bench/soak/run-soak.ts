@@ -396,13 +396,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       const off = env.fake.onChange(note);
       log(`fault: engine restart (${runners.length} runners, ${counts.busyAtEngineRestart} busy)`);
       const restartAt = Date.now();
+      let detached: string[];
       try {
-        await engine!.restart();
+        detached = await engine!.restart();
       } finally {
         off();
       }
       log(
-        `engine answering again after ${((Date.now() - restartAt) / 1000).toFixed(1)} s; ${done()} jobs done`,
+        `engine answering again after ${((Date.now() - restartAt) / 1000).toFixed(1)} s; ${done()} jobs done` +
+          // The root filesystems of starts the shutdown cut short, which the engine left mounted
+          // (PrivateEngine.restart says why they are detached).
+          (detached.length > 0 ? `; ${detached.length} mounts the stopped engine left detached` : ''),
       );
       note();
       counts.engineRestarts++;
