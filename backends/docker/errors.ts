@@ -57,6 +57,18 @@ export function isNotFound(err: unknown): boolean {
 }
 
 /**
+ * The engine's 409 while another removal of the same container is under way ("removal of container
+ * … is already in progress"). Only the message tells it from other conflicts; the wording has been
+ * the same since Docker 1.x, and a change would only make a removal fail and be retried, as before.
+ */
+export function isRemovalInProgress(err: unknown): boolean {
+  return (
+    statusOf(err) === 409 &&
+    /removal of container .* is already in progress/i.test(String((err as Error)?.message ?? ''))
+  );
+}
+
+/**
  * A one-line, secret-free description of an engine error. Every Secret registers its value for
  * `scrub()` when it is made, so a JIT config or registry password echoed by the engine is removed
  * without this module having to hold the values.

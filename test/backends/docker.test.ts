@@ -140,6 +140,24 @@ describe('docker backend on a real engine', () => {
     expect((await stranger.inspect()).Id).toBe(stranger.id);
   });
 
+  it('removals racing on one container all succeed once it is gone (the engine answers the later ones 409 "already in progress")', async () => {
+    // A host that came back is reconciled while close() settles the same debts: two removals of one
+    // container at once. The engine refuses every removal but the first while it runs; those wait for
+    // the container to be gone instead of failing (run 12 of the loop: close reported it left behind).
+    const owner = makeOwner();
+    const backend = backendFor(owner);
+    const spec = makeSpec(owner);
+    await backend.start(spec, sig());
+    const results = await Promise.allSettled([0, 1, 2, 3].map(() => backend.remove(spec.name, sig())));
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'removed'))).toEqual([
+      'removed',
+      'removed',
+      'removed',
+      'removed',
+    ]);
+    await expect(testDocker.getContainer(spec.name).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('two owners on one engine see only their own containers', async () => {
     const a = makeOwner('shared');
     const b = makeOwner('shared');

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { delay } from '../../../src/kernel/abort.js';
 import type { Logger } from '../../../src/log.js';
 import type { RunnerNetwork } from '../../../src/net/runner-network.js';
 import type { OwnedRunner, Owner, RunnerSpec } from '../../types.js';
@@ -7,7 +8,7 @@ import { callSignal, enginePing, engineSize } from '../call.js';
 import type { DockerConfig } from '../config.js';
 import { explainConnectError } from '../connect-errors.js';
 import { buildCreateRequest } from '../container-spec.js';
-import { DockerBackendError, describe, isNotFound, wrap } from '../errors.js';
+import { DockerBackendError, describe, isNotFound, isRemovalInProgress, wrap } from '../errors.js';
 import { dockerClientFor, engineKey, engineSocket } from '../host.js';
 import type { DockerHostConfig } from '../hosts-config.js';
 import { ensureImage, type ImageRequest, refreshImage } from '../image.js';
@@ -15,6 +16,9 @@ import { hasOwnerLabels, isOwnedRunner, ownerLabelFilters, toOwnedRunner } from 
 import { startContainer } from '../start-container.js';
 import { ensureVolume } from '../volume.js';
 import type { HostProbe } from './monitor.js';
+
+/** How often a removal that found another under way looks whether the container is gone yet. */
+const REMOVAL_POLL_MS = 100;
 
 /** What every host of one scale set shares: the set's owner, image and `[docker]` settings. */
 export interface HostEngineShared {
@@ -146,11 +150,49 @@ export class HostEngine {
           .remove({ force: true, v: true, abortSignal: callSignal(signal) });
         removed = true;
       } catch (err) {
-        if (!isNotFound(err)) throw wrap('DOCKER_API', `removing runner container "${name}"${where}`, err);
+        if (isRemovalInProgress(err)) await this.#awaitRemoval(info.Id, name, where, err, signal);
+        else if (!isNotFound(err))
+          throw wrap('DOCKER_API', `removing runner container "${name}"${where}`, err);
       }
     }
     if (this.shared.docker.buildxCleanup) await this.cleanBuilders(signal, name);
     return removed;
+  }
+
+  /**
+   * Another removal of this container is under way on the engine (a host that came back is
+   * reconciled while close() settles the same debts, or a caller before us gave up on its request
+   * and the engine went on): the container is going, so this removal waits until it is gone, within
+   * one call's deadline, instead of failing and leaving the caller to believe it is still there. If
+   * the other removal ends without removing it (the engine marks it dead), that is this removal's
+   * error, and its caller retries as after any failed removal.
+   */
+  async #awaitRemoval(
+    id: string,
+    name: string,
+    where: string,
+    cause: unknown,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const bounded = callSignal(signal);
+    for (;;) {
+      await delay(REMOVAL_POLL_MS, bounded).catch((err: unknown) => {
+        throw wrap(
+          'DOCKER_API',
+          `removing runner container "${name}"${where}: another removal still under way`,
+          err,
+        );
+      });
+      let state: string;
+      try {
+        state = (await this.docker.getContainer(id).inspect({ abortSignal: bounded })).State.Status;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw wrap('DOCKER_API', `inspecting runner container "${name}"${where}`, err);
+      }
+      if (state !== 'removing')
+        throw wrap('DOCKER_API', `removing runner container "${name}"${where}`, cause);
+    }
   }
 
   /** Whether a container of this name exists here (for a start whose outcome is not known). */
