@@ -396,11 +396,13 @@ describe('dedalus api client against the fake', () => {
     await fake.waitFor(() => fake.machine(m.machine_id)?.phase === 'sleeping', { what: 'asleep' });
     const pid = fake.executions(m.machine_id)[0]?.child?.pid ?? -1;
     // Signal delivery is asynchronous: wait until the kernel shows the group stopped. A shell caught in
-    // vfork() for a stopped child shows 'D' (waiting on it), which is just as frozen.
+    // vfork() for a stopped child shows 'D' (waiting on it), which is just as frozen; a `sleep 0.02`
+    // that ended as the group stopped stays 'Z' (a zombie: its stopped shell cannot reap it), which
+    // runs nothing (the fresh-clone CI of 6d53075 waited 10 s for a group that was exactly that).
     await fake.waitFor(
       () => {
         const states = groupStates(pid);
-        return states.includes('T') && states.every((st) => st === 'T' || st === 'D');
+        return states.includes('T') && states.every((st) => st === 'T' || st === 'D' || st === 'Z');
       },
       { what: 'process group stopped' },
     );
