@@ -191,6 +191,15 @@ export class FakeDedalus {
     return m ? this.#machines.sleepEligibleAt(m) : undefined;
   }
 
+  /**
+   * Test control: the machine's hold window starts again now, as if it had just woken. For a test whose
+   * premise is a claim inside the window: on a loaded machine the job before it can use the window up.
+   */
+  restartHoldWindow(id: string): void {
+    const m = this.#machines.all.get(id);
+    if (m) m.lastWakeAt = Date.now();
+  }
+
   /** Makes a machine as another tool would: not through this API client, so nobody's state file knows it. */
   createMachineDirect(spec: Partial<MachineSpec> = {}): FakeMachine {
     return this.#machines.create({
