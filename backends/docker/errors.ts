@@ -58,8 +58,8 @@ export function isNotFound(err: unknown): boolean {
 
 /**
  * The engine's 409 while another removal of the same container is under way ("removal of container
- * … is already in progress"). Only the message tells it from other conflicts; the wording has been
- * the same since Docker 1.x, and a change would only make a removal fail and be retried, as before.
+ * … is already in progress", as Docker 20.10 words it). Only the message tells it from other
+ * conflicts; should an engine word it otherwise, the removal fails and is retried, as before.
  */
 export function isRemovalInProgress(err: unknown): boolean {
   return (
